@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class LendersConfig(AppConfig):
+    name = "lenders"
+    verbose_name = _("金融机构")

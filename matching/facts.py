@@ -1,0 +1,72 @@
+"""Turn ORM rows into the engine's plain facts. The only bridge between the database and
+``matching.engine``; the eligibility check and the matching service both go through it."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from enterprises.models import Enterprise, FinancingNeed, IPAsset
+from products.models import Criteria, Product
+
+from .engine import FirmFacts, NeedFacts, ProductFacts, QualificationFact
+
+
+def firm_facts(enterprise: Enterprise) -> FirmFacts:
+    """Facts of one firm. Expects ``qualifications`` and ``ip_assets`` prefetched for lists
+    (see ``matching.selectors.enterprises_with_facts``); works without, at a query each."""
+    quals = tuple(
+        QualificationFact(code=q.code, issued_on=q.issued_on, expires_on=q.expires_on, official=q.is_official)
+        for q in enterprise.qualifications.all()
+    )
+    assets = list(enterprise.ip_assets.all())
+    city = enterprise.city
+    return FirmFacts(
+        city=enterprise.city_id,
+        city_parent=city.parent_id if city is not None else None,
+        industry=enterprise.industry,
+        stage=enterprise.stage,
+        founded_on=enterprise.founded_on or enterprise.created_at.date(),
+        employees=enterprise.employees,
+        rd_staff=enterprise.rd_staff,
+        revenue=enterprise.revenue_last_year or Decimal("0"),
+        rd_spend=enterprise.rd_spend_last_year or Decimal("0"),
+        export_business=enterprise.export_business,
+        invention_patents=sum(1 for a in assets if a.kind == IPAsset.Kind.INVENTION_PATENT),
+        ip_assets=len(assets),
+        qualifications=quals,
+    )
+
+
+def need_facts(need: FinancingNeed) -> NeedFacts:
+    return NeedFacts(
+        amount=need.amount,
+        term_months=need.term_months,
+        guarantee_types=frozenset(need.guarantee_types or ()),
+        max_annual_rate=need.max_annual_rate,
+    )
+
+
+def product_facts(product: Product) -> ProductFacts:
+    try:
+        criteria = product.criteria
+    except Criteria.DoesNotExist:
+        criteria = Criteria(product=product)
+    return ProductFacts(
+        product_type=product.product_type,
+        amount_min=product.amount_min,
+        amount_max=product.amount_max,
+        term_min=product.term_min_months,
+        term_max=product.term_max_months,
+        rate_min=product.rate_min,
+        rate_max=product.rate_max,
+        guarantee_types=frozenset(product.guarantee_types or ()),
+        cities=frozenset(criteria.cities or ()),
+        industries=frozenset(criteria.industries or ()),
+        stages=frozenset(criteria.stages or ()),
+        required_qualifications=frozenset(criteria.required_qualifications or ()),
+        min_revenue=criteria.min_revenue,
+        min_invention_patents=criteria.min_invention_patents,
+        min_years=criteria.min_years,
+        export_required=criteria.export_required,
+        max_amount_revenue_ratio=criteria.max_amount_revenue_ratio,
+    )

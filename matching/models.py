@@ -1,0 +1,321 @@
+"""Matching runs, matches (leads), applications, loans and repayments, with their lifecycles."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+MONEY = {"max_digits": 16, "decimal_places": 2}
+RATE = {"max_digits": 6, "decimal_places": 3}
+
+
+class MatchRun(models.Model):
+    """One run of the matching service, with its progress counters and per-chunk timings."""
+
+    class Trigger(models.TextChoices):
+        NEED = "need", _("需求发布或变更")
+        PRODUCT = "product", _("产品上架或变更")
+        NIGHTLY = "nightly", _("夜间全量")
+        MANUAL = "manual", _("人工全量")
+        SEED = "seed", _("演示数据")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("排队中")
+        RUNNING = "running", _("运行中")
+        SUCCEEDED = "succeeded", _("已完成")
+        FAILED = "failed", _("失败")
+
+    trigger = models.CharField(_("触发方式"), max_length=16, choices=Trigger.choices)
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.QUEUED)
+    need = models.ForeignKey(
+        "enterprises.FinancingNeed", verbose_name=_("需求"), on_delete=models.SET_NULL, null=True, blank=True
+    )
+    product = models.ForeignKey(
+        "products.Product", verbose_name=_("产品"), on_delete=models.SET_NULL, null=True, blank=True
+    )
+    total_chunks = models.PositiveIntegerField(_("分片总数"), default=0)
+    chunks_done = models.PositiveIntegerField(_("已完成分片"), default=0)
+    pairs_total = models.PositiveBigIntegerField(_("待评估组合"), default=0)
+    pairs_evaluated = models.PositiveBigIntegerField(_("已评估组合"), default=0)
+    matches_count = models.PositiveIntegerField(_("匹配数"), default=0)
+    near_misses_count = models.PositiveIntegerField(_("差一点匹配数"), default=0)
+    leads_count = models.PositiveIntegerField(_("线索数"), default=0)
+    chunk_timings = models.JSONField(_("分片耗时"), default=list, blank=True)
+    error = models.TextField(_("错误信息"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("发起人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("匹配任务")
+        verbose_name_plural = _("匹配任务")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.get_trigger_display()} {self.get_status_display()}"
+
+    @property
+    def progress_percent(self) -> int:
+        if not self.total_chunks:
+            return 100 if self.status == self.Status.SUCCEEDED else 0
+        return min(100, int(self.chunks_done * 100 / self.total_chunks))
+
+
+class Match(models.Model):
+    """A (need, product) pairing: a suggestion to the firm, a near miss, or — above the threshold
+    for a verified firm — a lead routed to a branch of the product's institution."""
+
+    class Status(models.TextChoices):
+        SUGGESTED = "suggested", _("待认领")
+        CLAIMED = "claimed", _("已认领")
+        CONTACTED = "contacted", _("已联系")
+        INVITED = "invited", _("已邀请申请")
+        DECLINED = "declined", _("已婉拒")
+        EXPIRED = "expired", _("已超时")
+        WITHDRAWN = "withdrawn", _("已撤回")
+
+    need = models.ForeignKey(
+        "enterprises.FinancingNeed", verbose_name=_("需求"), on_delete=models.CASCADE, related_name="matches"
+    )
+    product = models.ForeignKey(
+        "products.Product", verbose_name=_("产品"), on_delete=models.CASCADE, related_name="matches"
+    )
+    enterprise = models.ForeignKey(
+        "enterprises.Enterprise", verbose_name=_("企业"), on_delete=models.CASCADE, related_name="matches"
+    )
+    institution = models.ForeignKey(
+        "lenders.Institution", verbose_name=_("机构"), on_delete=models.CASCADE, related_name="matches"
+    )
+    score = models.PositiveSmallIntegerField(_("匹配度"), default=0)
+    reasons = models.JSONField(_("匹配理由"), default=list, blank=True)
+    missing = models.JSONField(_("尚缺条件"), default=list, blank=True)
+    is_near_miss = models.BooleanField(_("差一点匹配"), default=False)
+    is_lead = models.BooleanField(_("推送为线索"), default=False)
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.SUGGESTED)
+    branch = models.ForeignKey(
+        "lenders.Branch",
+        verbose_name=_("承接网点"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="leads",
+    )
+    assigned_officer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("客户经理"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="leads",
+    )
+    routed_at = models.DateTimeField(_("推送时间"), null=True, blank=True)
+    response_deadline = models.DateTimeField(_("首次响应期限"), null=True, blank=True)
+    first_response_at = models.DateTimeField(_("首次响应时间"), null=True, blank=True)
+    claimed_at = models.DateTimeField(_("认领时间"), null=True, blank=True)
+    escalated_at = models.DateTimeField(_("超时转派时间"), null=True, blank=True)
+    decline_reason = models.CharField(_("婉拒原因"), max_length=32, blank=True)
+    decline_note = models.TextField(_("婉拒说明"), blank=True)
+    run = models.ForeignKey(
+        MatchRun,
+        verbose_name=_("匹配任务"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("匹配")
+        verbose_name_plural = _("匹配")
+        ordering = ["-score", "id"]
+        constraints = [models.UniqueConstraint(fields=["need", "product"], name="match_unique_need_product")]
+        indexes = [
+            models.Index(fields=["branch", "status", "response_deadline"], name="match_inbox_idx"),
+            models.Index(fields=["institution", "is_lead", "status"], name="match_institution_idx"),
+            models.Index(fields=["enterprise", "is_lead"], name="match_enterprise_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.need_id}×{self.product_id} ({self.score})"
+
+    @property
+    def is_overdue(self) -> bool:
+        return bool(
+            self.is_lead
+            and self.first_response_at is None
+            and self.response_deadline is not None
+            and self.response_deadline < timezone.now()
+            and self.status in (self.Status.SUGGESTED, self.Status.CLAIMED)
+        )
+
+
+class Application(models.Model):
+    """A firm's application for a product; the bank works it through the lifecycle in DESIGN.md."""
+
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted", _("已提交")
+        ACCEPTED = "accepted", _("已受理")
+        APPROVED = "approved", _("已授信")
+        REJECTED = "rejected", _("未通过")
+        WITHDRAWN = "withdrawn", _("已撤回")
+        DISBURSED = "disbursed", _("已放款")
+        REPAID = "repaid", _("已结清")
+        DEFAULTED = "defaulted", _("已违约")
+
+    OPEN_STATUSES = (Status.SUBMITTED, Status.ACCEPTED, Status.APPROVED)
+
+    enterprise = models.ForeignKey(
+        "enterprises.Enterprise",
+        verbose_name=_("企业"),
+        on_delete=models.CASCADE,
+        related_name="applications",
+    )
+    product = models.ForeignKey(
+        "products.Product", verbose_name=_("产品"), on_delete=models.PROTECT, related_name="applications"
+    )
+    match = models.ForeignKey(
+        Match, verbose_name=_("来源匹配"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    need = models.ForeignKey(
+        "enterprises.FinancingNeed",
+        verbose_name=_("对应需求"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="applications",
+    )
+    amount = models.DecimalField(_("申请金额（元）"), **MONEY)
+    term_months = models.PositiveSmallIntegerField(_("申请期限（月）"))
+    purpose = models.CharField(_("用途"), max_length=24, blank=True)
+    note = models.TextField(_("申请说明"), blank=True)
+    documents = models.ManyToManyField(
+        "enterprises.Document", verbose_name=_("附件"), blank=True, related_name="applications"
+    )
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.SUBMITTED)
+    credit_line = models.DecimalField(_("授信额度（元）"), **MONEY, null=True, blank=True)
+    approved_rate = models.DecimalField(_("授信年利率（%）"), **RATE, null=True, blank=True)
+    approved_term_months = models.PositiveSmallIntegerField(_("授信期限（月）"), null=True, blank=True)
+    approved_at = models.DateTimeField(_("授信时间"), null=True, blank=True)
+    reject_reason = models.CharField(_("未通过原因"), max_length=32, blank=True)
+    reject_note = models.TextField(_("未通过说明"), blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("提交人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("提交时间"), default=timezone.now)
+    status_changed_at = models.DateTimeField(_("状态更新时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("融资申请")
+        verbose_name_plural = _("融资申请")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["enterprise", "product"],
+                condition=Q(status__in=["submitted", "accepted", "approved"]),
+                name="application_one_open_per_product",
+            ),
+            models.CheckConstraint(name="application_amount_positive", condition=Q(amount__gt=0)),
+        ]
+        indexes = [models.Index(fields=["status", "status_changed_at"], name="application_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.enterprise} → {self.product.name}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+
+class Loan(models.Model):
+    """A disbursed loan (放款). One per application, enforced by the database."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("正常")
+        REPAID = "repaid", _("已结清")
+        DEFAULTED = "defaulted", _("已违约")
+
+    application = models.OneToOneField(
+        Application, verbose_name=_("申请"), on_delete=models.PROTECT, related_name="loan"
+    )
+    principal = models.DecimalField(_("本金（元）"), **MONEY)
+    annual_rate = models.DecimalField(_("年利率（%）"), **RATE)
+    start_date = models.DateField(_("起息日"))
+    maturity_date = models.DateField(_("到期日"))
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    repaid_on = models.DateField(_("结清日期"), null=True, blank=True)
+    defaulted_on = models.DateField(_("违约日期"), null=True, blank=True)
+    outstanding_at_default = models.DecimalField(_("违约时未偿本金（元）"), **MONEY, null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("登记人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("登记时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("贷款")
+        verbose_name_plural = _("贷款")
+        ordering = ["-start_date", "-id"]
+        constraints = [
+            models.CheckConstraint(name="loan_principal_positive", condition=Q(principal__gt=0)),
+            models.CheckConstraint(
+                name="loan_maturity_after_start", condition=Q(maturity_date__gt=models.F("start_date"))
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.application.enterprise} {self.principal / 10000:.2f}万元"
+
+    @property
+    def repaid_principal(self) -> Decimal:
+        return sum((r.principal for r in self.repayments.all()), Decimal("0"))
+
+
+class Repayment(models.Model):
+    """A repayment the bank records: principal and interest actually paid on a date."""
+
+    loan = models.ForeignKey(
+        Loan, verbose_name=_("贷款"), on_delete=models.CASCADE, related_name="repayments"
+    )
+    paid_on = models.DateField(_("还款日期"))
+    principal = models.DecimalField(_("归还本金（元）"), **MONEY, default=Decimal("0"))
+    interest = models.DecimalField(_("支付利息（元）"), **MONEY, default=Decimal("0"))
+    on_time = models.BooleanField(_("按期还款"), default=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("登记人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("登记时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("还款记录")
+        verbose_name_plural = _("还款记录")
+        ordering = ["loan", "paid_on", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.loan_id} {self.paid_on:%Y-%m-%d}"

@@ -1,0 +1,54 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from .models import Notification, Region, Transition, User
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    list_display = ["username", "display_name", "role", "enterprise", "branch", "is_active", "last_login"]
+    list_filter = ["role", "is_active", "is_staff", "branch__institution"]
+    search_fields = ["username", "first_name", "last_name", "email", "mobile", "enterprise__name"]
+    list_select_related = ["enterprise", "branch", "branch__institution"]
+    autocomplete_fields = ["enterprise", "branch"]
+    fieldsets = (
+        *BaseUserAdmin.fieldsets,
+        (_("平台角色"), {"fields": ("role", "mobile", "enterprise", "branch")}),
+    )
+    add_fieldsets = (
+        *BaseUserAdmin.add_fieldsets,
+        (_("平台角色"), {"fields": ("role", "enterprise", "branch")}),
+    )
+
+
+@admin.register(Region)
+class RegionAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "short_name", "kind", "parent", "sort"]
+    list_filter = ["kind"]
+    search_fields = ["code", "name"]
+
+
+@admin.register(Transition)
+class TransitionAdmin(admin.ModelAdmin):
+    list_display = ["at", "content_type", "object_id", "from_state", "to_state", "actor", "note"]
+    list_filter = ["content_type", "to_state"]
+    search_fields = ["note", "actor__username", "object_id"]
+    date_hierarchy = "at"
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "user", "title", "read_at"]
+    list_filter = ["read_at"]
+    search_fields = ["title", "user__username"]
+    raw_id_fields = ["user"]

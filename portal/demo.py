@@ -1,0 +1,747 @@
+"""Demo data for ``manage.py seed_demo``: the seed article's institutions and products, the 2026
+subsidy policies, synthetic firms and the demo accounts. Every step is an upsert on a natural
+key, so a second run changes no row counts. Values marked "demo" in domain.md live here as data."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db import transaction
+
+from enterprises.models import Enterprise, FinancingNeed, IPAsset, Qualification
+from enterprises.uscc import ALPHABET, make_uscc
+from lenders.models import Branch, Institution
+from products.models import Criteria, Product
+from subsidies.lpr import ensure_lpr
+from subsidies.models import LprRate, Policy
+
+from .models import Region, Role, User
+from .regions import ensure_regions
+
+WAN = Decimal("10000")
+SEED = 20260101
+TODAY = date(2026, 11, 28)  # the demo's "now": fixed so that a run is reproducible
+
+
+def wan(x) -> Decimal:
+    return (Decimal(str(x)) * WAN).quantize(Decimal("0.01"))
+
+
+# --- Institutions and branches (domain.md §7) ---------------------------------------------------
+
+INSTITUTIONS = [
+    # name, short, kind, is_lender, branches: (name, city, is_scitech, is_provincial)
+    (
+        "中国银行山西省分行",
+        "中国银行",
+        "bank",
+        True,
+        [
+            ("中国银行山西省分行营业部", "140100", False, True),
+            ("中国银行太原科技金融中心", "140100", True, False),
+            ("中国银行大同分行", "140200", False, False),
+            ("中国银行运城分行", "140800", False, False),
+        ],
+    ),
+    (
+        "中国工商银行山西省分行",
+        "工商银行",
+        "bank",
+        True,
+        [
+            ("工商银行山西省分行营业部", "140100", False, True),
+            ("工商银行太原科技支行", "140100", True, False),
+            ("工商银行长治分行", "140400", False, False),
+        ],
+    ),
+    (
+        "中国农业银行山西省分行",
+        "农业银行",
+        "bank",
+        True,
+        [
+            ("农业银行山西省分行营业部", "140100", False, True),
+            ("农业银行太原科技金融特色支行", "140100", True, False),
+            ("农业银行晋中分行", "140700", False, False),
+        ],
+    ),
+    (
+        "中国建设银行山西省分行",
+        "建设银行",
+        "bank",
+        True,
+        [
+            ("建设银行山西省分行营业部", "140100", False, True),
+            ("建设银行综改支行", "140171", True, False),
+            ("建设银行临汾分行", "141000", False, False),
+        ],
+    ),
+    (
+        "招商银行太原分行",
+        "招商银行",
+        "bank",
+        True,
+        [
+            ("招商银行太原分行营业部", "140100", False, True),
+            ("招商银行晋城支行", "140500", False, False),
+        ],
+    ),
+    (
+        "浦发银行太原分行",
+        "浦发银行",
+        "bank",
+        True,
+        [
+            ("浦发银行太原分行营业部", "140100", False, True),
+            ("浦发银行太原科技支行", "140100", True, False),
+            ("浦发银行综改区科技支行", "140171", True, False),
+            ("浦发银行晋中科技支行", "140700", True, False),
+            ("浦发银行科技金融工作室", "140100", True, False),
+        ],
+    ),
+    (
+        "中国进出口银行山西省分行",
+        "进出口银行",
+        "bank",
+        True,
+        [
+            ("中国进出口银行山西省分行营业部", "140100", False, True),
+        ],
+    ),
+    (
+        "山证投资有限责任公司",
+        "山证投资",
+        "fund",
+        True,
+        [
+            ("山证投资有限责任公司本部", "140100", False, True),
+        ],
+    ),
+    (
+        "山西创新创业服务中心",
+        "双创中心",
+        "service",
+        False,
+        [
+            ("山西创新创业服务中心", "140100", False, True),
+        ],
+    ),
+]
+
+ALL_CITIES: list[str] = []
+EQUITY_INDUSTRIES = ["next_gen_it", "high_end_equipment", "new_materials", "biotech"]
+
+# --- Products (domain.md §7: the article's figures where stated, demo values elsewhere) ---------
+
+PRODUCTS = [
+    {
+        "institution": "浦发银行太原分行",
+        "name": "浦新贷",
+        "product_type": "credit",
+        "amount": (50, 3000),
+        "term": (6, 36),
+        "rate": ("3.00", "6.00"),
+        "guarantee": ["credit"],
+        "exclusive": True,
+        "online": False,
+        "description": "以企业创新能力和经营情况为核心的科技型企业信用贷款，无需抵押，最高3000万元，期限最长3年。",
+        "criteria": {"min_years": 1, "max_amount_revenue_ratio": "0.5000"},
+    },
+    {
+        "institution": "中国银行山西省分行",
+        "name": "惠链速贷·出口E贷",
+        "product_type": "export",
+        "amount": (10, 500),
+        "term": (3, 12),
+        "rate": ("3.00", "5.50"),
+        "guarantee": ["credit"],
+        "exclusive": False,
+        "online": True,
+        "description": "依托海关出口数据的全流程线上信用贷款，面向有出口业务的小微科技企业，最高500万元。",
+        "criteria": {"export_required": True},
+    },
+    {
+        "institution": "中国银行山西省分行",
+        "name": "知识产权质押贷款",
+        "product_type": "ip_pledge",
+        "amount": (100, 5000),
+        "term": (12, 36),
+        "rate": ("3.20", "6.00"),
+        "guarantee": ["ip_pledge"],
+        "exclusive": False,
+        "online": False,
+        "description": "以发明专利等知识产权质押融资，全省首笔知识产权质押贷款产品。",
+        "criteria": {"min_invention_patents": 1},
+    },
+    {
+        "institution": "中国进出口银行山西省分行",
+        "name": "订单融资",
+        "product_type": "order_financing",
+        "amount": (1000, 20000),
+        "term": (6, 24),
+        "rate": ("2.80", "4.50"),
+        "guarantee": ["order", "ip_pledge"],
+        "exclusive": False,
+        "online": False,
+        "description": "基于真实订单的融资，可叠加知识产权质押，以订单回款作为还款来源。",
+        "criteria": {"min_years": 2},
+    },
+    {
+        "institution": "中国工商银行山西省分行",
+        "name": "科贷通宝",
+        "product_type": "credit",
+        "amount": (100, 2000),
+        "term": (6, 36),
+        "rate": ("3.10", "5.50"),
+        "guarantee": ["credit", "guarantee"],
+        "exclusive": True,
+        "online": False,
+        "description": "面向科技型中小企业的专属信用贷款产品。",
+        "criteria": {"required_qualifications": ["tech_sme"]},
+    },
+    {
+        "institution": "中国农业银行山西省分行",
+        "name": "晋创贷",
+        "product_type": "credit",
+        "amount": (50, 1000),
+        "term": (6, 36),
+        "rate": ("3.20", "5.80"),
+        "guarantee": ["credit"],
+        "exclusive": True,
+        "online": False,
+        "description": "面向初创期、成长期科技企业的专属信用贷款，配套科创企业培育库服务。",
+        "criteria": {"stages": ["startup", "growth"], "min_years": 1},
+    },
+    {
+        "institution": "中国建设银行山西省分行",
+        "name": "晋才贷",
+        "product_type": "talent",
+        "amount": (50, 1000),
+        "term": (12, 36),
+        "rate": ("3.30", "5.50"),
+        "guarantee": ["credit"],
+        "exclusive": True,
+        "online": False,
+        "description": "面向高层次人才领办、创办科技企业的人才贷款。",
+        "criteria": {},
+    },
+    {
+        "institution": "招商银行太原分行",
+        "name": "高新贷",
+        "product_type": "credit",
+        "amount": (100, 3000),
+        "term": (6, 36),
+        "rate": ("3.00", "5.50"),
+        "guarantee": ["credit"],
+        "exclusive": True,
+        "online": False,
+        "description": "面向高新技术企业的专属信用贷款。",
+        "criteria": {"required_qualifications": ["hitech"]},
+    },
+    {
+        "institution": "山证投资有限责任公司",
+        "name": "晋创天使基金",
+        "product_type": "equity_linked",
+        "amount": (100, 2000),
+        "term": (36, 84),
+        "rate": (None, None),
+        "guarantee": ["credit"],
+        "exclusive": False,
+        "online": False,
+        "description": "晋创天使基金投资种子期、初创期的新一代信息技术、高端装备制造、新材料、生物医药企业。",
+        "criteria": {"stages": ["seed", "startup"], "industries": EQUITY_INDUSTRIES},
+    },
+]
+
+# --- Subsidy policies for 2026 (domain.md §4, demo parameters) ----------------------------------
+
+POLICIES = [
+    {
+        "series": "interest-subsidy",
+        "kind": "interest",
+        "name": "科技型企业贷款贴息（2026年度）",
+        "budget": wan(1000),
+        "parameters": {
+            "ratio": "0.50",
+            "principal_cap_rate": "0.03",
+            "firm_year_cap": "200000",
+            "basis": 360,
+            "eligible_product_types": ["credit"],
+            "require_on_time": True,
+            "auto_claim": True,
+        },
+        "source": "《科技金融专项项目及资金管理办法》（2022）",
+    },
+    {
+        "series": "risk-compensation",
+        "kind": "risk",
+        "name": "科技信贷风险补偿（2026年度）",
+        "budget": wan(2000),
+        "parameters": {"ratio": "0.30", "bank_year_cap": "10000000", "npl_threshold": "0.01"},
+        "source": "《科技金融专项项目及资金管理办法》（2022）；比例参照深圳同类做法（演示参数）",
+    },
+    {
+        "series": "exclusive-product-reward",
+        "kind": "reward",
+        "name": "科技信贷专属产品奖励（2026年度）",
+        "budget": wan(200),
+        "parameters": {"unit": "100000000", "reward_per_unit": "200000"},
+        "source": "授信年度首次达到1亿元规模给予20万元奖励，以后年度授信总规模每增加1亿元再给予20万元",
+    },
+]
+
+# --- Synthetic firms -----------------------------------------------------------------------------
+
+CITY_WEIGHTS = [
+    ("140100", 30),
+    ("140171", 10),
+    ("140200", 6),
+    ("140300", 4),
+    ("140400", 7),
+    ("140500", 6),
+    ("140600", 3),
+    ("140700", 9),
+    ("140800", 8),
+    ("140900", 4),
+    ("141000", 7),
+    ("141100", 6),
+]
+INDUSTRY_WEIGHTS = [
+    ("next_gen_it", 20),
+    ("high_end_equipment", 18),
+    ("new_materials", 16),
+    ("biotech", 10),
+    ("nev", 5),
+    ("new_energy", 10),
+    ("energy_saving", 8),
+    ("digital_creative", 5),
+    ("related_services", 5),
+    ("other", 3),
+]
+STAGE_WEIGHTS = [("seed", 8), ("startup", 27), ("growth", 45), ("mature", 20)]
+PLACE = ["晋", "并州", "汾河", "太行", "吕梁", "龙城", "三晋", "恒山", "五台", "黄河", "晋阳", "云冈"]
+CORE = [
+    "智芯",
+    "华创",
+    "中科",
+    "锐思",
+    "新源",
+    "博远",
+    "天工",
+    "恒信",
+    "启明",
+    "鼎新",
+    "云帆",
+    "卓越",
+    "融智",
+    "精工",
+    "碳谷",
+    "光电",
+    "数联",
+    "康达",
+    "绿能",
+    "睿达",
+]
+TRADE = {
+    "next_gen_it": "信息技术",
+    "high_end_equipment": "智能装备",
+    "new_materials": "新材料",
+    "biotech": "生物科技",
+    "nev": "新能源汽车科技",
+    "new_energy": "新能源",
+    "energy_saving": "节能环保科技",
+    "digital_creative": "数字文化科技",
+    "related_services": "科技服务",
+    "other": "科技",
+}
+SURNAMES = (
+    "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎"
+)
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰涛明超秀霞平刚桂英华玉兰萍建国志红海燕鹏晓东晨宇博文"
+
+DEMO_FIRMS = {
+    "demo_firm": {
+        "name": "山西晋科智能装备有限公司",
+        "city": "140100",
+        "industry": "high_end_equipment",
+        "stage": "growth",
+        "founded_on": date(2016, 5, 18),
+        "employees": 186,
+        "rd_staff": 52,
+        "revenue": wan(9800),
+        "rd_spend": wan(760),
+        "export": True,
+        "legal": "王建国",
+        "body": "MA0K2R7D1",
+        "quals": [
+            ("hitech", "", date(2024, 11, 20), date(2027, 11, 19)),
+            ("tech_sme", "", date(2026, 4, 15), date(2026, 12, 31)),
+            ("srdi", "srdi_sme", date(2025, 6, 30), date(2028, 6, 29)),
+        ],
+        "patents": 6,
+        "other_ip": 9,
+        "need": {
+            "amount": wan(800),
+            "term": 24,
+            "purpose": "rd",
+            "guarantee": ["credit", "ip_pledge"],
+            "rate": "4.80",
+            "description": "新一代智能巡检机器人研发及量产线建设",
+        },
+    },
+    "demo_firm2": {
+        "name": "太原芯元半导体材料有限公司",
+        "city": "140171",
+        "industry": "new_materials",
+        "stage": "startup",
+        "founded_on": date(2021, 3, 9),
+        "employees": 64,
+        "rd_staff": 27,
+        "revenue": wan(2300),
+        "rd_spend": wan(410),
+        "export": False,
+        "legal": "李晓东",
+        "body": "MA0L8C3F2",
+        "quals": [
+            ("tech_sme", "", date(2026, 3, 28), date(2026, 12, 31)),
+            ("srdi", "innovative", date(2025, 9, 1), date(2028, 8, 31)),
+        ],
+        "patents": 3,
+        "other_ip": 4,
+        "need": {
+            "amount": wan(300),
+            "term": 12,
+            "purpose": "working_capital",
+            "guarantee": ["credit"],
+            "rate": "5.00",
+            "description": "碳化硅衬底材料扩产所需流动资金",
+        },
+    },
+}
+
+
+@dataclass
+class SeedReport:
+    password: str
+    counts: dict[str, int]
+
+
+def _body(rng: random.Random) -> str:
+    # The 9th character is replaced by the organisation-code check character in make_uscc.
+    return "MA0" + "".join(rng.choice(ALPHABET) for _ in range(5)) + "0"
+
+
+def seed_reference_data() -> None:
+    ensure_regions(Region)
+    ensure_lpr(LprRate)
+    for name, short, kind, is_lender, branches in INSTITUTIONS:
+        inst, _ = Institution.objects.update_or_create(
+            name=name, defaults={"short_name": short, "kind": kind, "is_lender": is_lender}
+        )
+        for b_name, city, scitech, provincial in branches:
+            Branch.objects.update_or_create(
+                institution=inst,
+                name=b_name,
+                defaults={"city_id": city, "is_scitech": scitech, "is_provincial": provincial},
+            )
+    for spec in PRODUCTS:
+        inst = Institution.objects.get(name=spec["institution"])
+        rate_min, rate_max = spec["rate"]
+        product, _ = Product.objects.update_or_create(
+            institution=inst,
+            name=spec["name"],
+            defaults={
+                "product_type": spec["product_type"],
+                "amount_min": wan(spec["amount"][0]),
+                "amount_max": wan(spec["amount"][1]),
+                "term_min_months": spec["term"][0],
+                "term_max_months": spec["term"][1],
+                "rate_min": Decimal(rate_min) if rate_min else None,
+                "rate_max": Decimal(rate_max) if rate_max else None,
+                "guarantee_types": spec["guarantee"],
+                "fully_online": spec["online"],
+                "is_exclusive": spec["exclusive"],
+                "status": Product.Status.PUBLISHED,
+                "description": spec["description"],
+            },
+        )
+        if product.published_at is None:
+            product.published_at = _aware(date(2026, 1, 5))
+            product.save(update_fields=["published_at"])
+        c = spec["criteria"]
+        Criteria.objects.update_or_create(
+            product=product,
+            defaults={
+                "cities": c.get("cities", []),
+                "industries": c.get("industries", []),
+                "stages": c.get("stages", []),
+                "required_qualifications": c.get("required_qualifications", []),
+                "min_revenue": c.get("min_revenue"),
+                "min_invention_patents": c.get("min_invention_patents", 0),
+                "min_years": c.get("min_years", 0),
+                "export_required": c.get("export_required", False),
+                "max_amount_revenue_ratio": Decimal(c["max_amount_revenue_ratio"])
+                if c.get("max_amount_revenue_ratio")
+                else None,
+            },
+        )
+    for spec in POLICIES:
+        Policy.objects.get_or_create(
+            series=spec["series"],
+            version=1,
+            defaults={
+                "kind": spec["kind"],
+                "name": spec["name"],
+                "parameters": spec["parameters"],
+                "effective_from": date(2026, 1, 1),
+                "effective_to": date(2026, 12, 31),
+                "budget": spec["budget"],
+                "is_active": True,
+                "source": spec["source"],
+            },
+        )
+
+
+def _aware(d: date):
+    from datetime import datetime, time
+
+    from django.utils import timezone
+
+    return timezone.make_aware(datetime.combine(d, time(9, 0)))
+
+
+def _pick(rng: random.Random, weighted):
+    items, weights = zip(*weighted, strict=True)
+    return rng.choices(items, weights=weights, k=1)[0]
+
+
+def _firm_spec(i: int, rng: random.Random) -> dict:
+    industry = _pick(rng, INDUSTRY_WEIGHTS)
+    stage = _pick(rng, STAGE_WEIGHTS)
+    city = _pick(rng, CITY_WEIGHTS)
+    age_years = {"seed": (0, 2), "startup": (1, 5), "growth": (3, 12), "mature": (8, 25)}[stage]
+    founded = TODAY - timedelta(days=rng.randint(age_years[0] * 365 + 30, age_years[1] * 365 + 300))
+    employees = {"seed": (5, 30), "startup": (15, 120), "growth": (60, 400), "mature": (200, 1500)}[stage]
+    revenue_wan = {
+        "seed": (0, 300),
+        "startup": (200, 3000),
+        "growth": (2000, 20000),
+        "mature": (10000, 80000),
+    }[stage]
+    emp = rng.randint(*employees)
+    rev = wan(rng.randint(*revenue_wan))
+    rd_ratio = Decimal(rng.randint(20, 180)) / Decimal(1000)
+    name = f"山西{rng.choice(PLACE)}{rng.choice(CORE)}{TRADE[industry]}有限公司"
+    return {
+        "name": name,
+        "city": city,
+        "industry": industry,
+        "stage": stage,
+        "founded_on": founded,
+        "employees": emp,
+        "rd_staff": max(1, int(emp * rng.randint(8, 45) / 100)),
+        "revenue": rev,
+        "rd_spend": (rev * rd_ratio).quantize(Decimal("0.01")),
+        "export": rng.random() < 0.22,
+        "legal": rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(GIVEN),
+        "verified": rng.random() < 0.85,
+        "shares": rng.random() < 0.75,
+    }
+
+
+def _upsert_firm(uscc: str, spec: dict, *, verified: bool, shares: bool) -> tuple[Enterprise, bool]:
+    return Enterprise.objects.update_or_create(
+        uscc=uscc,
+        defaults={
+            "name": spec["name"],
+            "legal_representative": spec["legal"],
+            "city_id": spec["city"],
+            "founded_on": spec["founded_on"],
+            "registered_capital": (spec["revenue"] / 4).quantize(Decimal("0.01")) or wan(100),
+            "industry": spec["industry"],
+            "stage": spec["stage"],
+            "employees": spec["employees"],
+            "rd_staff": spec["rd_staff"],
+            "revenue_last_year": spec["revenue"],
+            "rd_spend_last_year": spec["rd_spend"],
+            "total_assets": spec["revenue"] * 2,
+            "export_business": spec["export"],
+            "export_amount_last_year": (spec["revenue"] * Decimal("0.3")).quantize(Decimal("0.01"))
+            if spec["export"]
+            else Decimal("0"),
+            "verification_status": "verified" if verified else "pending",
+            "verified_at": _aware(spec["founded_on"] + timedelta(days=30)) if verified else None,
+            "shares_profile": shares,
+            "contact_mobile": "139" + uscc[-8:].translate(str.maketrans(ALPHABET, "0123456789" * 3 + "0")),
+        },
+    )
+
+
+def _ensure_assets(firm: Enterprise, rng: random.Random, *, quals=None, patents=None, other_ip=None) -> None:
+    """Qualifications, IP and needs are created once per firm (on its first seeding)."""
+    if quals is None:
+        quals = []
+        if firm.stage in ("growth", "mature") and rng.random() < 0.45:
+            issued = TODAY - timedelta(days=rng.randint(30, 1300))  # some have expired
+            quals.append(("hitech", "", issued, issued + timedelta(days=3 * 365 - 1)))
+        if firm.employees <= 500 and rng.random() < 0.6:
+            quals.append(
+                ("tech_sme", "", date(2026, rng.randint(3, 6), rng.randint(1, 28)), date(2026, 12, 31))
+            )
+        if rng.random() < 0.18:
+            level = rng.choice(["innovative", "innovative", "srdi_sme", "giant"])
+            issued = TODAY - timedelta(days=rng.randint(60, 900))
+            quals.append(("srdi", level, issued, issued + timedelta(days=3 * 365 - 1)))
+    for kind, level, issued, expires in quals:
+        Qualification.objects.create(
+            enterprise=firm,
+            kind=kind,
+            level=level,
+            issued_on=issued,
+            expires_on=expires,
+            number=f"GR{issued:%Y}{firm.pk:05d}{kind[:2].upper()}",
+        )
+    if patents is None:
+        patents = rng.choice([0, 0, 0, 1, 1, 2, 3, 4, 6, 8])
+    if other_ip is None:
+        other_ip = rng.randint(0, 12)
+    kinds = ["utility_model", "software_copyright", "trademark", "design_patent"]
+    for n in range(patents):
+        IPAsset.objects.create(
+            enterprise=firm,
+            kind="invention_patent",
+            number=f"ZL2{n}{firm.pk:07d}.X",
+            title="一种" + rng.choice(CORE) + "方法",
+            valuation=wan(rng.randint(50, 600)),
+        )
+    for n in range(other_ip):
+        IPAsset.objects.create(enterprise=firm, kind=kinds[n % len(kinds)], number=f"R{n}{firm.pk:07d}")
+
+
+def _need_spec(firm: Enterprise, rng: random.Random) -> dict:
+    cap = max(Decimal(50), min(Decimal(5000), (firm.revenue_last_year / WAN / 3).quantize(Decimal(1))))
+    amount = wan(rng.choice([50, 100, 200, 300, 500, 800, 1000, 1500, 2000, 3000]))
+    amount = min(amount, wan(cap)) if rng.random() < 0.8 else amount
+    guarantees = ["credit"] if rng.random() < 0.7 else []
+    guarantees += rng.sample(
+        ["ip_pledge", "order", "receivable", "collateral", "guarantee"], k=rng.randint(0, 2)
+    )
+    return {
+        "amount": amount,
+        "term": rng.choice([6, 12, 12, 24, 36]),
+        "purpose": rng.choice(["working_capital", "working_capital", "rd", "equipment", "export"]),
+        "guarantee": sorted(set(guarantees or ["credit"])),
+        "rate": f"{rng.choice([3.8, 4.2, 4.5, 5.0, 5.5, 6.0]):.2f}",
+        "description": "",
+    }
+
+
+def _create_need(firm: Enterprise, spec: dict, user: User | None) -> FinancingNeed:
+    return FinancingNeed.objects.create(
+        enterprise=firm,
+        amount=spec["amount"],
+        term_months=spec["term"],
+        purpose=spec["purpose"],
+        guarantee_types=spec["guarantee"],
+        max_annual_rate=Decimal(spec["rate"]),
+        needed_by=TODAY + timedelta(days=60),
+        description=spec["description"],
+        posted_by=user,
+    )
+
+
+def _user(username: str, *, password: str, role: str, first_name: str, **fields) -> User:
+    user, _ = User.objects.update_or_create(
+        username=username, defaults={"role": role, "first_name": first_name, **fields}
+    )
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    return user
+
+
+@transaction.atomic
+def seed(*, password: str, firms: int = 300) -> SeedReport:
+    seed_reference_data()
+    rng = random.Random(SEED)
+
+    demo_enterprises = {}
+    for username, spec in DEMO_FIRMS.items():
+        uscc = make_uscc(division=spec["city"] if spec["city"] != "140171" else "140100", body=spec["body"])
+        firm, created = _upsert_firm(uscc, spec, verified=True, shares=True)
+        demo_enterprises[username] = (firm, created, spec)
+
+    for i in range(firms):
+        spec = _firm_spec(i, rng)
+        body_rng = random.Random(SEED * 7 + i)
+        division = spec["city"] if spec["city"] != "140171" else "140100"
+        uscc = make_uscc(division=division, body=_body(body_rng))
+        firm, created = _upsert_firm(uscc, spec, verified=spec["verified"], shares=spec["shares"])
+        asset_rng = random.Random(SEED * 11 + i)
+        if created:
+            _ensure_assets(firm, asset_rng)
+            for _ in range(1 if asset_rng.random() < 0.85 else 2):
+                _create_need(firm, _need_spec(firm, asset_rng), None)
+
+    pufa = Institution.objects.get(name="浦发银行太原分行")
+    boc = Institution.objects.get(name="中国银行山西省分行")
+    pufa_scitech = Branch.objects.get(institution=pufa, name="浦发银行太原科技支行")
+    pufa_head = Branch.objects.get(institution=pufa, is_provincial=True)
+    boc_centre = Branch.objects.get(institution=boc, name="中国银行太原科技金融中心")
+
+    users = {}
+    for username, (firm, created, spec) in demo_enterprises.items():
+        users[username] = _user(
+            username,
+            password=password,
+            role=Role.FIRM,
+            first_name=spec["legal"],
+            enterprise=firm,
+            mobile="13900000001" if username == "demo_firm" else "13900000002",
+        )
+        if created:
+            _ensure_assets(firm, rng, quals=spec["quals"], patents=spec["patents"], other_ip=spec["other_ip"])
+            _create_need(firm, spec["need"], users[username])
+    users["demo_officer"] = _user(
+        "demo_officer", password=password, role=Role.OFFICER, first_name="赵敏", branch=pufa_scitech
+    )
+    users["demo_officer2"] = _user(
+        "demo_officer2", password=password, role=Role.OFFICER, first_name="孙磊", branch=pufa_scitech
+    )
+    users["demo_officer_other"] = _user(
+        "demo_officer_other", password=password, role=Role.OFFICER, first_name="周静", branch=boc_centre
+    )
+    users["demo_manager"] = _user(
+        "demo_manager", password=password, role=Role.MANAGER, first_name="陈涛", branch=pufa_head
+    )
+    users["demo_staff"] = _user("demo_staff", password=password, role=Role.STAFF, first_name="刘芳")
+
+    return SeedReport(password=password, counts=row_counts())
+
+
+def row_counts() -> dict[str, int]:
+    from matching.models import Application, Loan, Match
+    from subsidies.models import Claim, LedgerEntry
+
+    models = [
+        Region,
+        Institution,
+        Branch,
+        Product,
+        Criteria,
+        Policy,
+        LprRate,
+        Enterprise,
+        Qualification,
+        IPAsset,
+        FinancingNeed,
+        User,
+        Match,
+        Application,
+        Loan,
+        Claim,
+        LedgerEntry,
+    ]
+    return {m._meta.label: m.objects.count() for m in models}

@@ -1,0 +1,35 @@
+from django.conf import settings
+from django.conf.urls.static import static
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from . import views
+
+portal_patterns = [
+    path("", views.home, name="home"),
+    path("accounts/landing/", views.landing, name="landing"),
+    path("staff/", views.staff_workspace, name="staff_workspace"),
+    path("notifications/", views.notifications, name="notifications"),
+    path("notifications/read/", views.notifications_read, name="notifications_read"),
+    path("healthz/", views.healthz, name="healthz"),
+]
+
+urlpatterns = [
+    path("", include((portal_patterns, "portal"))),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("firm/", include("enterprises.urls")),
+    path("bank/", include("lenders.urls")),
+    path("products/", include("products.urls")),
+    path("api/v1/", include("portal.api.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("admin/", admin.site.urls),
+]
+
+if settings.DEBUG:
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+admin.site.site_header = "科金直通车 管理后台"
+admin.site.site_title = "科金直通车"
+admin.site.index_title = "平台数据管理"

@@ -1,0 +1,47 @@
+"""One FilterSet for the product supermarket page and the API."""
+
+import django_filters
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from matching.engine import GUARANTEE_TYPES, PRODUCT_TYPES
+
+from .models import Product
+
+
+class ProductFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="filter_q", label=_("搜索"))
+    institution = django_filters.NumberFilter(field_name="institution_id", label=_("机构"))
+    type = django_filters.ChoiceFilter(
+        field_name="product_type", choices=list(PRODUCT_TYPES.items()), label=_("产品类型")
+    )
+    amount = django_filters.NumberFilter(method="filter_amount", label=_("金额（元）"))
+    term = django_filters.NumberFilter(method="filter_term", label=_("期限（月）"))
+    guarantee = django_filters.ChoiceFilter(
+        choices=list(GUARANTEE_TYPES.items()), method="filter_guarantee", label=_("担保方式")
+    )
+    online = django_filters.BooleanFilter(field_name="fully_online", label=_("全流程线上"))
+    exclusive = django_filters.BooleanFilter(field_name="is_exclusive", label=_("科技专属产品"))
+
+    class Meta:
+        model = Product
+        fields = ["q", "institution", "type", "amount", "term", "guarantee", "online", "exclusive"]
+
+    def filter_q(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(name__icontains=value) | Q(description__icontains=value) | Q(institution__name__icontains=value)
+        )
+
+    def filter_amount(self, queryset, name, value):
+        return queryset.filter(amount_min__lte=value, amount_max__gte=value)
+
+    def filter_term(self, queryset, name, value):
+        return queryset.filter(term_min_months__lte=value, term_max_months__gte=value)
+
+    def filter_guarantee(self, queryset, name, value):
+        # JSON list membership, portable between SQLite and PostgreSQL.
+        ids = [pk for pk, types in queryset.values_list("pk", "guarantee_types") if value in (types or [])]
+        return queryset.filter(pk__in=ids)

@@ -1,0 +1,664 @@
+"""Calculations for the province's 科技金融专项 subsidies: 贷款贴息, 风险补偿 and 专属产品奖励.
+
+Pure standard-library Python (no Django, no database) so services, views, the API and the seed
+command can all call the same figures, and tests can check them by hand. The rules are those of
+``/work/shared/domain.md`` §3 (LPR) and §4 (subsidy rules).
+
+Conventions
+-----------
+* Money is in yuan (元) as ``Decimal``. Annual rates are **percent** Decimals: ``Decimal('3.10')``
+  is 3.10 %. Ratios and cap rates are **fractions**: ``Decimal('0.5')`` is 50 %.
+* Floats are refused everywhere with ``TypeError`` (see :func:`_require`, the one guard every
+  public function uses); so are ints where a Decimal is expected. Day counts, month counts,
+  years, basis points and unit counts are plain ``int``.
+* No intermediate value is ever rounded: arguments are turned into exact ``fractions.Fraction``
+  values (a ``Decimal`` division would round to the context precision). Each figure is rounded
+  once, at the end, half up (``ROUND_HALF_UP``) to the fen (0.01 元); rates to 0.0001 %.
+* A figure that is the difference of two money figures shown to the user (interest after
+  subsidy = interest − subsidy) is the exact difference of the two rounded figures, so what is
+  on screen always adds up and matches the money that actually moves.
+* Every result is a frozen dataclass carrying ``reasons``: Chinese sentences with the figures
+  written out, so staff and firms can see how a figure was reached.
+* Invalid values raise ``ValueError`` whose message starts with the argument's name, e.g.
+  ``"principal: 必须大于 0，收到 0"``.
+"""
+
+from __future__ import annotations
+
+import calendar
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from fractions import Fraction
+from itertools import pairwise
+from typing import Literal, TypeVar
+
+__all__ = [
+    "CapKind",
+    "CompensationCap",
+    "CompensationResult",
+    "Quote",
+    "RewardYear",
+    "SubsidyResult",
+    "accrued_interest",
+    "add_months",
+    "exclusive_product_reward",
+    "fmt_wan",
+    "fmt_yi",
+    "fmt_yuan",
+    "interest_subsidy_for_period",
+    "lpr_on",
+    "quote",
+    "rate_from_lpr",
+    "recovery_payback",
+    "risk_compensation",
+]
+
+T = TypeVar("T")
+
+#: Which term of the ``min(...)`` decided an interest subsidy ('ineligible': none is due).
+CapKind = Literal["ratio", "principal_cap", "firm_year_cap", "ineligible"]
+#: Which term decided a risk compensation ('ratio': the plain ratio, nothing capped it).
+CompensationCap = Literal["ratio", "per_loan_cap", "pool"]
+
+DAY_COUNT_BASES = (360, 365)
+LPR_TENORS = ("1y", "5y")
+_WAN = Fraction(10_000)
+_YI = Fraction(100_000_000)
+_ZERO = Fraction(0)
+
+
+# --------------------------------------------------------------------------------------------
+# The guard, validators and exact rounding
+# --------------------------------------------------------------------------------------------
+
+
+def _require(name: str, value: object, kind: type[T]) -> T:
+    """Return ``value`` if it is a ``kind``; the one type guard used by every public function.
+
+    A float is refused with a message saying why (binary floats cannot hold 0.1 or 3.10 exactly)
+    and what to pass instead. ``bool`` does not count as ``int``, ``datetime`` does not count as
+    ``date``, and a Decimal must be finite (no NaN / Infinity).
+    """
+    if isinstance(value, float):
+        hint = f"Decimal('{value!r}')" if kind is Decimal else kind.__name__
+        raise TypeError(
+            f"{name}: 不接受 float（{value!r}），二进制浮点数无法精确表示金额和利率，请传入 {hint}"
+        )
+    if (
+        not isinstance(value, kind)
+        or (isinstance(value, bool) and kind is not bool)
+        or (kind is date and isinstance(value, datetime))
+    ):
+        raise TypeError(f"{name}: 须为 {kind.__name__}，收到 {type(value).__name__}（{value!r}）")
+    if isinstance(value, Decimal) and not value.is_finite():
+        raise ValueError(f"{name}: 须为有限数值，收到 {value}")
+    return value
+
+
+def _exact(name: str, value: object, *, minimum: Literal["positive", "non_negative"]) -> Fraction:
+    """Check a Decimal argument and its sign; return it as an exact Fraction."""
+    x = Fraction(_require(name, value, Decimal))
+    if minimum == "positive" and x <= 0:
+        raise ValueError(f"{name}: 必须大于 0，收到 {value}")
+    if minimum == "non_negative" and x < 0:
+        raise ValueError(f"{name}: 不能为负数，收到 {value}")
+    return x
+
+
+def _ratio(name: str, value: object) -> Fraction:
+    """A fraction between 0 and 1 inclusive, e.g. ``Decimal('0.5')`` for 50 %."""
+    x = _exact(name, value, minimum="non_negative")
+    if x > 1:
+        raise ValueError(f"{name}: 须为 0 到 1 之间的比例（如 Decimal('0.5') 表示 50%），收到 {value}")
+    return x
+
+
+def _basis(value: object) -> int:
+    basis = _require("basis", value, int)
+    if basis not in DAY_COUNT_BASES:
+        raise ValueError(f"basis: 计息基数只能是 360 或 365，收到 {basis}")
+    return basis
+
+
+def _round(x: Fraction, places: int = 2) -> Decimal:
+    """Round an exact value half up (a tie goes away from zero) to ``places`` decimals."""
+    scaled = abs(x) * 10**places
+    whole, rest = divmod(scaled.numerator, scaled.denominator)
+    if 2 * rest >= scaled.denominator:
+        whole += 1
+    sign = 1 if x < 0 and whole else 0
+    return Decimal((sign, tuple(int(c) for c in str(whole)), -places))
+
+
+# --------------------------------------------------------------------------------------------
+# Display helpers (used in the explanations; also handy for templates)
+# --------------------------------------------------------------------------------------------
+
+
+def fmt_yuan(amount: Decimal) -> str:
+    """``Decimal('77930.5555')`` → ``'77,930.56元'`` (fen, half up, thousands separators)."""
+    return f"{_round(Fraction(_require('amount', amount, Decimal))):,.2f}元"
+
+
+def fmt_wan(amount: Decimal) -> str:
+    """Yuan shown in 万元 with 2 decimals: ``Decimal('38965.28')`` → ``'3.90万元'``."""
+    return f"{_round(Fraction(_require('amount', amount, Decimal)) / _WAN):,.2f}万元"
+
+
+def fmt_yi(amount: Decimal) -> str:
+    """Yuan shown in 亿元 with 2 decimals: ``Decimal('101000000')`` → ``'1.01亿元'``."""
+    return f"{_round(Fraction(_require('amount', amount, Decimal)) / _YI):,.2f}亿元"
+
+
+def _money(x: Fraction) -> str:
+    """The largest unit that shows ``x`` without losing a fen: 亿元 (≥ 1亿), 万元, else 元."""
+    if x and (x / (_YI / 100)).denominator == 1 and abs(x) >= _YI:
+        return f"{_round(x / _YI):,.2f}亿元"
+    if x and (x / (_WAN / 100)).denominator == 1:
+        return f"{_round(x / _WAN):,.2f}万元"
+    return f"{_round(x):,.2f}元"
+
+
+def _pct(rate: Decimal) -> str:
+    """A percent Decimal with at least 2 decimals: ``Decimal('3.1')`` → ``'3.10%'``."""
+    two_places = rate.quantize(Decimal("0.01"))
+    return f"{two_places if two_places == rate else rate:f}%"
+
+
+def _share(fraction: Fraction) -> str:
+    """A fraction as a plain percent: ``0.5`` → ``'50%'``, ``0.035`` → ``'3.5%'``."""
+    return f"{(Decimal(fraction.numerator) / Decimal(fraction.denominator) * 100).normalize():f}%"
+
+
+# --------------------------------------------------------------------------------------------
+# Dates
+# --------------------------------------------------------------------------------------------
+
+
+def add_months(d: date, n: int) -> date:
+    """The same day ``n`` months later (earlier if ``n`` < 0); the month's last day if it has none.
+
+    This is 《民法典》第二百零二条: "按照年、月计算期间的，到期月的对应日为期间的最后一日；没有对应日的，
+    月末日为期间的最后一日". So 2026-01-31 + 1 → 2026-02-28, 2024-01-31 + 1 → 2024-02-29, and
+    2025-11-30 + 1 → 2025-12-30 (a month-end start does not stick to month ends).
+    The actual interest days between are ``(add_months(d, n) - d).days``.
+    """
+    d = _require("d", d, date)
+    n = _require("n", n, int)
+    year, month0 = divmod(d.year * 12 + d.month - 1 + n, 12)
+    if not 1 <= year <= 9999:
+        raise ValueError(f"n: {d.isoformat()} 加 {n} 个月超出可表示的日期范围")
+    last_day = calendar.monthrange(year, month0 + 1)[1]
+    return date(year, month0 + 1, min(d.day, last_day))
+
+
+# --------------------------------------------------------------------------------------------
+# 贷款贴息 — interest subsidy
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """What a bullet loan costs after the interest subsidy (shown before the firm applies).
+
+    ``days`` are actual calendar days from start to ``end``; money in yuan rounded to the fen;
+    ``effective_annual_rate`` in percent with 4 decimals; ``which_cap`` names the term of the
+    ``min(...)`` that decided the subsidy ('ineligible' when no subsidy is due).
+    """
+
+    days: int
+    interest: Decimal
+    subsidy: Decimal
+    interest_after_subsidy: Decimal
+    effective_annual_rate: Decimal
+    basis: int
+    reasons: tuple[str, ...]
+    which_cap: CapKind
+    end: date
+
+    @property
+    def explanation(self) -> str:
+        """The reasons as one paragraph."""
+        return "".join(self.reasons)
+
+
+@dataclass(frozen=True, slots=True)
+class SubsidyResult:
+    """An interest subsidy for interest actually accrued over a support period."""
+
+    amount: Decimal
+    capped_by: CapKind
+    reasons: tuple[str, ...]
+
+    @property
+    def explanation(self) -> str:
+        """The reasons as one paragraph."""
+        return "".join(self.reasons)
+
+
+def _capped_subsidy(
+    *,
+    interest: Fraction,
+    principal: Fraction,
+    ratio: Fraction,
+    principal_cap_rate: Fraction,
+    firm_year_cap: Fraction,
+    already: Fraction,
+    interest_label: str,
+) -> tuple[Decimal, CapKind, list[str]]:
+    """subsidy = min(interest × ratio, principal × cap rate, max(0, yearly cap − already)).
+
+    ``interest`` is exact (unrounded) and ``interest_label`` names it in the explanation; on a tie
+    the earlier term is named. Returns the subsidy rounded to the fen, the deciding term and the
+    explaining sentences.
+    """
+    by_ratio = interest * ratio
+    by_principal = principal * principal_cap_rate
+    remaining = max(_ZERO, firm_year_cap - already)
+    terms: list[tuple[CapKind, Fraction]] = [
+        ("ratio", by_ratio),
+        ("principal_cap", by_principal),
+        ("firm_year_cap", remaining),
+    ]
+    which, exact = min(terms, key=lambda term: term[1])
+    amount = _round(exact)
+    floor_note = "，不低于 0" if firm_year_cap - already < 0 else ""
+    reasons = [
+        f"按比例：{interest_label} × {_share(ratio)} = {_money(by_ratio)}。",
+        f"本金上限：本金 {_money(principal)} × {_share(principal_cap_rate)} = {_money(by_principal)}。",
+        f"企业年度上限：{_money(firm_year_cap)} − 本年已贴息 {_money(already)} = "
+        f"剩余 {_money(remaining)}{floor_note}。",
+    ]
+    if which == "ratio":
+        reasons.append(f"贴息取三者中的最小值：{fmt_yuan(amount)}（按比例计算，未触及上限）。")
+    elif which == "principal_cap":
+        reasons.append(
+            f"贴息取三者中的最小值：{fmt_yuan(amount)}（受本金 {_share(principal_cap_rate)} 上限限制）。"
+        )
+    elif remaining == 0:
+        reasons.append(f"本年贴息已达企业年度上限 {_money(firm_year_cap)}，本笔贴息为 {fmt_yuan(amount)}。")
+    else:
+        reasons.append(
+            f"贴息取三者中的最小值：{fmt_yuan(amount)}（受企业每年 {_money(firm_year_cap)} 上限限制）。"
+        )
+    return amount, which, reasons
+
+
+def quote(
+    *,
+    principal: Decimal,
+    annual_rate: Decimal,
+    start: date,
+    months: int,
+    ratio: Decimal,
+    principal_cap_rate: Decimal,
+    firm_year_cap: Decimal,
+    basis: int,
+    eligible: bool = True,
+    ineligible_reason: str = "",
+    already_subsidised_this_year: Decimal = Decimal("0"),
+) -> Quote:
+    """Cost of a bullet loan after the interest subsidy, exactly as domain.md §4.
+
+    * days = actual calendar days from ``start`` to ``add_months(start, months)``;
+    * interest = principal × annual_rate% × days / basis;
+    * subsidy = min(interest × ratio, principal × principal_cap_rate,
+      firm_year_cap − already_subsidised_this_year (not below 0)) — computed on the *unrounded*
+      interest — or 0 with ``ineligible_reason`` when ``eligible`` is False;
+    * interest_after_subsidy = interest − subsidy (both as rounded, so the figures add up);
+    * effective_annual_rate = interest_after_subsidy / principal × basis / days × 100.
+
+    Worked example: 500万元 at 3.10% from 2026-01-01 for 6 months, basis 360 → 181 days,
+    interest 77,930.56元, subsidy 38,965.28元, after subsidy 38,965.28元, effective 1.5500%.
+    """
+    p = _exact("principal", principal, minimum="positive")
+    rate = _require("annual_rate", annual_rate, Decimal)
+    r = _exact("annual_rate", rate, minimum="positive")
+    start = _require("start", start, date)
+    months = _require("months", months, int)
+    if months < 1:
+        raise ValueError(f"months: 必须至少为 1，收到 {months}")
+    share = _ratio("ratio", ratio)
+    cap_rate = _ratio("principal_cap_rate", principal_cap_rate)
+    year_cap = _exact("firm_year_cap", firm_year_cap, minimum="non_negative")
+    basis = _basis(basis)
+    eligible = _require("eligible", eligible, bool)
+    ineligible_reason = _require("ineligible_reason", ineligible_reason, str)
+    already = _exact("already_subsidised_this_year", already_subsidised_this_year, minimum="non_negative")
+
+    end = add_months(start, months)
+    days = (end - start).days
+    interest_exact = p * r / 100 * days / basis
+    interest = _round(interest_exact)
+
+    month_end_note = "（到期月无对应日，取该月最后一日）" if end.day != start.day else ""
+    reasons = [
+        f"计息期 {start.isoformat()} 至 {end.isoformat()}（{months} 个月{month_end_note}），"
+        f"实际 {days} 天，计息基数 {basis} 天。",
+        f"利息 = 本金 {_money(p)} × 年利率 {_pct(rate)} × {days} 天 ÷ {basis} = {fmt_yuan(interest)}。",
+    ]
+    if eligible:
+        subsidy, which, cap_reasons = _capped_subsidy(
+            interest=interest_exact,
+            principal=p,
+            ratio=share,
+            principal_cap_rate=cap_rate,
+            firm_year_cap=year_cap,
+            already=already,
+            interest_label="未舍入的利息",
+        )
+        reasons += cap_reasons
+    else:
+        subsidy, which = _round(_ZERO), "ineligible"
+        why = ineligible_reason.strip() or "该贷款不符合贴息条件"
+        reasons.append(f"{why.rstrip('。')}，贴息为 0。")
+
+    after = interest - subsidy
+    effective = _round(Fraction(after) / p * basis / days * 100, 4)
+    reasons += [
+        f"贴息后利息 = {fmt_yuan(interest)} − {fmt_yuan(subsidy)} = {fmt_yuan(after)}。",
+        f"贴息后实际年化利率 = {fmt_yuan(after)} ÷ {_money(p)} × {basis} ÷ {days} = {effective}%。",
+    ]
+    return Quote(
+        days=days,
+        interest=interest,
+        subsidy=subsidy,
+        interest_after_subsidy=after,
+        effective_annual_rate=effective,
+        basis=basis,
+        reasons=tuple(reasons),
+        which_cap=which,
+        end=end,
+    )
+
+
+def accrued_interest(
+    *,
+    principal_outstanding_segments: Sequence[tuple[date, date, Decimal]],
+    annual_rate: Decimal,
+    basis: int,
+) -> Decimal:
+    """Interest actually accrued over a support period, rounded once to the fen.
+
+    Each segment ``(from_date, to_date, outstanding_principal)`` accrues
+    principal × annual_rate% × (to_date − from_date).days / basis (the first day counts, the
+    last does not: 算头不算尾). Segments must be in date order and must not overlap; gaps are
+    allowed (nothing outstanding). The segment amounts are summed exactly and rounded at the end.
+    """
+    r = _exact("annual_rate", annual_rate, minimum="positive")
+    basis = _basis(basis)
+    name = "principal_outstanding_segments"
+    segments = _require(name, principal_outstanding_segments, Sequence)  # type: ignore[type-abstract]
+    if isinstance(segments, str | bytes):
+        raise TypeError(f"{name}: 须为 (起始日, 截止日, 未偿本金) 元组的序列")
+    total = _ZERO
+    previous_end: date | None = None
+    for i, segment in enumerate(segments):
+        label = f"{name}[{i}]"
+        if not isinstance(segment, tuple) or len(segment) != 3:
+            raise TypeError(f"{label}: 须为 (起始日, 截止日, 未偿本金) 三元组，收到 {segment!r}")
+        start = _require(f"{label}.from_date", segment[0], date)
+        end = _require(f"{label}.to_date", segment[1], date)
+        outstanding = _exact(f"{label}.outstanding_principal", segment[2], minimum="non_negative")
+        if end < start:
+            raise ValueError(f"{label}: 截止日 {end.isoformat()} 早于起始日 {start.isoformat()}")
+        if previous_end is not None and start < previous_end:
+            raise ValueError(f"{label}: 与前一区间重叠或顺序颠倒（起始日 {start.isoformat()}）")
+        total += outstanding * r / 100 * (end - start).days / basis
+        previous_end = end
+    return _round(total)
+
+
+def interest_subsidy_for_period(
+    *,
+    accrued_interest: Decimal,
+    principal: Decimal,
+    ratio: Decimal,
+    principal_cap_rate: Decimal,
+    firm_year_cap: Decimal,
+    already_subsidised_this_year: Decimal,
+    repaid_on_time: bool = True,
+    require_on_time: bool = True,
+) -> SubsidyResult:
+    """The subsidy on interest actually accrued in a support period (a 贴息 claim).
+
+    amount = min(accrued_interest × ratio, principal × principal_cap_rate,
+    firm_year_cap − already_subsidised_this_year (not below 0)), rounded to the fen — or 0,
+    ``capped_by='ineligible'``, when the loan was not repaid on time and the policy requires it.
+    """
+    interest = _exact("accrued_interest", accrued_interest, minimum="non_negative")
+    p = _exact("principal", principal, minimum="positive")
+    share = _ratio("ratio", ratio)
+    cap_rate = _ratio("principal_cap_rate", principal_cap_rate)
+    year_cap = _exact("firm_year_cap", firm_year_cap, minimum="non_negative")
+    already = _exact("already_subsidised_this_year", already_subsidised_this_year, minimum="non_negative")
+    repaid_on_time = _require("repaid_on_time", repaid_on_time, bool)
+    require_on_time = _require("require_on_time", require_on_time, bool)
+
+    reasons = [f"支持期内实际应计利息 {fmt_yuan(accrued_interest)}，贷款本金 {_money(p)}。"]
+    if not repaid_on_time and require_on_time:
+        reasons.append("贷款未按期还本付息，按政策不享受本期贴息，贴息为 0。")
+        return SubsidyResult(amount=_round(_ZERO), capped_by="ineligible", reasons=tuple(reasons))
+    if not repaid_on_time:
+        reasons.append("贷款未按期还本付息，但本政策不以按期还款为条件。")
+    amount, which, cap_reasons = _capped_subsidy(
+        interest=interest,
+        principal=p,
+        ratio=share,
+        principal_cap_rate=cap_rate,
+        firm_year_cap=year_cap,
+        already=already,
+        interest_label=f"应计利息 {fmt_yuan(accrued_interest)}",
+    )
+    return SubsidyResult(amount=amount, capped_by=which, reasons=tuple(reasons + cap_reasons))
+
+
+# --------------------------------------------------------------------------------------------
+# 专属产品奖励 — exclusive-product reward
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RewardYear:
+    """One year of a bank's exclusive-product reward.
+
+    ``units`` = whole units (亿元 by default) of the year's total granted credit lines;
+    ``previous_high`` = the highest ``units`` already rewarded before this year.
+    """
+
+    year: int
+    total: Decimal
+    units: int
+    previous_high: int
+    reward: Decimal
+    reasons: tuple[str, ...]
+
+    @property
+    def explanation(self) -> str:
+        """The reasons as one paragraph."""
+        return "".join(self.reasons)
+
+
+def exclusive_product_reward(
+    yearly_totals: Sequence[tuple[int, Decimal]],
+    *,
+    unit: Decimal = Decimal("100000000"),
+    reward_per_unit: Decimal = Decimal("200000"),
+    already_rewarded_units: int = 0,
+) -> tuple[RewardYear, ...]:
+    """Reward per year for a bank's exclusive sci-tech credit products (the seed's rule).
+
+    Years must be strictly increasing. For each year in order: N = floor(total / unit);
+    reward = reward_per_unit × max(0, N − highest N already rewarded); then the highest becomes
+    max(highest, N). ``already_rewarded_units`` is the highest N rewarded before the first year.
+    Totals of 0.6亿, 1.3亿, 3.45亿, 3.2亿, 4.1亿 give 0, 20万, 40万, 0, 20万.
+    """
+    u = _exact("unit", unit, minimum="positive")
+    per_unit = _exact("reward_per_unit", reward_per_unit, minimum="non_negative")
+    highest = _require("already_rewarded_units", already_rewarded_units, int)
+    if highest < 0:
+        raise ValueError(f"already_rewarded_units: 不能为负数，收到 {highest}")
+    totals = _require("yearly_totals", yearly_totals, Sequence)  # type: ignore[type-abstract]
+    if isinstance(totals, str | bytes):
+        raise TypeError("yearly_totals: 须为 (年度, 授信总额) 元组的序列")
+
+    results: list[RewardYear] = []
+    previous_year: int | None = None
+    for i, item in enumerate(totals):
+        label = f"yearly_totals[{i}]"
+        if not isinstance(item, tuple) or len(item) != 2:
+            raise TypeError(f"{label}: 须为 (年度, 授信总额) 二元组，收到 {item!r}")
+        year = _require(f"{label}.year", item[0], int)
+        total = _require(f"{label}.total", item[1], Decimal)
+        exact_total = _exact(f"{label}.total", total, minimum="non_negative")
+        if previous_year is not None and year <= previous_year:
+            raise ValueError(f"{label}: 年度须严格递增，{year} 不在 {previous_year} 之后")
+        previous_year = year
+
+        units = math.floor(exact_total / u)
+        new_units = max(0, units - highest)
+        reward = _round(per_unit * new_units)
+        reasons = [
+            f"{year} 年专属科技信贷产品授信总额 {_money(exact_total)}，"
+            f"按每 {_money(u)} 计整数部分 N = {units}。"
+        ]
+        if new_units and highest == 0:
+            reasons.append(
+                f"首次达到 {_money(u)}，新增 {units} − 0 = {new_units} 个，"
+                f"奖励 {new_units} × {_money(per_unit)} = {_money(Fraction(reward))}。"
+            )
+        elif new_units:
+            reasons.append(
+                f"此前已奖励的最高 N 为 {highest}，新增 {units} − {highest} = {new_units} 个，"
+                f"奖励 {new_units} × {_money(per_unit)} = {_money(Fraction(reward))}。"
+            )
+        elif highest == 0:
+            reasons.append(f"未达到 {_money(u)}，本年不奖励。")
+        else:
+            reasons.append(f"N 未超过此前已奖励的最高 N = {highest}，本年不奖励。")
+        results.append(
+            RewardYear(
+                year=year,
+                total=total,
+                units=units,
+                previous_high=highest,
+                reward=reward,
+                reasons=tuple(reasons),
+            )
+        )
+        highest = max(highest, units)
+    return tuple(results)
+
+
+# --------------------------------------------------------------------------------------------
+# 风险补偿 — risk compensation
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CompensationResult:
+    """Risk compensation to a bank for one defaulted loan."""
+
+    amount: Decimal
+    capped_by: CompensationCap
+    reasons: tuple[str, ...]
+
+    @property
+    def explanation(self) -> str:
+        """The reasons as one paragraph."""
+        return "".join(self.reasons)
+
+
+def risk_compensation(
+    *,
+    outstanding_principal: Decimal,
+    ratio: Decimal,
+    per_loan_cap: Decimal | None = None,
+    pool_remaining: Decimal,
+) -> CompensationResult:
+    """Compensation = outstanding × ratio, capped by ``per_loan_cap`` (if given) and the pool.
+
+    ``pool_remaining`` is what is left this year of the bank's yearly cap (cap minus what was
+    already compensated this year). The trigger — the product's year-end NPL ratio above 1 % —
+    is the caller's check; this function only computes the amount.
+    """
+    outstanding = _exact("outstanding_principal", outstanding_principal, minimum="non_negative")
+    share = _ratio("ratio", ratio)
+    cap = None if per_loan_cap is None else _exact("per_loan_cap", per_loan_cap, minimum="non_negative")
+    pool = _exact("pool_remaining", pool_remaining, minimum="non_negative")
+
+    by_ratio = outstanding * share
+    terms: list[tuple[CompensationCap, Fraction]] = [("ratio", by_ratio)]
+    reasons = [f"按比例：违约贷款未偿本金 {_money(outstanding)} × {_share(share)} = {_money(by_ratio)}。"]
+    if cap is not None:
+        terms.append(("per_loan_cap", cap))
+        reasons.append(f"单笔补偿上限 {_money(cap)}。")
+    terms.append(("pool", pool))
+    reasons.append(f"该银行本年补偿额度剩余 {_money(pool)}（每行每年上限减去本年已补偿）。")
+    which, exact = min(terms, key=lambda term: term[1])
+    amount = _round(exact)
+    why = {"ratio": "按比例计算，未触及上限", "per_loan_cap": "受单笔上限限制", "pool": "受本年剩余额度限制"}
+    reasons.append(f"补偿金额取其中最小值：{_money(Fraction(amount))}（{why[which]}）。")
+    return CompensationResult(amount=amount, capped_by=which, reasons=tuple(reasons))
+
+
+def recovery_payback(*, compensated: Decimal, outstanding_at_default: Decimal, recovered: Decimal) -> Decimal:
+    """What the bank pays back to the pool from a later recovery, pro rata, rounded to the fen.
+
+    payback = compensated × min(recovered, outstanding_at_default) / outstanding_at_default.
+    """
+    paid = _exact("compensated", compensated, minimum="non_negative")
+    outstanding = _exact("outstanding_at_default", outstanding_at_default, minimum="positive")
+    got = _exact("recovered", recovered, minimum="non_negative")
+    return _round(paid * min(got, outstanding) / outstanding)
+
+
+# --------------------------------------------------------------------------------------------
+# LPR
+# --------------------------------------------------------------------------------------------
+
+
+def lpr_on(table: Sequence[tuple[date, Decimal, Decimal]], d: date, tenor: str = "1y") -> Decimal:
+    """The LPR (percent) in force on day ``d``, from a dated table staff can extend.
+
+    ``table`` rows are ``(effective_from, one_year, five_year)`` in any order; the row with the
+    latest ``effective_from`` on or before ``d`` applies. ``tenor`` is '1y' or '5y' (5年期以上).
+    ``ValueError`` if ``d`` is before the first row or two rows share a date.
+    """
+    d = _require("d", d, date)
+    tenor = _require("tenor", tenor, str)
+    if tenor not in LPR_TENORS:
+        raise ValueError(f"tenor: 只能是 '1y' 或 '5y'，收到 {tenor!r}")
+    rows = _require("table", table, Sequence)  # type: ignore[type-abstract]
+    if isinstance(rows, str | bytes) or not rows:
+        raise ValueError("table: LPR 表为空或不是 (生效日, 1年期, 5年期以上) 元组的序列")
+    checked: list[tuple[date, Decimal, Decimal]] = []
+    for i, row in enumerate(rows):
+        label = f"table[{i}]"
+        if not isinstance(row, tuple) or len(row) != 3:
+            raise TypeError(f"{label}: 须为 (生效日, 1年期, 5年期以上) 三元组，收到 {row!r}")
+        effective_from = _require(f"{label}.effective_from", row[0], date)
+        one_year = _require(f"{label}.one_year", row[1], Decimal)
+        five_year = _require(f"{label}.five_year", row[2], Decimal)
+        checked.append((effective_from, one_year, five_year))
+    checked.sort(key=lambda row: row[0])
+    for earlier, later in pairwise(checked):
+        if earlier[0] == later[0]:
+            raise ValueError(f"table: 生效日 {later[0].isoformat()} 重复")
+    in_force = [row for row in checked if row[0] <= d]
+    if not in_force:
+        raise ValueError(f"d: {d.isoformat()} 早于 LPR 表中最早的生效日 {checked[0][0].isoformat()}")
+    return in_force[-1][1] if tenor == "1y" else in_force[-1][2]
+
+
+def rate_from_lpr(lpr: Decimal, spread_bp: int) -> Decimal:
+    """LPR plus a spread in basis points: ``rate_from_lpr(Decimal('3.10'), 50)`` → ``Decimal('3.60')``."""
+    lpr = _require("lpr", lpr, Decimal)
+    spread_bp = _require("spread_bp", spread_bp, int)
+    rate = lpr + Decimal(spread_bp).scaleb(-2)
+    if rate <= 0:
+        raise ValueError(f"spread_bp: LPR {_pct(lpr)} 加 {spread_bp} 个基点后利率不为正")
+    return rate

@@ -1,0 +1,199 @@
+"""Subsidy policies (versioned, with parameters and budget), claims, the fiscal ledger, and LPR."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+MONEY = {"max_digits": 16, "decimal_places": 2}
+
+
+class LprRate(models.Model):
+    """Loan Prime Rate in force from a date (a dated table staff can extend)."""
+
+    effective_from = models.DateField(_("生效日期"), unique=True)
+    one_year = models.DecimalField(_("1年期（%）"), max_digits=5, decimal_places=2)
+    five_year = models.DecimalField(_("5年期以上（%）"), max_digits=5, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("贷款市场报价利率")
+        verbose_name_plural = _("贷款市场报价利率")
+        ordering = ["-effective_from"]
+
+    def __str__(self) -> str:
+        return f"{self.effective_from:%Y-%m-%d} {self.one_year}% / {self.five_year}%"
+
+
+class PolicyKind(models.TextChoices):
+    INTEREST = "interest", _("贷款贴息")
+    RISK = "risk", _("风险补偿")
+    REWARD = "reward", _("专属产品奖励")
+
+
+class Policy(models.Model):
+    """One version of a subsidy policy. A change makes a new version; claims keep theirs."""
+
+    series = models.SlugField(_("政策编号"), max_length=48, help_text=_("同一政策各版本共用"))
+    version = models.PositiveSmallIntegerField(_("版本"), default=1)
+    kind = models.CharField(_("政策类型"), max_length=16, choices=PolicyKind.choices)
+    name = models.CharField(_("政策名称"), max_length=120)
+    parameters = models.JSONField(_("参数"), default=dict, help_text=_("金额与比例以字符串保存，避免浮点"))
+    effective_from = models.DateField(_("生效日期"))
+    effective_to = models.DateField(_("失效日期"), null=True, blank=True)
+    budget = models.DecimalField(_("预算（元）"), **MONEY)
+    is_active = models.BooleanField(_("现行版本"), default=True)
+    source = models.CharField(_("政策依据"), max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("创建人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("补贴政策")
+        verbose_name_plural = _("补贴政策")
+        ordering = ["kind", "series", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["series", "version"], name="policy_unique_version"),
+            models.UniqueConstraint(
+                fields=["series"], condition=Q(is_active=True), name="policy_one_active_version"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} v{self.version}"
+
+
+class Claim(models.Model):
+    """A claim under a policy: interest subsidy for a loan and period, risk compensation for a
+    defaulted loan, or a bank's yearly exclusive-product reward."""
+
+    class Status(models.TextChoices):
+        AWAITING_CONFIRMATION = "awaiting", _("待企业确认")
+        SUBMITTED = "submitted", _("待审核")
+        APPROVED = "approved", _("已批准")
+        REJECTED = "rejected", _("未批准")
+        PAID = "paid", _("已拨付")
+
+    policy = models.ForeignKey(
+        Policy, verbose_name=_("政策版本"), on_delete=models.PROTECT, related_name="claims"
+    )
+    kind = models.CharField(_("类型"), max_length=16, choices=PolicyKind.choices)
+    loan = models.ForeignKey(
+        "matching.Loan",
+        verbose_name=_("贷款"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="claims",
+    )
+    enterprise = models.ForeignKey(
+        "enterprises.Enterprise",
+        verbose_name=_("企业"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="claims",
+    )
+    institution = models.ForeignKey(
+        "lenders.Institution",
+        verbose_name=_("机构"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="claims",
+    )
+    year = models.PositiveSmallIntegerField(_("年度"))
+    period_start = models.DateField(_("期间起"))
+    period_end = models.DateField(_("期间止"))
+    amount = models.DecimalField(_("核定金额（元）"), **MONEY)
+    explanation = models.JSONField(_("计算说明"), default=list, blank=True)
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.SUBMITTED)
+    payee_name = models.CharField(_("收款户名"), max_length=120, blank=True)
+    payee_account = models.CharField(_("收款账号"), max_length=40, blank=True)
+    payee_bank = models.CharField(_("开户行"), max_length=120, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("审核人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    reviewed_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+    reject_reason = models.TextField(_("未批准原因"), blank=True)
+    paid_at = models.DateTimeField(_("拨付时间"), null=True, blank=True)
+    created_at = models.DateTimeField(_("生成时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("补贴申领")
+        verbose_name_plural = _("补贴申领")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "loan", "period_start", "period_end"],
+                condition=Q(loan__isnull=False),
+                name="claim_once_per_loan_period",
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "institution", "year"],
+                condition=Q(kind="reward"),
+                name="claim_reward_once_per_year",
+            ),
+            models.CheckConstraint(name="claim_amount_not_negative", condition=Q(amount__gte=0)),
+            models.CheckConstraint(
+                name="claim_period_order", condition=Q(period_end__gte=models.F("period_start"))
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk} {self.amount}元"
+
+
+class LedgerEntry(models.Model):
+    """One movement of fiscal money. Balances are sums of the ledger, never a stored total."""
+
+    class Kind(models.TextChoices):
+        COMMIT = "commit", _("预算占用")
+        RELEASE = "release", _("占用释放")
+        PAY = "pay", _("拨付")
+        RECOVERY = "recovery", _("追回入池")
+
+    policy = models.ForeignKey(
+        Policy, verbose_name=_("政策版本"), on_delete=models.PROTECT, related_name="ledger"
+    )
+    claim = models.ForeignKey(
+        Claim, verbose_name=_("申领"), on_delete=models.PROTECT, null=True, blank=True, related_name="ledger"
+    )
+    kind = models.CharField(_("类型"), max_length=16, choices=Kind.choices)
+    amount = models.DecimalField(_("金额（元）"), **MONEY)
+    year = models.PositiveSmallIntegerField(_("预算年度"))
+    at = models.DateTimeField(_("时间"), default=timezone.now)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("经办人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    note = models.CharField(_("摘要"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("财政资金台账")
+        verbose_name_plural = _("财政资金台账")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["policy", "year", "kind"], name="ledger_policy_year_idx")]
+        constraints = [models.CheckConstraint(name="ledger_amount_positive", condition=Q(amount__gt=0))]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.amount}元"
+
+    @staticmethod
+    def total(qs) -> "models.Decimal":
+        return qs.aggregate(s=Sum("amount"))["s"] or 0

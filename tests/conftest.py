@@ -1,0 +1,213 @@
+"""Shared fixtures: the cast of users (firm A/B, officers of bank A/B, manager, staff), eager Celery
+for unit tests, a real Celery worker process for tests marked ``worker``, and a browser for ``e2e``."""
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from portal.celery import app as celery_app
+from tests import factories as f
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery(request):
+    """Unit tests run tasks in-process; tests marked ``worker`` talk to a real worker."""
+    eager = request.node.get_closest_marker("worker") is None
+    old = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = eager
+    yield
+    celery_app.conf.task_always_eager = old
+
+
+@pytest.fixture(autouse=True)
+def _reference_data(request):
+    """Regions and LPR come from data migrations; transactional tests truncate them, so put them
+    back for any test that uses the database."""
+    uses_db = request.node.get_closest_marker("django_db") or {"db", "transactional_db", "live_server"} & set(
+        request.fixturenames
+    )
+    if not uses_db:
+        return
+    request.getfixturevalue("_django_db_helper")
+    from portal.models import Region
+    from portal.regions import ensure_regions
+    from subsidies.lpr import ensure_lpr
+    from subsidies.models import LprRate
+
+    if Region.objects.count() < 12:
+        ensure_regions(Region)
+    if not LprRate.objects.exists():
+        ensure_lpr(LprRate)
+
+
+@pytest.fixture(autouse=True)
+def _media_root(tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def cast(db):
+    """Firm A and B, bank A (officer, second officer, manager) and bank B (officer), staff."""
+    bank_a_branch = f.BranchFactory(name="甲银行太原科技支行", is_scitech=True)
+    bank_b_branch = f.BranchFactory(name="乙银行太原支行")
+    ns = type("Cast", (), {})()
+    ns.firm_a = f.FirmUserFactory(username="firm_a")
+    ns.firm_b = f.FirmUserFactory(username="firm_b")
+    ns.officer_a = f.OfficerFactory(username="officer_a", branch=bank_a_branch)
+    ns.officer_a2 = f.OfficerFactory(username="officer_a2", branch=bank_a_branch)
+    ns.manager_a = f.ManagerFactory(username="manager_a", branch=bank_a_branch)
+    ns.officer_b = f.OfficerFactory(username="officer_b", branch=bank_b_branch)
+    ns.staff = f.StaffFactory(username="staff")
+    ns.bank_a = bank_a_branch.institution
+    ns.bank_b = bank_b_branch.institution
+    return ns
+
+
+@pytest.fixture
+def client_for(client):
+    """``client_for(user)`` → a test client logged in as that user."""
+    from django.test import Client
+
+    def make(user):
+        c = Client()
+        c.force_login(user)
+        return c
+
+    return make
+
+
+@pytest.fixture
+def api_for():
+    """``api_for(user)`` → a DRF APIClient authenticated as that user (or anonymous for None)."""
+    from rest_framework.test import APIClient
+
+    def make(user=None):
+        c = APIClient()
+        if user is not None:
+            c.force_authenticate(user)
+        return c
+
+    return make
+
+
+# ------------------------------------------------------------------------------------------------
+# A real Celery worker process (tests marked ``worker``)
+# ------------------------------------------------------------------------------------------------
+
+
+def _test_database_url() -> str:
+    from django.db import connection
+
+    db = connection.settings_dict
+    user = db.get("USER") or "postgres"
+    host = db.get("HOST") or "127.0.0.1"
+    port = db.get("PORT") or 5432
+    return f"postgres://{user}@{host}:{port}/{db['NAME']}"
+
+
+class WorkerProcess:
+    """Starts ``celery -A portal worker`` on its own queue against the test database."""
+
+    def __init__(self, queue: str, concurrency: int = 1, extra_env: dict | None = None):
+        self.queue = queue
+        self.concurrency = concurrency
+        self.extra_env = extra_env or {}
+        self.proc: subprocess.Popen | None = None
+        self.log = ROOT / f"test-results/worker-{queue}.log"
+
+    def start(self) -> "WorkerProcess":
+        self.log.parent.mkdir(exist_ok=True)
+        env = {
+            **os.environ,
+            "DATABASE_URL": _test_database_url(),
+            "REDIS_URL": settings.REDIS_URL,
+            "DEBUG": "1",
+            "CONN_MAX_AGE": "0",
+            **self.extra_env,
+        }
+        cmd = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "portal",
+            "worker",
+            "-Q",
+            self.queue,
+            "-c",
+            str(self.concurrency),
+            "-l",
+            "info",
+            "-n",
+            f"{self.queue}@%h",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ]
+        self.proc = subprocess.Popen(
+            cmd,
+            cwd=ROOT,
+            env=env,
+            stdout=self.log.open("ab"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self._wait_ready()
+        return self
+
+    def _wait_ready(self, timeout: float = 40) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"celery worker exited early: {self.log.read_text()[-2000:]}")
+            replies = celery_app.control.ping(
+                destination=[f"{self.queue}@{os.uname().nodename}"], timeout=0.5
+            )
+            if replies:
+                return
+        raise RuntimeError(f"celery worker did not answer: {self.log.read_text()[-2000:]}")
+
+    def kill(self) -> None:
+        """SIGKILL the whole worker process group (the parent and its pool children)."""
+        import signal
+
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(10)
+
+    def stop(self) -> None:
+        import signal
+
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+@pytest.fixture
+def worker_queue():
+    """A queue name of this test's own; tasks sent by the code under test default to it."""
+    queue = f"kejin-test-{uuid.uuid4().hex[:10]}"
+    old = celery_app.conf.task_default_queue
+    celery_app.conf.task_default_queue = queue
+    yield queue
+    celery_app.conf.task_default_queue = old
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db, worker_queue):
+    """A running worker process on this test's queue, stopped afterwards. Data the test commits
+    (transactional_db) is visible to it."""
+    worker = WorkerProcess(worker_queue).start()
+    yield worker
+    worker.stop()

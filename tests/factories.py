@@ -1,0 +1,196 @@
+"""factory_boy factories shared by every test folder."""
+
+import itertools
+from datetime import date
+from decimal import Decimal
+
+import factory
+from django.utils import timezone
+
+from enterprises.models import Enterprise, FinancingNeed, IPAsset, Qualification
+from enterprises.uscc import ALPHABET, make_uscc
+from lenders.models import Branch, Institution
+from matching.models import Application, Loan, Match
+from portal.models import Region, Role, User
+from products.models import Criteria, Product
+
+PASSWORD = "Kejin-test-2026"
+_serial = itertools.count(1)
+
+
+def _uscc(n: int) -> str:
+    digits = []
+    for _ in range(5):
+        n, r = divmod(n, len(ALPHABET))
+        digits.append(ALPHABET[r])
+    # The body's 9th character is replaced by its check character, so only 5 characters vary.
+    return make_uscc(division="140100", body="MA0" + "".join(reversed(digits)) + "0")
+
+
+def region(code: str = "140100") -> Region:
+    return Region.objects.get(code=code)
+
+
+class InstitutionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Institution
+
+    kind = "bank"
+    name = factory.Sequence(lambda n: f"测试银行{n}山西省分行")
+    short_name = factory.Sequence(lambda n: f"测试银行{n}")
+
+
+class BranchFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Branch
+
+    institution = factory.SubFactory(InstitutionFactory)
+    name = factory.Sequence(lambda n: f"太原第{n}支行")
+    city = factory.LazyFunction(lambda: region("140100"))
+    is_scitech = False
+    is_provincial = False
+
+
+class EnterpriseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Enterprise
+
+    name = factory.Sequence(lambda n: f"山西测试科技{n}有限公司")
+    uscc = factory.LazyFunction(lambda: _uscc(next(_serial) + 5000))
+    legal_representative = "张三"
+    city = factory.LazyFunction(lambda: region("140100"))
+    founded_on = date(2018, 6, 1)
+    industry = "next_gen_it"
+    stage = "growth"
+    employees = 120
+    rd_staff = 30
+    revenue_last_year = Decimal("50000000.00")
+    rd_spend_last_year = Decimal("4000000.00")
+    verification_status = "verified"
+    shares_profile = True
+
+
+class QualificationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Qualification
+
+    enterprise = factory.SubFactory(EnterpriseFactory)
+    kind = "hitech"
+    issued_on = date(2025, 1, 1)
+    expires_on = date(2027, 12, 31)
+
+
+class IPAssetFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = IPAsset
+
+    enterprise = factory.SubFactory(EnterpriseFactory)
+    kind = "invention_patent"
+    number = factory.Sequence(lambda n: f"ZL2024{n:07d}.X")
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    role = ""
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def _save(obj, create, extracted, **kwargs):
+        if create:
+            obj.save()
+
+
+class FirmUserFactory(UserFactory):
+    role = Role.FIRM
+    enterprise = factory.SubFactory(EnterpriseFactory)
+
+
+class OfficerFactory(UserFactory):
+    role = Role.OFFICER
+    branch = factory.SubFactory(BranchFactory)
+
+
+class ManagerFactory(UserFactory):
+    role = Role.MANAGER
+    branch = factory.SubFactory(BranchFactory)
+
+
+class StaffFactory(UserFactory):
+    role = Role.STAFF
+
+
+class ProductFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Product
+        skip_postgeneration_save = True
+
+    institution = factory.SubFactory(InstitutionFactory)
+    name = factory.Sequence(lambda n: f"科创贷{n}号")
+    product_type = "credit"
+    amount_min = Decimal("500000.00")
+    amount_max = Decimal("30000000.00")
+    term_min_months = 6
+    term_max_months = 36
+    rate_min = Decimal("3.000")
+    rate_max = Decimal("6.000")
+    guarantee_types = factory.LazyFunction(lambda: ["credit"])
+    status = "published"
+    published_at = factory.LazyFunction(timezone.now)
+    criteria = factory.RelatedFactory("tests.factories.CriteriaFactory", factory_related_name="product")
+
+
+class CriteriaFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Criteria
+
+    product = factory.SubFactory(ProductFactory, criteria=None)
+
+
+class NeedFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = FinancingNeed
+
+    enterprise = factory.SubFactory(EnterpriseFactory)
+    amount = Decimal("5000000.00")
+    term_months = 12
+    purpose = "working_capital"
+    guarantee_types = factory.LazyFunction(lambda: ["credit"])
+    max_annual_rate = Decimal("5.000")
+
+
+class MatchFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Match
+
+    need = factory.SubFactory(NeedFactory)
+    product = factory.SubFactory(ProductFactory)
+    enterprise = factory.SelfAttribute("need.enterprise")
+    institution = factory.SelfAttribute("product.institution")
+    score = 75
+    is_lead = True
+
+
+class ApplicationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Application
+
+    enterprise = factory.SubFactory(EnterpriseFactory)
+    product = factory.SubFactory(ProductFactory)
+    amount = Decimal("3000000.00")
+    term_months = 12
+    purpose = "working_capital"
+
+
+class LoanFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Loan
+
+    application = factory.SubFactory(ApplicationFactory, status="disbursed")
+    principal = Decimal("3000000.00")
+    annual_rate = Decimal("3.500")
+    start_date = date(2026, 1, 10)
+    maturity_date = date(2027, 1, 10)

@@ -1,0 +1,87 @@
+from datetime import date
+
+import pytest
+from django.core.management import call_command
+
+from matching.engine import evaluate
+from matching.facts import firm_facts, need_facts, product_facts
+from portal.demo import row_counts
+from products.models import Product
+
+pytestmark = pytest.mark.django_db
+
+
+def seed(firms=40):
+    call_command(
+        "seed_demo", "--password", "Demo-pass-2026", "--firms", str(firms), stdout=open("/dev/null", "w")
+    )
+
+
+def test_seed_twice_gives_the_same_row_counts():
+    seed()
+    first = row_counts()
+    seed()
+    assert row_counts() == first
+    assert first["enterprises.Enterprise"] == 42  # 40 synthetic + demo_firm + demo_firm2
+    assert first["portal.Region"] == 12
+    assert first["subsidies.Policy"] == 3
+
+
+def test_demo_accounts_exist_with_their_roles_and_the_given_password(client):
+    from portal.models import User
+
+    seed()
+    expected = {
+        "demo_firm": "firm",
+        "demo_firm2": "firm",
+        "demo_officer": "officer",
+        "demo_officer2": "officer",
+        "demo_officer_other": "officer",
+        "demo_manager": "manager",
+        "demo_staff": "staff",
+    }
+    users = {u.username: u for u in User.objects.filter(username__in=expected)}
+    assert {name: u.role for name, u in users.items()} == expected
+    assert users["demo_firm"].enterprise_id != users["demo_firm2"].enterprise_id
+    assert users["demo_firm"].enterprise.is_verified and users["demo_firm2"].enterprise.is_verified
+    assert users["demo_officer"].branch_id == users["demo_officer2"].branch_id
+    assert users["demo_officer"].branch.institution.name == "浦发银行太原分行"
+    assert users["demo_officer_other"].branch.institution.name == "中国银行山西省分行"
+    assert users["demo_manager"].branch.institution.name == "浦发银行太原分行"
+    assert client.login(username="demo_staff", password="Demo-pass-2026")
+
+
+def test_the_article_products_carry_the_article_figures():
+    seed(firms=0)
+    pxd = Product.objects.get(name="浦新贷")
+    assert (pxd.amount_max, pxd.term_max_months, pxd.product_type, pxd.is_exclusive) == (
+        30_000_000,
+        36,
+        "credit",
+        True,
+    )
+    export = Product.objects.get(name="惠链速贷·出口E贷")
+    assert export.amount_max == 5_000_000 and export.fully_online and export.criteria.export_required
+    assert Product.objects.get(name="高新贷").criteria.required_qualifications == ["hitech"]
+    assert Product.objects.get(name="知识产权质押贷款").criteria.min_invention_patents == 1
+    fund = Product.objects.get(name="晋创天使基金")
+    assert fund.institution.short_name == "山证投资" and fund.rate_min is None
+    names = set(Product.objects.values_list("name", flat=True))
+    assert {"科贷通宝", "晋创贷", "晋才贷", "高新贷", "订单融资"} <= names
+
+
+def test_every_demo_product_is_valid_and_some_demo_firm_meets_its_criteria():
+    seed(firms=120)
+    from enterprises.models import FinancingNeed
+
+    needs = list(
+        FinancingNeed.objects.select_related("enterprise__city").prefetch_related(
+            "enterprise__qualifications", "enterprise__ip_assets"
+        )
+    )
+    facts = [(firm_facts(n.enterprise), need_facts(n)) for n in needs]
+    for product in Product.objects.select_related("criteria"):
+        product.full_clean()  # ranges in order, guarantee types known
+        pf = product_facts(product)
+        eligible = [1 for firm, need in facts if evaluate(firm, pf, need, on=date(2026, 11, 28)).eligible]
+        assert eligible, f"no demo need is eligible for {product.name}"
