@@ -1,16 +1,15 @@
-"""The one API router: every app registers its viewsets here under /api/v1/."""
+"""The one API root: each app contributes its routes in ``<app>/api/urls.py``."""
 
 from django.urls import include, path
-from rest_framework.routers import DefaultRouter
-
-from products.api.views import ProductViewSet
 
 from .views import ObtainTokenView
 
-router = DefaultRouter()
-router.register("products", ProductViewSet, basename="product")
-
 urlpatterns = [
     path("auth/token/", ObtainTokenView.as_view(), name="api-token"),
-    path("", include(router.urls)),
+    path("", include("enterprises.api.urls")),
+    path("", include("lenders.api.urls")),
+    path("", include("matching.api.urls")),
+    path("", include("subsidies.api.urls")),
+    path("", include("portal.api.dashboard_urls")),
+    path("", include("products.api.urls")),
 ]
