@@ -23,6 +23,7 @@ urlpatterns = [
     path("products/", include("products.urls")),
     path("matching/", include("matching.urls")),
     path("subsidies/", include("subsidies.urls")),
+    path("", include("portal.dashboard_urls")),
     path("api/v1/", include("portal.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
