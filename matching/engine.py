@@ -56,6 +56,7 @@ __all__ = [
     "ScorePart",
     "advice",
     "evaluate",
+    "failed_count",
     "fmt_wan",
 ]
 
@@ -1095,3 +1096,68 @@ def advice(evaluation: Evaluation) -> list[str]:
     if not evaluation.near_miss:
         return []
     return [c.advice or c.reason for c in evaluation.criteria if not c.met]
+
+
+# ---------------------------------------------------------------------------------------------
+# Screening (speed path of the full run)
+# ---------------------------------------------------------------------------------------------
+
+
+def failed_count(
+    firm: FirmFacts, product: ProductFacts, need: NeedFacts, *, on: date, stop_after: int = 99
+) -> int:
+    """How many hard criteria ``evaluate(firm, product, need, on=on)`` would fail — without
+    building any reason text. Stops counting once the count exceeds ``stop_after``.
+
+    The full matching run screens millions of pairs and stores only eligible pairs and near misses,
+    so it asks this first and calls :func:`evaluate` only for pairs failing at most
+    :data:`NEAR_MISS_MAX_FAILED` criteria. The rules are the same as in :func:`_evaluate` (a test
+    checks both agree on random pairs); change them together.
+    """
+    n = 0
+    cities = product.cities
+    if cities and firm.city not in cities and (firm.city_parent is None or firm.city_parent not in cities):
+        n += 1
+    if product.industries and firm.industry not in product.industries:
+        n += 1
+    if product.stages and firm.stage not in product.stages:
+        n += 1
+    if n > stop_after:
+        return n
+    if product.required_qualifications:
+        quals = firm.qualifications
+        for code in product.required_qualifications:
+            satisfiers = _SATISFIED_BY.get(code, (code,))
+            if not any(q.code in satisfiers and _holds(q, on) for q in quals):
+                n += 1
+                break
+    if product.min_revenue is not None and firm.revenue < product.min_revenue:
+        n += 1
+    if product.min_years > 0 and _full_years(firm.founded_on, on) < product.min_years:
+        n += 1
+    if product.export_required and not firm.export_business:
+        n += 1
+    if product.min_invention_patents > 0 and firm.invention_patents < product.min_invention_patents:
+        n += 1
+    if n > stop_after:
+        return n
+    amount = need.amount
+    if amount < product.amount_min or amount > product.amount_max:
+        n += 1
+    if need.term_months < product.term_min or need.term_months > product.term_max:
+        n += 1
+    ratio = product.max_amount_revenue_ratio
+    if ratio is not None:
+        with localcontext(_CTX):
+            revenue = firm.revenue if firm.revenue > _ZERO else _ZERO
+            if amount > revenue * ratio:
+                n += 1
+    if not (product.guarantee_types & need.guarantee_types):
+        n += 1
+    if (
+        product.rate_min is not None
+        and need.max_annual_rate is not None
+        and product.rate_min > need.max_annual_rate
+    ):
+        n += 1
+    return n

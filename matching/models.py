@@ -72,9 +72,43 @@ class MatchRun(models.Model):
         return min(100, int(self.chunks_done * 100 / self.total_chunks))
 
 
+class MatchRunChunk(models.Model):
+    """One chunk of a run: the needs it covers and, once done, its figures and timing.
+
+    ``done`` flips False → True exactly once (a conditional UPDATE), which is what lets a chunk run
+    twice (a redelivered message after a worker was killed) without counting its progress twice."""
+
+    run = models.ForeignKey(
+        MatchRun, verbose_name=_("匹配任务"), on_delete=models.CASCADE, related_name="chunks"
+    )
+    index = models.PositiveIntegerField(_("序号"))
+    need_ids = models.JSONField(_("需求编号"), default=list)
+    done = models.BooleanField(_("已完成"), default=False)
+    pairs_evaluated = models.PositiveBigIntegerField(_("已评估组合"), default=0)
+    matches_count = models.PositiveIntegerField(_("匹配数"), default=0)
+    near_misses_count = models.PositiveIntegerField(_("差一点匹配数"), default=0)
+    leads_count = models.PositiveIntegerField(_("新线索数"), default=0)
+    seconds = models.FloatField(_("耗时（秒）"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("执行次数"), default=0)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("匹配分片")
+        verbose_name_plural = _("匹配分片")
+        ordering = ["run", "index"]
+        constraints = [models.UniqueConstraint(fields=["run", "index"], name="matchrunchunk_unique_index")]
+
+    def __str__(self) -> str:
+        return f"#{self.run_id}/{self.index}"
+
+
 class Match(models.Model):
     """A (need, product) pairing: a suggestion to the firm, a near miss, or — above the threshold
-    for a verified firm — a lead routed to a branch of the product's institution."""
+    for a verified firm — a lead routed to a branch of the product's institution.
+
+    ``reasons`` is the engine's verdict per criterion (``{"code", "label", "met", "reason"}``):
+    every criterion for an eligible pair, only the failed ones for a near miss (whose ``missing``
+    holds the advice); ``score_parts`` explains the score of an eligible pair."""
 
     class Status(models.TextChoices):
         SUGGESTED = "suggested", _("待认领")
@@ -99,6 +133,7 @@ class Match(models.Model):
     )
     score = models.PositiveSmallIntegerField(_("匹配度"), default=0)
     reasons = models.JSONField(_("匹配理由"), default=list, blank=True)
+    score_parts = models.JSONField(_("评分构成"), default=list, blank=True)
     missing = models.JSONField(_("尚缺条件"), default=list, blank=True)
     is_near_miss = models.BooleanField(_("差一点匹配"), default=False)
     is_lead = models.BooleanField(_("推送为线索"), default=False)
@@ -146,6 +181,43 @@ class Match(models.Model):
             models.Index(fields=["branch", "status", "response_deadline"], name="match_inbox_idx"),
             models.Index(fields=["institution", "is_lead", "status"], name="match_institution_idx"),
             models.Index(fields=["enterprise", "is_lead"], name="match_enterprise_idx"),
+            # The dashboard's period aggregates (bench/dashboard.py): index-only scans by created_at.
+            models.Index(
+                fields=["created_at"],
+                include=[
+                    "is_lead",
+                    "is_near_miss",
+                    "institution",
+                    "product",
+                    "enterprise",
+                    "need",
+                    "status",
+                    "routed_at",
+                    "response_deadline",
+                    "first_response_at",
+                ],
+                name="match_created_cover_idx",
+            ),
+            models.Index(
+                fields=["created_at"],
+                include=[
+                    "institution",
+                    "need",
+                    "status",
+                    "routed_at",
+                    "response_deadline",
+                    "first_response_at",
+                ],
+                condition=Q(is_lead=True),
+                name="match_lead_created_idx",
+            ),
+            models.Index(
+                fields=["response_deadline"],
+                condition=Q(
+                    is_lead=True, first_response_at__isnull=True, status__in=["suggested", "claimed"]
+                ),
+                name="match_overdue_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -234,7 +306,16 @@ class Application(models.Model):
             ),
             models.CheckConstraint(name="application_amount_positive", condition=Q(amount__gt=0)),
         ]
-        indexes = [models.Index(fields=["status", "status_changed_at"], name="application_status_idx")]
+        indexes = [
+            models.Index(fields=["status", "status_changed_at"], name="application_status_idx"),
+            models.Index(fields=["created_at"], name="application_created_idx"),
+            models.Index(fields=["approved_at"], name="application_approved_idx"),
+            models.Index(
+                fields=["status_changed_at"],
+                condition=Q(status__in=["submitted", "accepted", "approved"]),
+                name="application_stalled_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.enterprise} → {self.product.name}"
@@ -277,6 +358,7 @@ class Loan(models.Model):
         verbose_name = _("贷款")
         verbose_name_plural = _("贷款")
         ordering = ["-start_date", "-id"]
+        indexes = [models.Index(fields=["start_date"], name="loan_start_idx")]
         constraints = [
             models.CheckConstraint(name="loan_principal_positive", condition=Q(principal__gt=0)),
             models.CheckConstraint(

@@ -9,3 +9,64 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 app = Celery("portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@app.on_after_configure.connect
+def _visibility_from_env(sender, **kwargs):
+    """``CELERY_VISIBILITY_TIMEOUT`` (seconds) shortens how long an unacknowledged message waits
+    before it is redelivered — for a worker started to finish what a killed worker left (the
+    redelivery tests start one so), never needed in normal operation."""
+    seconds = os.environ.get("CELERY_VISIBILITY_TIMEOUT")
+    if seconds:
+        sender.conf.broker_transport_options = {
+            **(sender.conf.broker_transport_options or {}),
+            "visibility_timeout": int(seconds),
+            "unacked_restore_interval": 1,
+            "unacked_restore_throttle": 1,
+        }
+
+
+# ------------------------------------------------------------------------------------------------
+# Every periodic schedule of the portal, in one place. A data migration (matching 0004) creates
+# each as a django-celery-beat PeriodicTask once; after that staff edit the time in the admin
+# (定时任务), and a later migration run does not overwrite their changes.
+# ------------------------------------------------------------------------------------------------
+PERIODIC_TASKS = [
+    # Every night at 02:00 Beijing time: match every open need against every published product.
+    {
+        "name": "夜间全量匹配",
+        "task": "matching.nightly_full_run",
+        "crontab": {"minute": "0", "hour": "2"},
+    },
+    # Every 15 minutes: leads past their first-response deadline are marked overdue, staff are
+    # alerted and the need is offered to the next-ranked institution.
+    {
+        "name": "线索超时检查",
+        "task": "matching.escalate_overdue_leads",
+        "crontab": {"minute": "*/15"},
+    },
+    # 5 January, 04:00: the exclusive-product reward (专属产品奖励) of every bank for the year before.
+    {
+        "name": "专属产品年度奖励测算",
+        "task": "subsidies.reward_yearly",
+        "crontab": {"minute": "0", "hour": "4", "day_of_month": "5", "month_of_year": "1"},
+    },
+    # 5 January, April, July and October, 04:30: interest-subsidy claims (免申即享) generated from
+    # the repayments banks recorded in the quarter just ended.
+    {
+        "name": "贴息免申即享测算",
+        "task": "subsidies.interest_auto_claims",
+        "crontab": {"minute": "30", "hour": "4", "day_of_month": "5", "month_of_year": "1,4,7,10"},
+    },
+]
+
+
+def ensure_periodic_tasks(periodic_task_model, crontab_model) -> None:
+    """Create the PeriodicTask rows of :data:`PERIODIC_TASKS` that do not exist yet (by name)."""
+    for spec in PERIODIC_TASKS:
+        if periodic_task_model.objects.filter(name=spec["name"]).exists():
+            continue
+        fields = {"minute": "*", "hour": "*", "day_of_week": "*", "day_of_month": "*", "month_of_year": "*"}
+        fields.update(spec["crontab"])
+        schedule, _ = crontab_model.objects.get_or_create(**fields, timezone="Asia/Shanghai")
+        periodic_task_model.objects.create(name=spec["name"], task=spec["task"], crontab=schedule)

@@ -1,0 +1,43 @@
+"""API views of the matching app: matches (scoped per role) and matching runs (staff)."""
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.response import Response
+
+from matching.filtersets import MatchFilterSet, MatchRunFilterSet
+from matching.models import MatchRun
+from matching.selectors import match_for_user
+from matching.services.runs import start_full_run
+from portal.api.permissions import IsStaff
+
+from .serializers import MatchDetailSerializer, MatchRunSerializer, MatchSerializer
+
+
+class MatchViewSet(viewsets.ReadOnlyModelViewSet):
+    """匹配结果：企业看到自己的推荐与差一点匹配，客户经理看到本网点线索，银行管理者看到本机构线索，省级专班看到全部。"""
+
+    filterset_class = MatchFilterSet
+    ordering_fields = ["score", "created_at", "response_deadline"]
+    ordering = ["-score", "id"]
+
+    def get_queryset(self):
+        return match_for_user(self.request.user)
+
+    def get_serializer_class(self):
+        return MatchDetailSerializer if self.action == "retrieve" else MatchSerializer
+
+
+class MatchRunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """匹配任务（仅省级专班）：发起全量匹配、查看进度与历史。"""
+
+    serializer_class = MatchRunSerializer
+    filterset_class = MatchRunFilterSet
+    permission_classes = [IsStaff]
+    queryset = MatchRun.objects.all()
+
+    @extend_schema(
+        request=None, responses={202: OpenApiResponse(MatchRunSerializer, description="已排队的全量匹配任务")}
+    )
+    def create(self, request, *args, **kwargs):
+        run = start_full_run(trigger=MatchRun.Trigger.MANUAL, user=request.user)
+        return Response(self.get_serializer(run).data, status=status.HTTP_202_ACCEPTED)

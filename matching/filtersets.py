@@ -1,0 +1,68 @@
+"""FilterSets of the matching app: one per list, used by the page and the API alike."""
+
+import django_filters
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from matching.engine import INDUSTRIES
+from matching.models import Match, MatchRun
+
+
+def overdue_q(now=None) -> Q:
+    """Leads past their first-response deadline with no response yet (as ``Match.is_overdue``)."""
+    return Q(
+        is_lead=True,
+        first_response_at__isnull=True,
+        response_deadline__lt=now or timezone.now(),
+        status__in=[Match.Status.SUGGESTED, Match.Status.CLAIMED],
+    )
+
+
+class MatchFilterSet(django_filters.FilterSet):
+    """Matches: minimum score, status, city (a city includes its zones), industry, product, near
+    miss, overdue."""
+
+    score = django_filters.NumberFilter(field_name="score", lookup_expr="gte", label=_("最低匹配度"))
+    status = django_filters.ChoiceFilter(field_name="status", choices=Match.Status.choices, label=_("状态"))
+    city = django_filters.CharFilter(method="filter_city", label=_("城市（区划代码）"))
+    industry = django_filters.ChoiceFilter(
+        field_name="enterprise__industry", choices=list(INDUSTRIES.items()), label=_("行业")
+    )
+    product = django_filters.NumberFilter(field_name="product_id", label=_("产品"))
+    near_miss = django_filters.BooleanFilter(field_name="is_near_miss", label=_("差一点匹配"))
+    overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("已超时未响应"))
+
+    class Meta:
+        model = Match
+        fields = ["score", "status", "city", "industry", "product", "near_miss", "overdue"]
+
+    def filter_city(self, queryset, name, value):
+        return queryset.filter(Q(enterprise__city_id=value) | Q(enterprise__city__parent_id=value))
+
+    def filter_overdue(self, queryset, name, value):
+        if value is None:
+            return queryset
+        return queryset.filter(overdue_q()) if value else queryset.exclude(overdue_q())
+
+
+class MatchRunFilterSet(django_filters.FilterSet):
+    """Run history: by trigger and status; ``full`` keeps only full runs (nightly, manual, seed)."""
+
+    trigger = django_filters.ChoiceFilter(
+        field_name="trigger", choices=MatchRun.Trigger.choices, label=_("触发方式")
+    )
+    status = django_filters.ChoiceFilter(
+        field_name="status", choices=MatchRun.Status.choices, label=_("状态")
+    )
+    full = django_filters.BooleanFilter(method="filter_full", label=_("仅全量任务"))
+
+    class Meta:
+        model = MatchRun
+        fields = ["trigger", "status", "full"]
+
+    def filter_full(self, queryset, name, value):
+        full = [MatchRun.Trigger.NIGHTLY, MatchRun.Trigger.MANUAL, MatchRun.Trigger.SEED]
+        if value is None:
+            return queryset
+        return queryset.filter(trigger__in=full) if value else queryset.exclude(trigger__in=full)

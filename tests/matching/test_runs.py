@@ -1,0 +1,494 @@
+"""The matching service (matching/services/runs.py): runs, the upsert, leads, routing, deadlines,
+withdrawal and escalation. Tasks run eagerly here; tests/matching/test_worker.py uses a real worker."""
+
+from __future__ import annotations
+
+import random
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.utils import timezone
+
+from matching import engine
+from matching.models import Match, MatchRun, MatchRunChunk
+from matching.services import runs
+from matching.services.runs import (
+    BranchRouter,
+    enqueue_need_match,
+    enqueue_product_match,
+    lead_deadline,
+    leads_escalate_overdue,
+    pass_need_to_next_product,
+    run_chunk_process,
+    start_full_run,
+)
+from portal.models import Notification, Transition
+from portal.services import NotAllowedError
+from tests import factories as f
+
+pytestmark = pytest.mark.django_db
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+ROW_FIELDS = (
+    "need_id",
+    "product_id",
+    "enterprise_id",
+    "institution_id",
+    "score",
+    "reasons",
+    "score_parts",
+    "missing",
+    "is_near_miss",
+    "is_lead",
+    "status",
+    "branch_id",
+    "routed_at",
+    "response_deadline",
+    "escalated_at",
+)
+
+
+def rows():
+    return sorted(Match.objects.values_list(*ROW_FIELDS), key=lambda r: (r[0], r[1]))
+
+
+@pytest.fixture
+def run_full(django_capture_on_commit_callbacks):
+    def run(**kwargs) -> MatchRun:
+        with django_capture_on_commit_callbacks(execute=True):
+            match_run = start_full_run(trigger=kwargs.pop("trigger", "nightly"), **kwargs)
+        match_run.refresh_from_db()
+        return match_run
+
+    return run
+
+
+def strong_firm(**kwargs):
+    """A verified Taiyuan firm that scores well above the lead threshold against a plain credit product."""
+    firm = f.EnterpriseFactory(**kwargs)
+    f.QualificationFactory(enterprise=firm, kind="hitech", source="official")
+    for _ in range(5):
+        f.IPAssetFactory(enterprise=firm)
+    return firm
+
+
+def product(institution=None, **criteria):
+    p = f.ProductFactory(institution=institution or f.InstitutionFactory())
+    for k, v in criteria.items():
+        setattr(p.criteria, k, v)
+    p.criteria.save()
+    return p
+
+
+# --- routing ------------------------------------------------------------------------------------
+
+
+def test_routing_prefers_a_scitech_branch_in_the_firms_city_then_any_branch_there():
+    bank = f.InstitutionFactory()
+    f.BranchFactory(institution=bank, name="省分行营业部", is_provincial=True)
+    plain = f.BranchFactory(institution=bank, name="太原迎泽支行")
+    scitech = f.BranchFactory(institution=bank, name="太原科技支行", is_scitech=True)
+    datong = f.BranchFactory(institution=bank, name="大同分行", city=f.region("140200"))
+    router = BranchRouter.load()
+    assert router.route(bank.pk, "140100") == scitech.pk
+    assert router.route(bank.pk, "140200") == datong.pk
+    scitech.delete()
+    assert BranchRouter.load().route(bank.pk, "140100") == plain.pk
+
+
+def test_a_zone_firm_goes_to_the_zone_branch_else_is_routed_as_taiyuan():
+    bank = f.InstitutionFactory()
+    taiyuan = f.BranchFactory(institution=bank, name="太原支行")
+    zone = f.BranchFactory(institution=bank, name="综改区支行", city=f.region("140171"))
+    assert BranchRouter.load().route(bank.pk, "140171", "140100") == zone.pk
+    zone.delete()
+    assert BranchRouter.load().route(bank.pk, "140171", "140100") == taiyuan.pk
+
+
+def test_without_a_branch_in_the_city_the_scitech_branch_then_the_provincial_branch_gets_the_lead():
+    bank = f.InstitutionFactory()
+    head = f.BranchFactory(institution=bank, name="省分行营业部", is_provincial=True)
+    scitech = f.BranchFactory(institution=bank, name="晋中科技支行", city=f.region("140700"), is_scitech=True)
+    f.BranchFactory(institution=bank, name="长治分行", city=f.region("140400"))
+    assert BranchRouter.load().route(bank.pk, "140800") == scitech.pk
+    scitech.delete()
+    assert BranchRouter.load().route(bank.pk, "140800") == head.pk
+    assert BranchRouter.load().route(f.InstitutionFactory().pk, "140800") is None
+
+
+def test_a_full_run_routes_each_lead_to_the_branch_the_rules_pick(run_full):
+    bank = f.InstitutionFactory()
+    f.BranchFactory(institution=bank, name="省分行营业部", is_provincial=True)
+    taiyuan = f.BranchFactory(institution=bank, name="太原科技支行", is_scitech=True)
+    datong = f.BranchFactory(institution=bank, name="大同分行", city=f.region("140200"))
+    p = product(bank)
+    in_datong = f.NeedFactory(enterprise=strong_firm(city=f.region("140200")))
+    in_zone = f.NeedFactory(enterprise=strong_firm(city=f.region("140171")))
+    in_yuncheng = f.NeedFactory(enterprise=strong_firm(city=f.region("140800")))
+    run_full()
+    branch = {m.need_id: m.branch_id for m in Match.objects.filter(product=p, is_lead=True)}
+    assert branch == {in_datong.pk: datong.pk, in_zone.pk: taiyuan.pk, in_yuncheng.pk: taiyuan.pk}
+
+
+# --- deadlines ----------------------------------------------------------------------------------
+
+
+def test_the_deadline_skips_the_weekend_friday_10_00_gives_tuesday_10_00():
+    friday = datetime(2026, 11, 27, 10, 0, tzinfo=SHANGHAI)
+    assert lead_deadline(friday, 2) == datetime(2026, 12, 1, 10, 0, tzinfo=SHANGHAI)
+    wednesday = datetime(2026, 11, 25, 10, 0, tzinfo=SHANGHAI)
+    assert lead_deadline(wednesday, 2) == datetime(2026, 11, 27, 10, 0, tzinfo=SHANGHAI)
+    saturday = datetime(2026, 11, 28, 9, 30, tzinfo=SHANGHAI)
+    assert lead_deadline(saturday, 2) == datetime(2026, 12, 1, 9, 30, tzinfo=SHANGHAI)
+
+
+def test_the_deadline_is_read_in_beijing_time_and_follows_the_setting(settings):
+    # Friday 23:30 UTC is Saturday 07:30 in Beijing: 1 working day later is Monday 07:30 Beijing.
+    friday_utc = datetime(2026, 11, 27, 23, 30, tzinfo=ZoneInfo("UTC"))
+    assert lead_deadline(friday_utc, 1) == datetime(2026, 11, 30, 7, 30, tzinfo=SHANGHAI)
+    settings.LEAD_RESPONSE_WORKING_DAYS = 3
+    assert lead_deadline(datetime(2026, 11, 27, 10, 0, tzinfo=SHANGHAI)) == datetime(
+        2026, 12, 2, 10, 0, tzinfo=SHANGHAI
+    )
+
+
+def test_a_new_lead_is_routed_now_with_a_deadline_of_two_working_days(run_full):
+    need = f.NeedFactory(enterprise=strong_firm())
+    f.BranchFactory(institution=(p := product()).institution, is_scitech=True)
+    run_full()
+    lead = Match.objects.get(need=need, product=p)
+    assert lead.is_lead and lead.status == "suggested"
+    assert lead.response_deadline == lead_deadline(lead.routed_at, 2)
+    assert lead.response_deadline > lead.routed_at + timedelta(days=1)
+
+
+# --- leads, near misses, suggestions --------------------------------------------------------
+
+
+def test_an_unverified_firms_need_gives_suggestions_but_no_lead(run_full):
+    p = product()
+    pending = f.NeedFactory(enterprise=strong_firm(verification_status="pending"))
+    verified = f.NeedFactory(enterprise=strong_firm())
+    run_full()
+    assert Match.objects.get(need=pending, product=p).is_lead is False
+    assert Match.objects.get(need=pending, product=p).is_near_miss is False
+    assert Match.objects.get(need=verified, product=p).is_lead is True
+
+
+def test_a_score_below_the_threshold_is_a_suggestion_not_a_lead(run_full, settings):
+    p = product()
+    need = f.NeedFactory(enterprise=strong_firm())
+    settings.MATCH_LEAD_THRESHOLD = 101
+    run_full()
+    m = Match.objects.get(need=need, product=p)
+    assert (m.is_lead, m.is_near_miss, m.branch_id) == (False, False, None)
+
+
+def test_a_near_miss_is_stored_with_what_is_missing_and_is_never_a_lead(run_full):
+    p = product(required_qualifications=["srdi_giant"])
+    far = product(cities=["140200"], industries=["biotech"], stages=["seed"])
+    need = f.NeedFactory(enterprise=strong_firm())
+    run_full()
+    m = Match.objects.get(need=need, product=p)
+    assert m.is_near_miss and not m.is_lead and m.branch_id is None
+    assert m.missing == ['需取得专精特新"小巨人"认定']
+    assert any(c["code"] == "qualification" and not c["met"] for c in m.reasons)
+    assert not Match.objects.filter(product=far).exists()  # 3 failed criteria: not stored at all
+
+
+def test_reasons_and_score_parts_are_the_engines(run_full):
+    p = product()
+    need = f.NeedFactory(enterprise=strong_firm())
+    run_full()
+    m = Match.objects.get(need=need, product=p)
+    assert [c["code"] for c in m.reasons] == ["city", "amount", "term", "guarantee", "rate"]
+    assert all(c["met"] for c in m.reasons)
+    assert sum(part["points"] for part in m.score_parts) == m.score
+
+
+# --- idempotence, progress, withdrawal ------------------------------------------------------
+
+
+def test_a_rerun_gives_identical_rows(run_full):
+    products = [product(), product(required_qualifications=["srdi_sme"]), product(min_invention_patents=9)]
+    f.BranchFactory(institution=products[0].institution, is_scitech=True)
+    for i in range(6):
+        f.NeedFactory(enterprise=strong_firm(), amount=Decimal(400000 + i * 1_000_000))
+    first_run = run_full(chunk_size=2)
+    first = rows()
+    second_run = run_full(chunk_size=4)
+    assert rows() == first
+    assert len(first) == 18
+    assert first_run.status == second_run.status == "succeeded"
+    assert (first_run.matches_count, first_run.near_misses_count) == (
+        second_run.matches_count,
+        second_run.near_misses_count,
+    )
+    assert first_run.leads_count > 0 and second_run.leads_count == 0  # leads are routed once
+
+
+def test_chunks_are_cut_on_lock_bucket_boundaries_only():
+    ids = [*range(60, 70), *range(128, 131), 300]
+    assert runs._chunks(ids, 3) == [[60, 61, 62, 63], [64, 65, 66, 67, 68, 69], [128, 129, 130], [300]]
+    assert runs._chunks(ids, 100) == [ids]
+    assert runs._chunks([], 3) == []
+
+
+def test_a_run_records_its_progress_and_chunk_timings(run_full, monkeypatch):
+    monkeypatch.setattr(runs, "_LOCK_BUCKET", 1)  # one need a bucket: chunks of exactly 2 needs
+    product()
+    product()
+    for _ in range(5):
+        f.NeedFactory(enterprise=strong_firm())
+    run = run_full(chunk_size=2)
+    assert (run.status, run.total_chunks, run.chunks_done) == ("succeeded", 3, 3)
+    assert run.pairs_total == run.pairs_evaluated == 10
+    assert run.matches_count == 10 and run.progress_percent == 100
+    assert [t["index"] for t in run.chunk_timings] == [0, 1, 2]
+    assert all(t["seconds"] >= 0 for t in run.chunk_timings)
+    assert run.started_at <= run.finished_at
+
+
+def test_a_chunk_delivered_again_counts_its_progress_once(run_full):
+    product()
+    f.NeedFactory(enterprise=strong_firm())
+    run = run_full()
+    before = rows()
+    assert run_chunk_process(run_id=run.pk, index=0) is None  # the redelivered message
+    assert MatchRunChunk.objects.get(run=run, index=0).attempts == 1
+    run.refresh_from_db()
+    assert (run.chunks_done, run.pairs_evaluated, run.matches_count) == (1, 1, 1)
+    assert rows() == before
+
+
+def test_a_match_that_no_longer_holds_is_deleted_when_no_bank_touched_it(run_full):
+    p = product()
+    need = f.NeedFactory(enterprise=strong_firm())
+    run_full()
+    assert Match.objects.filter(need=need, product=p, is_lead=True).exists()
+    p.criteria.cities = ["140200"]
+    p.criteria.industries = ["biotech"]
+    p.criteria.stages = ["seed"]
+    p.criteria.save()
+    run_full()
+    assert not Match.objects.filter(need=need, product=p).exists()
+
+
+def test_a_match_a_bank_acted_on_is_withdrawn_with_its_history_kept(run_full, cast):
+    p = product(cast.bank_a)
+    need = f.NeedFactory(enterprise=strong_firm())
+    run_full()
+    lead = Match.objects.get(need=need, product=p)
+    Match.objects.filter(pk=lead.pk).update(
+        status="claimed", assigned_officer=cast.officer_a, claimed_at=timezone.now()
+    )
+    need.amount = Decimal("90000000.00")  # above the product's ceiling: no longer eligible
+    need.save()
+    run_full()
+    lead.refresh_from_db()
+    assert lead.status == "withdrawn" and lead.is_lead and lead.is_near_miss
+    assert lead.assigned_officer == cast.officer_a
+    assert (
+        Transition.objects.filter(object_id=lead.pk, from_state="claimed", to_state="withdrawn").count() == 1
+    )
+    assert Notification.objects.filter(user=cast.officer_a, title__contains="撤回").exists()
+    run_full()
+    assert Transition.objects.filter(object_id=lead.pk, to_state="withdrawn").count() == 1
+
+
+def test_an_untouched_lead_that_becomes_a_near_miss_leaves_the_bank_inbox(run_full):
+    p = product()
+    need = f.NeedFactory(enterprise=strong_firm())
+    run_full()
+    need.amount = Decimal("90000000.00")
+    need.save()
+    run_full()
+    m = Match.objects.get(need=need, product=p)
+    assert (m.is_near_miss, m.is_lead, m.branch_id, m.response_deadline, m.status) == (
+        True,
+        False,
+        None,
+        None,
+        "suggested",
+    )
+
+
+def test_a_withdrawn_need_has_its_suggestions_removed(run_full):
+    p = product()
+    need = f.NeedFactory(enterprise=strong_firm())
+    run_full()
+    need.status = "withdrawn"
+    need.save()
+    run_full()
+    assert not Match.objects.filter(need=need, product=p).exists()
+
+
+# --- the incremental paths ----------------------------------------------------------------------
+
+
+def test_posting_a_need_matches_it_against_all_published_products(django_capture_on_commit_callbacks):
+    a, b = product(), product()
+    draft = f.ProductFactory(status="draft")
+    with django_capture_on_commit_callbacks(execute=True):
+        need = f.NeedFactory(enterprise=strong_firm())
+        enqueue_need_match(need)
+    assert set(Match.objects.filter(need=need).values_list("product_id", flat=True)) >= {a.pk, b.pk}
+    assert not Match.objects.filter(product=draft).exists()
+    run = MatchRun.objects.get(trigger="need", need=need)
+    assert run.status == "succeeded" and run.total_chunks == 1
+
+
+def test_publishing_a_product_matches_it_against_open_needs_of_verified_firms(
+    django_capture_on_commit_callbacks,
+):
+    verified = f.NeedFactory(enterprise=strong_firm())
+    pending = f.NeedFactory(enterprise=strong_firm(verification_status="pending"))
+    closed = f.NeedFactory(enterprise=strong_firm(), status="fulfilled")
+    p = f.ProductFactory(status="draft")
+    p.status = "published"
+    p.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        enqueue_product_match(p)
+    assert list(Match.objects.filter(product=p).values_list("need_id", flat=True)) == [verified.pk]
+    assert not Match.objects.filter(need__in=[pending, closed]).exists()
+
+
+def test_a_manual_full_run_needs_staff(cast):
+    with pytest.raises(NotAllowedError):
+        start_full_run(trigger="manual", user=cast.officer_a)
+    assert start_full_run(trigger="manual", user=cast.staff).created_by == cast.staff
+
+
+# --- escalation and passing on ------------------------------------------------------------------
+
+
+@pytest.fixture
+def three_banks(run_full, cast, settings):
+    """One firm whose need fits three banks' products, ranked A (best) > B > C; only A's is a lead."""
+    settings.MATCH_LEAD_THRESHOLD = 0
+    firm = strong_firm()
+    user = f.FirmUserFactory(enterprise=firm)
+    need = f.NeedFactory(enterprise=firm, max_annual_rate=Decimal("5.000"))
+    banks = [f.InstitutionFactory() for _ in range(3)]
+    for bank in banks:
+        f.BranchFactory(institution=bank, is_scitech=True)
+    best = product(banks[0])
+    second = product(banks[1])
+    third = product(banks[2])
+    Match.objects.all().delete()
+    type(best).objects.filter(pk=second.pk).update(rate_min=Decimal("3.500"))  # less rate headroom
+    type(best).objects.filter(pk=third.pk).update(rate_min=Decimal("4.000"))
+    run_full()
+    settings.MATCH_LEAD_THRESHOLD = 60
+    Match.objects.exclude(product=best).update(
+        is_lead=False, branch=None, routed_at=None, response_deadline=None
+    )
+    ns = type("Banks", (), {})()
+    ns.need, ns.user, ns.best, ns.second, ns.third = need, user, best, second, third
+    ns.staff = cast.staff
+    return ns
+
+
+def test_an_overdue_lead_escalates_to_the_next_ranked_product_exactly_once(three_banks):
+    ns = three_banks
+    scores = dict(Match.objects.filter(need=ns.need).values_list("product_id", "score"))
+    assert scores[ns.best.pk] > scores[ns.second.pk] > scores[ns.third.pk]
+    lead = Match.objects.get(need=ns.need, product=ns.best)
+    Match.objects.filter(pk=lead.pk).update(response_deadline=timezone.now() - timedelta(minutes=1))
+
+    assert leads_escalate_overdue() == 1
+    assert leads_escalate_overdue() == 0  # the periodic check runs again: nothing more
+
+    lead.refresh_from_db()
+    assert lead.status == "expired" and lead.escalated_at is not None
+    passed = Match.objects.get(need=ns.need, product=ns.second)
+    assert passed.is_lead and passed.status == "suggested" and passed.response_deadline > passed.routed_at
+    assert not Match.objects.get(need=ns.need, product=ns.third).is_lead  # one at a time
+    assert Transition.objects.filter(object_id=lead.pk, to_state="expired").count() == 1
+    assert Notification.objects.filter(user=ns.staff, title__startswith="线索超时").count() == 1
+    assert Notification.objects.filter(user=ns.user, title__contains="已推荐给").count() == 1
+
+
+def test_a_lead_answered_in_time_is_not_escalated(three_banks):
+    lead = Match.objects.get(need=three_banks.need, product=three_banks.best)
+    Match.objects.filter(pk=lead.pk).update(status="contacted", first_response_at=timezone.now())
+    assert leads_escalate_overdue(now=lead.response_deadline + timedelta(days=1)) == 0
+
+
+def test_a_declined_lead_passes_the_need_on_and_the_last_one_tells_the_firm_nothing_is_left(three_banks):
+    ns = three_banks
+    lead = Match.objects.get(need=ns.need, product=ns.best)
+    nxt = pass_need_to_next_product(match=lead, reason="客户资质不符")
+    assert nxt.product_id == ns.second.pk
+    last = pass_need_to_next_product(match=nxt, reason="额度已满")
+    assert last.product_id == ns.third.pk
+    assert pass_need_to_next_product(match=last, reason="不符合") is None
+    assert Notification.objects.filter(user=ns.user, title="融资需求暂无其他匹配机构").count() == 1
+    assert Match.objects.filter(need=ns.need, is_lead=True).count() == 3
+
+
+# --- the engine's screen ------------------------------------------------------------------------
+
+
+def test_the_screen_counts_exactly_the_criteria_evaluate_fails():
+    rng = random.Random(7)
+    on = date(2026, 2, 28)
+    cities = ["140100", "140200", "140171", "140700"]
+    for _ in range(3000):
+        city = rng.choice(cities)
+        quals = tuple(
+            engine.QualificationFact(
+                rng.choice(list(engine.QUALIFICATIONS)),
+                on - timedelta(days=rng.randint(-30, 900)),
+                rng.choice([None, on, on - timedelta(days=1), on + timedelta(days=200)]),
+                rng.random() < 0.5,
+            )
+            for _ in range(rng.randint(0, 3))
+        )
+        firm = engine.FirmFacts(
+            city=city,
+            city_parent="140100" if city == "140171" else None,
+            industry=rng.choice(list(engine.INDUSTRIES)),
+            stage=rng.choice(list(engine.STAGES)),
+            founded_on=rng.choice([date(2024, 2, 29), date(2020, 3, 1), date(2025, 6, 1)]),
+            employees=50,
+            rd_staff=5,
+            revenue=Decimal(rng.choice([0, 1_000_000, 8_000_000, 50_000_000])),
+            rd_spend=Decimal(300_000),
+            export_business=rng.random() < 0.3,
+            invention_patents=rng.randint(0, 3),
+            ip_assets=5,
+            qualifications=quals,
+        )
+        product_facts = engine.ProductFacts(
+            product_type=rng.choice(list(engine.PRODUCT_TYPES)),
+            amount_min=Decimal(rng.choice([100_000, 1_000_000])),
+            amount_max=Decimal(rng.choice([5_000_000, 30_000_000])),
+            term_min=rng.choice([3, 12]),
+            term_max=rng.choice([12, 36]),
+            rate_min=rng.choice([None, Decimal("3.00"), Decimal("4.50")]),
+            rate_max=Decimal("6.00"),
+            guarantee_types=frozenset(rng.sample(list(engine.GUARANTEE_TYPES), rng.randint(1, 2))),
+            cities=frozenset(rng.sample(cities[:2], rng.randint(0, 1))),
+            industries=frozenset(rng.sample(list(engine.INDUSTRIES), rng.choice([0, 3]))),
+            stages=frozenset(rng.sample(list(engine.STAGES), rng.choice([0, 2]))),
+            required_qualifications=frozenset(
+                rng.sample(list(engine.QUALIFICATIONS), rng.choice([0, 0, 1, 2]))
+            ),
+            min_revenue=rng.choice([None, Decimal(5_000_000)]),
+            min_invention_patents=rng.choice([0, 0, 1, 2]),
+            min_years=rng.choice([0, 0, 2]),
+            export_required=rng.random() < 0.2,
+            max_amount_revenue_ratio=rng.choice([None, Decimal("0.5")]),
+        )
+        need = engine.NeedFacts(
+            amount=Decimal(rng.choice([100_000, 3_000_000, 30_000_000, 40_000_000])),
+            term_months=rng.choice([3, 12, 36, 48]),
+            guarantee_types=frozenset(rng.sample(list(engine.GUARANTEE_TYPES), rng.randint(0, 2))),
+            max_annual_rate=rng.choice([None, Decimal("4.00"), Decimal("6.00")]),
+        )
+        failed = len(engine.evaluate(firm, product_facts, need, on=on).failed)
+        assert engine.failed_count(firm, product_facts, need, on=on) == failed
+        assert (engine.failed_count(firm, product_facts, need, on=on, stop_after=2) > 2) == (failed > 2)
