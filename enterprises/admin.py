@@ -1,6 +1,19 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
 
-from .models import Document, Enterprise, FinancingNeed, IPAsset, Qualification, ServiceVisit
+from portal.services import ServiceError
+
+from .models import (
+    Document,
+    Enterprise,
+    FinancingNeed,
+    IPAsset,
+    ProfileConsent,
+    ProfileView,
+    Qualification,
+    ServiceVisit,
+)
+from .services import enterprise_verify
 
 
 class QualificationInline(admin.TabularInline):
@@ -30,6 +43,19 @@ class EnterpriseAdmin(admin.ModelAdmin):
     list_select_related = ["city"]
     inlines = [QualificationInline, IPAssetInline]
     readonly_fields = ["verified_at", "verified_by", "created_at", "updated_at"]
+    actions = ["verify_selected"]
+
+    @admin.action(description=_("认证所选企业（记录审核并通知企业）"))
+    def verify_selected(self, request, queryset):
+        done = 0
+        for firm in queryset.filter(verification_status=Enterprise.Verification.PENDING):
+            try:
+                enterprise_verify(user=request.user, enterprise=firm, approve=True, note=_("管理后台认证"))
+            except ServiceError as exc:
+                self.message_user(request, f"{firm}: {exc.message}", messages.ERROR)
+            else:
+                done += 1
+        self.message_user(request, _("已认证 %(n)d 家企业。") % {"n": done}, messages.SUCCESS)
 
 
 @admin.register(Qualification)
@@ -80,3 +106,20 @@ class ServiceVisitAdmin(admin.ModelAdmin):
     search_fields = ["enterprise__name", "team", "findings"]
     raw_id_fields = ["enterprise", "recorded_by"]
     date_hierarchy = "visited_on"
+
+
+@admin.register(ProfileConsent)
+class ProfileConsentAdmin(admin.ModelAdmin):
+    list_display = ["enterprise", "institution", "granted", "changed_at", "changed_by"]
+    list_filter = ["granted", "institution"]
+    search_fields = ["enterprise__name"]
+    raw_id_fields = ["enterprise", "changed_by"]
+
+
+@admin.register(ProfileView)
+class ProfileViewAdmin(admin.ModelAdmin):
+    list_display = ["enterprise", "institution", "viewer", "restricted", "viewed_at"]
+    list_filter = ["restricted", "institution"]
+    search_fields = ["enterprise__name", "viewer__username"]
+    raw_id_fields = ["enterprise", "viewer"]
+    date_hierarchy = "viewed_at"

@@ -79,6 +79,8 @@ class Enterprise(models.Model):
         indexes = [
             models.Index(fields=["verification_status"], name="enterprise_verification_idx"),
             models.Index(fields=["city", "industry"], name="enterprise_city_industry_idx"),
+            models.Index(fields=["created_at"], name="enterprise_created_idx"),
+            models.Index(fields=["verified_at"], name="enterprise_verified_at_idx"),
         ]
 
     def __str__(self) -> str:
@@ -246,7 +248,14 @@ class FinancingNeed(models.Model):
         verbose_name = _("融资需求")
         verbose_name_plural = _("融资需求")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["status", "enterprise"], name="need_status_enterprise_idx")]
+        indexes = [
+            models.Index(fields=["status", "enterprise"], name="need_status_enterprise_idx"),
+            models.Index(
+                fields=["created_at"],
+                include=["id", "status", "amount", "enterprise"],
+                name="need_created_idx",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(name="need_amount_positive", condition=Q(amount__gt=0)),
         ]
@@ -345,3 +354,73 @@ class ServiceVisit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.enterprise} · {self.visited_on:%Y-%m-%d}"
+
+
+class ProfileConsent(models.Model):
+    """A firm's decision whether one institution may see its full profile.
+
+    An explicit row wins over the "all institutions" switch ``Enterprise.shares_profile``: a firm that
+    shares with everyone can still refuse one institution (a row with ``granted=False``)."""
+
+    enterprise = models.ForeignKey(
+        Enterprise, verbose_name=_("企业"), on_delete=models.CASCADE, related_name="consents"
+    )
+    institution = models.ForeignKey(
+        "lenders.Institution", verbose_name=_("金融机构"), on_delete=models.CASCADE, related_name="+"
+    )
+    granted = models.BooleanField(_("同意展示"), default=True)
+    changed_at = models.DateTimeField(_("变更时间"), default=timezone.now)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("变更人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("资料授权")
+        verbose_name_plural = _("资料授权")
+        ordering = ["enterprise", "institution"]
+        constraints = [
+            models.UniqueConstraint(fields=["enterprise", "institution"], name="consent_unique_institution")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.enterprise} → {self.institution}: {'同意' if self.granted else '不同意'}"
+
+
+class ProfileView(models.Model):
+    """One opening of a firm's profile by someone outside the firm (who, which institution, when)."""
+
+    enterprise = models.ForeignKey(
+        Enterprise, verbose_name=_("企业"), on_delete=models.CASCADE, related_name="profile_views"
+    )
+    institution = models.ForeignKey(
+        "lenders.Institution",
+        verbose_name=_("金融机构"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    viewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("查看人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    restricted = models.BooleanField(_("仅基本信息"), default=True)
+    viewed_at = models.DateTimeField(_("查看时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("资料查看记录")
+        verbose_name_plural = _("资料查看记录")
+        ordering = ["-viewed_at", "-id"]
+        indexes = [models.Index(fields=["enterprise", "viewed_at"], name="profileview_enterprise_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.enterprise} · {self.viewer} · {self.viewed_at:%Y-%m-%d %H:%M}"

@@ -1,23 +1,531 @@
-"""The firm workspace."""
+"""The firm workspace: registration, profile, needs, applications, consent; staff verification.
 
-from django.shortcuts import render
+Views are thin: they parse a form, call one service or selector and render. A ServiceError
+with a ``field`` becomes that form field's error (nothing is saved)."""
 
-from matching.models import Application, Match
-from portal.access import firm_required
+from __future__ import annotations
 
-from .selectors import need_for_user
+from django.contrib import messages
+from django.contrib.auth import login
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from lenders.models import Institution
+from matching.models import Application
+from matching.selectors import application_for_user, match_for_user
+from matching.services.applications import application_submit, application_withdraw
+from portal.access import firm_required, staff_required
+from portal.selectors import transitions_for
+from portal.services import ServiceError
+from products.selectors import product_for_user
+
+from . import services
+from . import uscc as uscc_rules
+from .forms import (
+    ApplicationForm,
+    DocumentForm,
+    EnterpriseForm,
+    IPAssetForm,
+    NeedForm,
+    QualificationForm,
+    RegisterForm,
+)
+from .models import Enterprise, FinancingNeed
+from .selectors import (
+    consent_overview,
+    document_for_user,
+    enterprise_for_user,
+    ip_asset_for_user,
+    need_choices_for_product,
+    need_for_user,
+    pending_enterprises,
+    product_eligibility,
+    profile_completeness,
+    profile_views_for,
+    qualification_for_user,
+    qualification_status,
+)
+
+PAGE_SIZE = 20
+
+
+def _form_error(form, exc: ServiceError) -> None:
+    """Attach a service's refusal to the form: on its field when the form has it, else on the form."""
+    field = exc.field if exc.field in form.fields else None
+    form.add_error(field, exc.message)
+
+
+def _my_enterprise(request) -> Enterprise:
+    return get_object_or_404(enterprise_for_user(request.user), pk=request.user.enterprise_id)
+
+
+# ------------------------------------------------------------------------------------------------
+# Registration (public)
+# ------------------------------------------------------------------------------------------------
+
+
+def register(request):
+    if request.user.is_authenticated:
+        return redirect("portal:landing")
+    form = RegisterForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            user = services.firm_register(
+                username=data["username"],
+                password=data["password"],
+                mobile=data["mobile"],
+                email=data.get("email") or "",
+                enterprise={
+                    "name": data["name"],
+                    "uscc": data["uscc"],
+                    "legal_representative": data["legal_representative"],
+                    "city": data["city"],
+                },
+                shares_profile=data["shares_profile"],
+            )
+        except ServiceError as exc:
+            _form_error(form, exc)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(
+                request, _("注册成功。企业信息待省级专班审核，您现在可以完善资料、发布融资需求。")
+            )
+            return redirect("enterprises:profile")
+    return render(request, "enterprises/register.html", {"form": form})
+
+
+# ------------------------------------------------------------------------------------------------
+# Workspace and profile
+# ------------------------------------------------------------------------------------------------
 
 
 @firm_required
 def workspace(request):
-    enterprise = request.user.enterprise
+    enterprise = _my_enterprise(request)
     context = {
         "enterprise": enterprise,
         "needs": need_for_user(request.user).filter(status="open")[:5],
-        "suggestions": Match.objects.filter(enterprise=enterprise, is_near_miss=False)
+        "suggestions": match_for_user(request.user)
+        .filter(is_near_miss=False)
         .exclude(status="withdrawn")
-        .select_related("product", "product__institution")
         .order_by("-score")[:5],
-        "applications": Application.objects.filter(enterprise=enterprise).select_related("product")[:5],
+        "applications": application_for_user(request.user)[:5],
+        "completeness": profile_completeness(enterprise),
     }
     return render(request, "enterprises/workspace.html", context)
+
+
+@firm_required
+def profile(request):
+    enterprise = _my_enterprise(request)
+    form = EnterpriseForm(request.POST or None, instance=enterprise)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.enterprise_update(
+                user=request.user,
+                enterprise=Enterprise.objects.get(pk=enterprise.pk),
+                **{k: form.cleaned_data[k] for k in EnterpriseForm.Meta.fields},
+            )
+        except ServiceError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, _("企业资料已保存。"))
+            return redirect("enterprises:profile")
+    today = timezone.localdate()
+    quals = [(q, qualification_status(q, on=today)) for q in qualification_for_user(request.user)]
+    context = {
+        "enterprise": Enterprise.objects.select_related("city").get(pk=enterprise.pk),
+        "form": form,
+        "qualifications": quals,
+        "qualification_form": QualificationForm(),
+        "ip_assets": ip_asset_for_user(request.user),
+        "ip_form": IPAssetForm(),
+        "documents": document_for_user(request.user),
+        "document_form": DocumentForm(),
+        "completeness": profile_completeness(enterprise),
+    }
+    return render(request, "enterprises/profile.html", context)
+
+
+@firm_required
+def qualification_add(request):
+    enterprise = _my_enterprise(request)
+    form = QualificationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.qualification_create(user=request.user, enterprise=enterprise, **form.cleaned_data)
+        except ServiceError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, _("资质已登记。"))
+            return redirect(reverse("enterprises:profile") + "#qualifications")
+    return render(request, "enterprises/item_form.html", {"form": form, "title": _("登记资质")})
+
+
+@require_POST
+@firm_required
+def qualification_delete(request, pk: int):
+    qual = get_object_or_404(qualification_for_user(request.user), pk=pk)
+    services.qualification_delete(user=request.user, qualification=qual)
+    messages.success(request, _("资质已删除。"))
+    return redirect(reverse("enterprises:profile") + "#qualifications")
+
+
+@firm_required
+def ip_asset_add(request):
+    enterprise = _my_enterprise(request)
+    form = IPAssetForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.ip_asset_create(user=request.user, enterprise=enterprise, **form.cleaned_data)
+        except ServiceError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, _("知识产权已登记。"))
+            return redirect(reverse("enterprises:profile") + "#ip")
+    return render(request, "enterprises/item_form.html", {"form": form, "title": _("登记知识产权")})
+
+
+@require_POST
+@firm_required
+def ip_asset_delete(request, pk: int):
+    asset = get_object_or_404(ip_asset_for_user(request.user), pk=pk)
+    services.ip_asset_delete(user=request.user, asset=asset)
+    messages.success(request, _("知识产权已删除。"))
+    return redirect(reverse("enterprises:profile") + "#ip")
+
+
+@firm_required
+def document_upload(request):
+    enterprise = _my_enterprise(request)
+    form = DocumentForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.document_upload(
+                user=request.user,
+                enterprise=enterprise,
+                kind=form.cleaned_data["kind"],
+                file=form.cleaned_data["file"],
+            )
+        except ServiceError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, _("材料已上传。"))
+            return redirect(reverse("enterprises:profile") + "#documents")
+    return render(
+        request, "enterprises/item_form.html", {"form": form, "title": _("上传材料"), "multipart": True}
+    )
+
+
+@require_POST
+@firm_required
+def document_delete(request, pk: int):
+    document = get_object_or_404(document_for_user(request.user), pk=pk)
+    try:
+        services.document_delete(user=request.user, document=document)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("材料已删除。"))
+    return redirect(reverse("enterprises:profile") + "#documents")
+
+
+def document_download(request, pk: int):
+    """Files are served only through this scoped view (never from MEDIA_URL)."""
+    if not request.user.is_authenticated:
+        return redirect(f"{reverse('login')}?next={request.path}")
+    document = get_object_or_404(document_for_user(request.user), pk=pk)
+    try:
+        handle = document.file.open("rb")
+    except FileNotFoundError:
+        raise Http404("file")
+    response = FileResponse(handle, content_type=document.content_type, filename=document.original_name)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# ------------------------------------------------------------------------------------------------
+# Financing needs
+# ------------------------------------------------------------------------------------------------
+
+
+@firm_required
+def need_list(request):
+    qs = need_for_user(request.user).order_by("-created_at", "-id")
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request, "enterprises/need_list.html", {"page": page, "enterprise": _my_enterprise(request)}
+    )
+
+
+def _need_fields(form) -> dict:
+    data = dict(form.cleaned_data)
+    data["description"] = data.get("description") or ""
+    return data
+
+
+@firm_required
+def need_create(request):
+    enterprise = _my_enterprise(request)
+    form = NeedForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.need_create(user=request.user, enterprise=enterprise, **_need_fields(form))
+        except ServiceError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, _("融资需求已发布，平台正在为您匹配产品。"))
+            return redirect("enterprises:need_list")
+    return render(
+        request, "enterprises/need_form.html", {"form": form, "need": None, "enterprise": enterprise}
+    )
+
+
+@firm_required
+def need_edit(request, pk: int):
+    need = get_object_or_404(need_for_user(request.user), pk=pk)
+    form = NeedForm(request.POST or None, initial=NeedForm.initial_from(need))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.need_update(user=request.user, need=need, **_need_fields(form))
+        except ServiceError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, _("融资需求已更新，平台会重新匹配。"))
+            return redirect("enterprises:need_list")
+    return render(
+        request, "enterprises/need_form.html", {"form": form, "need": need, "enterprise": need.enterprise}
+    )
+
+
+@firm_required
+def need_withdraw(request, pk: int):
+    need = get_object_or_404(need_for_user(request.user), pk=pk)
+    if request.method == "POST":
+        try:
+            services.need_withdraw(user=request.user, need=need, note=request.POST.get("note", ""))
+        except ServiceError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("融资需求已撤回，相关线索已通知银行撤回。"))
+        return redirect("enterprises:need_list")
+    return render(
+        request,
+        "enterprises/confirm.html",
+        {
+            "title": _("撤回融资需求"),
+            "question": _("确定撤回这条融资需求吗？撤回后银行将不再看到它，已推送的线索也会撤回。"),
+            "subject": need,
+            "cancel_url": reverse("enterprises:need_list"),
+        },
+    )
+
+
+# ------------------------------------------------------------------------------------------------
+# Applications
+# ------------------------------------------------------------------------------------------------
+
+
+@firm_required
+def apply(request, product_pk: int):
+    product = get_object_or_404(product_for_user(request.user), pk=product_pk, status="published")
+    match = None
+    if request.GET.get("match") or request.POST.get("match"):
+        match = get_object_or_404(
+            match_for_user(request.user),
+            pk=request.GET.get("match") or request.POST.get("match"),
+            product=product,
+        )
+    need = match.need if match else None
+    open_needs = need_choices_for_product(request.user)
+    need_id = request.GET.get("need") or request.POST.get("need")
+    if need is None and need_id:
+        need = get_object_or_404(need_for_user(request.user), pk=need_id)
+    elif need is None:
+        need = open_needs.first()
+    documents = document_for_user(request.user)
+    initial = {}
+    if need is not None:
+        initial = {"amount": need.amount, "term_months": need.term_months, "purpose": need.purpose}
+    form = ApplicationForm(request.POST or None, initial=initial, documents=documents)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            application = application_submit(
+                user=request.user,
+                product=product,
+                amount=data["amount"],
+                term_months=data["term_months"],
+                purpose=data["purpose"],
+                note=data.get("note") or "",
+                match=match,
+                need=need,
+                documents=data.get("documents") or (),
+            )
+        except ServiceError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, _("申请已提交，银行客户经理会尽快与您联系。"))
+            return redirect("enterprises:application_detail", pk=application.pk)
+    evaluation = product_eligibility(user=request.user, product=product, need=need)
+    open_application = (
+        application_for_user(request.user)
+        .filter(product=product, status__in=Application.OPEN_STATUSES)
+        .first()
+    )
+    context = {
+        "product": product,
+        "form": form,
+        "match": match,
+        "need": need,
+        "open_needs": open_needs,
+        "evaluation": evaluation,
+        "unmet": evaluation.failed,
+        "open_application": open_application,
+    }
+    return render(request, "matching/application_form.html", context)
+
+
+@firm_required
+def application_list(request):
+    qs = application_for_user(request.user).order_by("-created_at", "-id")
+    status = request.GET.get("status")
+    if status in Application.Status.values:
+        qs = qs.filter(status=status)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "matching/application_list.html",
+        {
+            "page": page,
+            "statuses": Application.Status.choices,
+            "status": status,
+            "query": f"status={status}" if status else "",
+        },
+    )
+
+
+@firm_required
+def application_detail(request, pk: int):
+    application = get_object_or_404(
+        application_for_user(request.user)
+        .select_related("match", "need", "submitted_by")
+        .prefetch_related("documents"),
+        pk=pk,
+    )
+    labels = dict(Application.Status.choices)
+    timeline = [
+        {"t": t, "from": labels.get(t.from_state, t.from_state), "to": labels.get(t.to_state, t.to_state)}
+        for t in transitions_for(application)
+    ]
+    context = {
+        "application": application,
+        "timeline": timeline,
+        "purpose": dict(FinancingNeed.Purpose.choices).get(application.purpose, application.purpose),
+        "documents": application.documents.all(),
+    }
+    return render(request, "matching/application_detail.html", context)
+
+
+@firm_required
+def application_withdraw_view(request, pk: int):
+    application = get_object_or_404(application_for_user(request.user), pk=pk)
+    if request.method == "POST":
+        try:
+            application_withdraw(
+                user=request.user, application=application, note=request.POST.get("note", "")
+            )
+        except ServiceError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("申请已撤回。您可以随时改为申请其他机构的产品。"))
+        return redirect("enterprises:application_detail", pk=application.pk)
+    return render(
+        request,
+        "enterprises/confirm.html",
+        {
+            "title": _("撤回申请"),
+            "question": _("确定撤回对“%(p)s”的申请吗？银行将停止办理。") % {"p": application.product.name},
+            "subject": application,
+            "cancel_url": reverse("enterprises:application_detail", args=[application.pk]),
+            "with_note": True,
+        },
+    )
+
+
+# ------------------------------------------------------------------------------------------------
+# Consent and the profile-view log
+# ------------------------------------------------------------------------------------------------
+
+
+@firm_required
+def consent(request):
+    enterprise = _my_enterprise(request)
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "all_on":
+                services.consent_set_all(user=request.user, enterprise=enterprise, granted=True)
+                messages.success(request, _("已同意向全部金融机构展示企业资料。"))
+            elif action == "all_off":
+                services.consent_set_all(user=request.user, enterprise=enterprise, granted=False)
+                messages.success(request, _("已撤回全部授权，所有进行中的线索已撤回。"))
+            elif action in ("grant", "revoke"):
+                institution = get_object_or_404(
+                    Institution, pk=request.POST.get("institution"), is_lender=True
+                )
+                services.consent_set(
+                    user=request.user,
+                    enterprise=enterprise,
+                    institution=institution,
+                    granted=action == "grant",
+                )
+                if action == "grant":
+                    messages.success(request, _("已同意向%(i)s展示企业资料。") % {"i": institution.name})
+                else:
+                    messages.success(
+                        request, _("已撤回对%(i)s的授权，其进行中的线索已撤回。") % {"i": institution.name}
+                    )
+        except ServiceError as exc:
+            messages.error(request, exc.message)
+        return redirect("enterprises:consent")
+    views = Paginator(profile_views_for(enterprise), PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"enterprise": enterprise, "rows": consent_overview(enterprise), "page": views}
+    return render(request, "enterprises/consent.html", context)
+
+
+# ------------------------------------------------------------------------------------------------
+# Staff: verification of registered firms
+# ------------------------------------------------------------------------------------------------
+
+
+@staff_required
+def verify_list(request):
+    page = Paginator(pending_enterprises(), PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [(firm, uscc_rules.validate(firm.uscc).warnings) for firm in page]
+    return render(request, "enterprises/verify_list.html", {"page": page, "rows": rows})
+
+
+@require_POST
+@staff_required
+def verify_action(request, pk: int):
+    enterprise = get_object_or_404(enterprise_for_user(request.user), pk=pk)
+    approve = request.POST.get("action") == "verify"
+    try:
+        services.enterprise_verify(
+            user=request.user, enterprise=enterprise, approve=approve, note=request.POST.get("note", "")
+        )
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        if approve:
+            messages.success(request, _("已认证：%(n)s") % {"n": enterprise.name})
+        else:
+            messages.success(request, _("已退回：%(n)s") % {"n": enterprise.name})
+    return redirect("enterprises:verify_list")

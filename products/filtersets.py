@@ -5,6 +5,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from matching.engine import GUARANTEE_TYPES, PRODUCT_TYPES
+from portal.money import wan_to_yuan
 
 from .models import Product
 
@@ -16,16 +17,46 @@ class ProductFilterSet(django_filters.FilterSet):
         field_name="product_type", choices=list(PRODUCT_TYPES.items()), label=_("产品类型")
     )
     amount = django_filters.NumberFilter(method="filter_amount", label=_("金额（元）"))
+    amount_wan = django_filters.NumberFilter(method="filter_amount_wan", label=_("金额（万元）"), min_value=0)
     term = django_filters.NumberFilter(method="filter_term", label=_("期限（月）"))
     guarantee = django_filters.ChoiceFilter(
         choices=list(GUARANTEE_TYPES.items()), method="filter_guarantee", label=_("担保方式")
     )
     online = django_filters.BooleanFilter(field_name="fully_online", label=_("全流程线上"))
     exclusive = django_filters.BooleanFilter(field_name="is_exclusive", label=_("科技专属产品"))
+    sort = django_filters.OrderingFilter(
+        fields=(
+            ("rate_min", "rate"),
+            ("amount_max", "amount"),
+            ("term_max_months", "term"),
+            ("published_at", "published"),
+        ),
+        field_labels={
+            "rate": _("利率从低到高"),
+            "-rate": _("利率从高到低"),
+            "amount": _("额度从低到高"),
+            "-amount": _("额度从高到低"),
+            "term": _("期限从短到长"),
+            "-term": _("期限从长到短"),
+            "published": _("上架时间从早到晚"),
+            "-published": _("最新上架"),
+        },
+        label=_("排序"),
+    )
 
     class Meta:
         model = Product
-        fields = ["q", "institution", "type", "amount", "term", "guarantee", "online", "exclusive"]
+        fields = [
+            "q",
+            "institution",
+            "type",
+            "amount",
+            "amount_wan",
+            "term",
+            "guarantee",
+            "online",
+            "exclusive",
+        ]
 
     def filter_q(self, queryset, name, value):
         value = value.strip()
@@ -37,6 +68,9 @@ class ProductFilterSet(django_filters.FilterSet):
 
     def filter_amount(self, queryset, name, value):
         return queryset.filter(amount_min__lte=value, amount_max__gte=value)
+
+    def filter_amount_wan(self, queryset, name, value):
+        return self.filter_amount(queryset, name, wan_to_yuan(value))
 
     def filter_term(self, queryset, name, value):
         return queryset.filter(term_min_months__lte=value, term_max_months__gte=value)

@@ -1,0 +1,301 @@
+"""Serializers of the firm API. They parse and format; the rules live in services."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from matching.engine import GUARANTEE_TYPES
+from matching.models import Application
+from portal.models import Region
+from products.models import Product
+
+from ..models import Document, Enterprise, FinancingNeed, IPAsset, ProfileView, Qualification
+
+PROFILE_FIELDS = [
+    "name",
+    "legal_representative",
+    "city",
+    "address",
+    "founded_on",
+    "registered_capital",
+    "industry",
+    "stage",
+    "employees",
+    "rd_staff",
+    "revenue_last_year",
+    "rd_spend_last_year",
+    "total_assets",
+    "export_business",
+    "export_amount_last_year",
+    "contact_name",
+    "contact_mobile",
+    "contact_email",
+    "description",
+]
+
+
+class EnterpriseSerializer(serializers.ModelSerializer):
+    city = serializers.PrimaryKeyRelatedField(queryset=Region.objects.all())
+    city_name = serializers.CharField(source="city.name", read_only=True)
+
+    class Meta:
+        model = Enterprise
+        fields = [
+            "id",
+            "uscc",
+            *PROFILE_FIELDS,
+            "city_name",
+            "verification_status",
+            "verified_at",
+            "shares_profile",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = [
+            "id",
+            "uscc",
+            "verification_status",
+            "verified_at",
+            "shares_profile",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class RegisterEnterpriseSerializer(serializers.Serializer):
+    """The nested ``enterprise`` of a registration. The USCC is checked by the service."""
+
+    name = serializers.CharField(max_length=120)
+    uscc = serializers.CharField(max_length=40)
+    legal_representative = serializers.CharField(max_length=40)
+    city = serializers.CharField(max_length=6, help_text="区划代码，如 140100")
+    address = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    founded_on = serializers.DateField(required=False, allow_null=True)
+    registered_capital = serializers.DecimalField(
+        max_digits=16, decimal_places=2, required=False, allow_null=True
+    )
+    industry = serializers.ChoiceField(choices=Enterprise._meta.get_field("industry").choices, required=False)
+    stage = serializers.ChoiceField(choices=Enterprise._meta.get_field("stage").choices, required=False)
+    employees = serializers.IntegerField(min_value=0, required=False)
+    rd_staff = serializers.IntegerField(min_value=0, required=False)
+    revenue_last_year = serializers.DecimalField(max_digits=16, decimal_places=2, min_value=0, required=False)
+    rd_spend_last_year = serializers.DecimalField(
+        max_digits=16, decimal_places=2, min_value=0, required=False
+    )
+    total_assets = serializers.DecimalField(
+        max_digits=16, decimal_places=2, min_value=0, required=False, allow_null=True
+    )
+    export_business = serializers.BooleanField(required=False)
+    export_amount_last_year = serializers.DecimalField(
+        max_digits=16, decimal_places=2, min_value=0, required=False
+    )
+    contact_name = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    contact_email = serializers.EmailField(required=False, allow_blank=True)
+    description = serializers.CharField(required=False, allow_blank=True)
+
+
+class RegisterSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(write_only=True, style={"input_type": "password"})
+    mobile = serializers.CharField(max_length=11)
+    email = serializers.EmailField(required=False, allow_blank=True)
+    shares_profile = serializers.BooleanField(required=False, default=False)
+    enterprise = RegisterEnterpriseSerializer()
+
+
+class QualificationSerializer(serializers.ModelSerializer):
+    code = serializers.CharField(read_only=True)
+    display_name = serializers.CharField(read_only=True)
+    valid_today = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Qualification
+        fields = [
+            "id",
+            "kind",
+            "level",
+            "code",
+            "display_name",
+            "number",
+            "issued_on",
+            "expires_on",
+            "source",
+            "valid_today",
+        ]
+        read_only_fields = ["id", "source"]
+
+    def get_valid_today(self, obj) -> bool:
+        from django.utils import timezone
+
+        return obj.counts_on(timezone.localdate())
+
+
+class IPAssetSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = IPAsset
+        fields = ["id", "kind", "number", "title", "granted_on", "valuation"]
+        read_only_fields = ["id"]
+        validators: list = []  # uniqueness is checked by the service
+
+
+class NeedSerializer(serializers.ModelSerializer):
+    guarantee_types = serializers.ListField(
+        child=serializers.ChoiceField(choices=list(GUARANTEE_TYPES.items())), allow_empty=False
+    )
+    amount = serializers.DecimalField(max_digits=16, decimal_places=2)
+    term_months = serializers.IntegerField()
+    max_annual_rate = serializers.DecimalField(
+        max_digits=6, decimal_places=2, required=False, allow_null=True
+    )
+
+    class Meta:
+        model = FinancingNeed
+        fields = [
+            "id",
+            "amount",
+            "term_months",
+            "purpose",
+            "guarantee_types",
+            "max_annual_rate",
+            "needed_by",
+            "description",
+            "status",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "status", "created_at", "updated_at"]
+
+
+class DocumentSerializer(serializers.ModelSerializer):
+    file = serializers.FileField(write_only=True)
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Document
+        fields = [
+            "id",
+            "kind",
+            "file",
+            "original_name",
+            "content_type",
+            "size",
+            "uploaded_at",
+            "download_url",
+        ]
+        read_only_fields = ["id", "original_name", "content_type", "size", "uploaded_at", "download_url"]
+
+    def get_download_url(self, obj) -> str:
+        from django.urls import reverse
+
+        return reverse("enterprises:document_download", args=[obj.pk])
+
+
+class EligibilityCriterionSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    label = serializers.CharField()
+    met = serializers.BooleanField()
+    reason = serializers.CharField()
+
+
+class EligibilitySerializer(serializers.Serializer):
+    eligible = serializers.BooleanField()
+    criteria = EligibilityCriterionSerializer(many=True)
+
+
+class TransitionSerializer(serializers.Serializer):
+    from_state = serializers.CharField()
+    to_state = serializers.CharField()
+    actor = serializers.SerializerMethodField()
+    at = serializers.DateTimeField()
+    note = serializers.CharField()
+
+    def get_actor(self, obj) -> str | None:
+        return obj.actor.display_name if obj.actor_id else None
+
+
+class ApplicationSerializer(serializers.ModelSerializer):
+    product = serializers.PrimaryKeyRelatedField(
+        queryset=Product.objects.filter(status=Product.Status.PUBLISHED)
+    )
+    product_name = serializers.CharField(source="product.name", read_only=True)
+    institution_name = serializers.CharField(source="product.institution.name", read_only=True)
+    enterprise_name = serializers.CharField(source="enterprise.name", read_only=True)
+    amount = serializers.DecimalField(max_digits=16, decimal_places=2)
+    term_months = serializers.IntegerField()
+    purpose = serializers.ChoiceField(choices=FinancingNeed.Purpose.choices)
+    match = serializers.IntegerField(source="match_id", required=False, allow_null=True)
+    need = serializers.IntegerField(source="need_id", required=False, allow_null=True)
+    documents = serializers.ListField(child=serializers.IntegerField(), required=False, write_only=True)
+
+    class Meta:
+        model = Application
+        fields = [
+            "id",
+            "product",
+            "product_name",
+            "institution_name",
+            "enterprise",
+            "enterprise_name",
+            "amount",
+            "term_months",
+            "purpose",
+            "note",
+            "match",
+            "need",
+            "documents",
+            "status",
+            "credit_line",
+            "approved_rate",
+            "approved_term_months",
+            "created_at",
+            "status_changed_at",
+        ]
+        read_only_fields = [
+            "id",
+            "enterprise",
+            "status",
+            "credit_line",
+            "approved_rate",
+            "approved_term_months",
+            "created_at",
+            "status_changed_at",
+        ]
+
+
+class ApplicationDetailSerializer(ApplicationSerializer):
+    timeline = serializers.SerializerMethodField()
+
+    class Meta(ApplicationSerializer.Meta):
+        fields = [*ApplicationSerializer.Meta.fields, "timeline"]
+
+    def get_timeline(self, obj) -> list[dict]:
+        from portal.selectors import transitions_for
+
+        return TransitionSerializer(transitions_for(obj), many=True).data
+
+
+class WithdrawSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ConsentInstitutionSerializer(serializers.Serializer):
+    institution = serializers.IntegerField()
+    institution_name = serializers.CharField(read_only=True)
+    granted = serializers.BooleanField()
+
+
+class ConsentSerializer(serializers.Serializer):
+    shares_profile = serializers.BooleanField()
+    institutions = ConsentInstitutionSerializer(many=True, required=False)
+
+
+class ProfileViewSerializer(serializers.ModelSerializer):
+    institution_name = serializers.CharField(source="institution.name", read_only=True, default=None)
+    viewer_name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ProfileView
+        fields = ["id", "institution", "institution_name", "viewer", "viewer_name", "restricted", "viewed_at"]
+
+    def get_viewer_name(self, obj) -> str | None:
+        return obj.viewer.display_name if obj.viewer_id else None

@@ -1,0 +1,349 @@
+"""The firm API: registration, own enterprise, qualifications, IP, needs, documents, eligibility,
+applications, consent and the profile-view log. Thin: selectors to read, services to write."""
+
+from __future__ import annotations
+
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import SAFE_METHODS, AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from matching.selectors import application_for_user, match_for_user
+from matching.services.applications import application_submit, application_withdraw
+from portal.api.permissions import IsFirm, IsStaff
+from portal.services import ServiceError
+from products.selectors import product_for_user
+
+from .. import services
+from ..filtersets import ApplicationFilterSet, NeedFilterSet
+from ..models import ProfileView
+from ..selectors import (
+    consent_overview,
+    document_for_user,
+    enterprise_for_user,
+    ip_asset_for_user,
+    need_for_user,
+    product_eligibility,
+    profile_views_for,
+    qualification_for_user,
+)
+from .serializers import (
+    ApplicationDetailSerializer,
+    ApplicationSerializer,
+    ConsentSerializer,
+    DocumentSerializer,
+    EligibilitySerializer,
+    EnterpriseSerializer,
+    IPAssetSerializer,
+    NeedSerializer,
+    ProfileViewSerializer,
+    QualificationSerializer,
+    RegisterSerializer,
+    WithdrawSerializer,
+)
+
+ENTERPRISE_INPUT_FIELDS = {"name", "uscc", "legal_representative", "city"}
+
+
+def _my_enterprise(request):
+    return get_object_or_404(enterprise_for_user(request.user), pk=request.user.enterprise_id)
+
+
+class RegisterView(APIView):
+    """企业注册：一次创建企业用户和企业（待审核）。统一社会信用代码错误时，错误在 enterprise.uscc 下。"""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    @extend_schema(request=RegisterSerializer, responses={201: EnterpriseSerializer})
+    def post(self, request):
+        serializer = RegisterSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        try:
+            user = services.firm_register(
+                username=data["username"],
+                password=data["password"],
+                mobile=data["mobile"],
+                email=data.get("email") or "",
+                enterprise=dict(data["enterprise"]),
+                shares_profile=data.get("shares_profile", False),
+            )
+        except ServiceError as exc:
+            if exc.field in ENTERPRISE_INPUT_FIELDS:
+                raise ValidationError({"enterprise": {exc.field: [exc.message]}})
+            raise ValidationError({exc.field or "detail": [exc.message]})
+        body = EnterpriseSerializer(user.enterprise).data
+        return Response(
+            {"user": {"id": user.pk, "username": user.username}, **body}, status=status.HTTP_201_CREATED
+        )
+
+
+class EnterpriseMeView(APIView):
+    """本企业资料：GET 查看，PATCH 修改（金额为元）。"""
+
+    permission_classes = [IsFirm]
+
+    @extend_schema(responses=EnterpriseSerializer)
+    def get(self, request):
+        return Response(EnterpriseSerializer(_my_enterprise(request)).data)
+
+    @extend_schema(request=EnterpriseSerializer, responses=EnterpriseSerializer)
+    def patch(self, request):
+        enterprise = _my_enterprise(request)
+        serializer = EnterpriseSerializer(enterprise, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        services.enterprise_update(user=request.user, enterprise=enterprise, **serializer.validated_data)
+        return Response(EnterpriseSerializer(_my_enterprise(request)).data)
+
+
+class QualificationMeView(generics.ListCreateAPIView):
+    """本企业资质（过期的 valid_today 为 false，匹配时不计入）。"""
+
+    permission_classes = [IsFirm]
+    serializer_class = QualificationSerializer
+
+    def get_queryset(self):
+        return qualification_for_user(self.request.user)
+
+    def perform_create(self, serializer):
+        serializer.instance = services.qualification_create(
+            user=self.request.user, enterprise=_my_enterprise(self.request), **serializer.validated_data
+        )
+
+
+class IPAssetMeView(generics.ListCreateAPIView):
+    """本企业知识产权。"""
+
+    permission_classes = [IsFirm]
+    serializer_class = IPAssetSerializer
+
+    def get_queryset(self):
+        return ip_asset_for_user(self.request.user)
+
+    def perform_create(self, serializer):
+        serializer.instance = services.ip_asset_create(
+            user=self.request.user, enterprise=_my_enterprise(self.request), **serializer.validated_data
+        )
+
+
+class ConsentMeView(APIView):
+    """资料授权：全部机构开关 shares_profile，及逐家机构的 granted。撤回会撤回该机构进行中的线索。"""
+
+    permission_classes = [IsFirm]
+
+    def _body(self, enterprise):
+        rows = consent_overview(enterprise)
+        return {
+            "shares_profile": enterprise.shares_profile,
+            "institutions": [
+                {
+                    "institution": r["institution"].pk,
+                    "institution_name": r["institution"].name,
+                    "granted": r["granted"],
+                }
+                for r in rows
+            ],
+        }
+
+    @extend_schema(responses=ConsentSerializer)
+    def get(self, request):
+        return Response(self._body(_my_enterprise(request)))
+
+    @extend_schema(request=ConsentSerializer, responses=ConsentSerializer)
+    def put(self, request):
+        enterprise = _my_enterprise(request)
+        serializer = ConsentSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        services.consent_update(
+            user=request.user,
+            enterprise=enterprise,
+            shares_profile=data["shares_profile"],
+            institutions={row["institution"]: row["granted"] for row in data.get("institutions", [])},
+        )
+        return Response(self._body(_my_enterprise(request)))
+
+
+class ProfileViewMeView(generics.ListAPIView):
+    """谁在什么时间查看了本企业资料（机构、客户经理）。"""
+
+    permission_classes = [IsFirm]
+    serializer_class = ProfileViewSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no user
+            return ProfileView.objects.none()
+        return profile_views_for(_my_enterprise(self.request))
+
+
+class NeedViewSet(viewsets.ModelViewSet):
+    """融资需求：企业只看到本企业的需求；DELETE 为撤回。金额为元。"""
+
+    serializer_class = NeedSerializer
+    filterset_class = NeedFilterSet
+    http_method_names = ["get", "post", "patch", "put", "delete", "head", "options"]
+
+    def get_permissions(self):
+        if self.request.method in SAFE_METHODS:
+            return [(IsFirm | IsStaff)()]
+        return [IsFirm()]
+
+    def get_queryset(self):
+        return need_for_user(self.request.user)
+
+    def perform_create(self, serializer):
+        serializer.instance = services.need_create(
+            user=self.request.user, enterprise=_my_enterprise(self.request), **serializer.validated_data
+        )
+
+    def perform_update(self, serializer):
+        serializer.instance = services.need_update(
+            user=self.request.user, need=self.get_object(), **serializer.validated_data
+        )
+
+    def perform_destroy(self, instance):
+        services.need_withdraw(user=self.request.user, need=instance)
+
+
+class DocumentViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """企业材料（PDF/JPG/PNG，按文件内容判断类型，上限 10 MB）。其他企业的材料为 404。"""
+
+    serializer_class = DocumentSerializer
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    def get_permissions(self):
+        if self.request.method in SAFE_METHODS:
+            return [IsAuthenticated()]
+        return [IsFirm()]
+
+    def get_queryset(self):
+        return document_for_user(self.request.user)
+
+    def perform_create(self, serializer):
+        serializer.instance = services.document_upload(
+            user=self.request.user,
+            enterprise=_my_enterprise(self.request),
+            kind=serializer.validated_data["kind"],
+            file=serializer.validated_data["file"],
+        )
+
+    def perform_destroy(self, instance):
+        services.document_delete(user=self.request.user, document=instance)
+
+    @extend_schema(responses={(200, "application/octet-stream"): bytes})
+    @action(detail=True, methods=["get"])
+    def download(self, request, pk=None):
+        document = self.get_object()
+        try:
+            handle = document.file.open("rb")
+        except FileNotFoundError:
+            raise Http404("file")
+        return FileResponse(handle, content_type=document.content_type, filename=document.original_name)
+
+
+class EligibilityView(APIView):
+    """本企业对某产品的准入检查：与匹配服务同一套规则（matching.engine.evaluate）。可选 ?need=需求编号。"""
+
+    permission_classes = [IsFirm]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("need", int, required=False, description="融资需求编号，默认最新的对接中需求")
+        ],
+        responses=EligibilitySerializer,
+    )
+    def get(self, request, pk: int):
+        product = get_object_or_404(product_for_user(request.user), pk=pk)
+        needs = need_for_user(request.user)
+        need_id = request.query_params.get("need")
+        if need_id:
+            if not str(need_id).isdigit():
+                raise ValidationError({"need": ["需求编号应为整数。"]})
+            need = get_object_or_404(needs, pk=need_id)
+        else:
+            need = needs.filter(status="open").order_by("-created_at", "-id").first()
+        evaluation = product_eligibility(user=request.user, product=product, need=need)
+        data = evaluation.as_dict()
+        return Response(
+            EligibilitySerializer({"eligible": data["eligible"], "criteria": data["criteria"]}).data
+        )
+
+
+class ApplicationViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
+    """融资申请：企业提交、查看、撤回本企业的申请；银行与专班只读（按角色范围）。"""
+
+    filterset_class = ApplicationFilterSet
+    ordering_fields = ["created_at", "status_changed_at", "amount"]
+
+    def get_permissions(self):
+        if self.request.method in SAFE_METHODS:
+            return [IsAuthenticated()]
+        return [IsFirm()]
+
+    def get_serializer_class(self):
+        if self.action == "retrieve":
+            return ApplicationDetailSerializer
+        if self.action == "withdraw":
+            return WithdrawSerializer
+        return ApplicationSerializer
+
+    def get_queryset(self):
+        return application_for_user(self.request.user)
+
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        user = self.request.user
+        match = need = None
+        if data.get("match_id"):
+            match = match_for_user(user).filter(pk=data["match_id"]).first()
+            if match is None:
+                raise ValidationError({"match": ["找不到这条推荐记录。"]})
+        if data.get("need_id"):
+            need = need_for_user(user).filter(pk=data["need_id"]).first()
+            if need is None:
+                raise ValidationError({"need": ["找不到这条融资需求。"]})
+        documents = []
+        if data.get("documents"):
+            documents = list(
+                document_for_user(user).filter(enterprise_id=user.enterprise_id, pk__in=data["documents"])
+            )
+            if len(documents) != len(set(data["documents"])):
+                raise ValidationError({"documents": ["只能附上本企业上传的材料。"]})
+        serializer.instance = application_submit(
+            user=user,
+            product=data["product"],
+            amount=data["amount"],
+            term_months=data["term_months"],
+            purpose=data["purpose"],
+            note=data.get("note", ""),
+            match=match,
+            need=need,
+            documents=documents,
+        )
+
+    @extend_schema(request=WithdrawSerializer, responses=ApplicationDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, pk=None):
+        application = self.get_object()
+        serializer = WithdrawSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        application = application_withdraw(
+            user=request.user, application=application, note=serializer.validated_data["note"]
+        )
+        fresh = self.get_queryset().get(pk=application.pk)
+        return Response(ApplicationDetailSerializer(fresh).data)

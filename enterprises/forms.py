@@ -1,0 +1,185 @@
+"""Forms of the firm workspace. They parse input (money in 万元 → yuan); the rules live in services."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from matching.engine import GUARANTEE_TYPES
+from portal.models import Region
+from portal.money import wan_to_yuan, yuan_to_wan
+
+from .models import Document, Enterprise, FinancingNeed, IPAsset, Qualification
+
+
+class WanField(forms.DecimalField):
+    """Input in 万元, cleaned value in yuan; a yuan Decimal as initial value is shown in 万元."""
+
+    def __init__(self, *, empty_zero: bool = False, **kwargs):
+        self.empty_zero = empty_zero
+        kwargs.setdefault("max_digits", 14)
+        kwargs.setdefault("decimal_places", 2)
+        kwargs.setdefault("min_value", Decimal("0"))
+        super().__init__(**kwargs)
+        self.widget.attrs.setdefault("inputmode", "decimal")
+        self.widget.attrs.setdefault("step", "0.01")
+
+    def prepare_value(self, value):
+        if isinstance(value, Decimal):
+            return f"{yuan_to_wan(value):.2f}"
+        return value
+
+    def clean(self, value):
+        cleaned = super().clean(value)
+        if cleaned is None:
+            return Decimal("0") if self.empty_zero else None
+        return wan_to_yuan(cleaned)
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class RegisterForm(forms.Form):
+    username = forms.CharField(
+        label=_("用户名"), max_length=150, help_text=_("用于登录，字母、数字或 @/./+/-/_")
+    )
+    password = forms.CharField(
+        label=_("密码"), widget=forms.PasswordInput, help_text=_("至少 8 位，不能全是数字")
+    )
+    password2 = forms.CharField(label=_("确认密码"), widget=forms.PasswordInput)
+    mobile = forms.CharField(
+        label=_("联系手机"), max_length=11, widget=forms.TextInput(attrs={"inputmode": "tel"})
+    )
+    email = forms.EmailField(label=_("电子邮箱"), required=False, help_text=_("填写后站内消息也会发送邮件"))
+    name = forms.CharField(label=_("企业名称"), max_length=120)
+    uscc = forms.CharField(label=_("统一社会信用代码"), max_length=40, help_text=_("18 位，见营业执照"))
+    legal_representative = forms.CharField(label=_("法定代表人"), max_length=40)
+    city = forms.ModelChoiceField(label=_("所在城市"), queryset=Region.objects.all(), empty_label=_("请选择"))
+    shares_profile = forms.BooleanField(
+        label=_("同意向平台上的金融机构展示企业资料"),
+        required=False,
+        help_text=_("不同意时，银行只能看到企业名称、城市和行业；以后可随时在“资料授权”中修改。"),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("password") and data.get("password2") and data["password"] != data["password2"]:
+            self.add_error("password2", _("两次输入的密码不一致。"))
+        return data
+
+
+class EnterpriseForm(forms.ModelForm):
+    registered_capital = WanField(label=_("注册资本（万元）"), required=False)
+    revenue_last_year = WanField(label=_("上年营业收入（万元）"), required=False, empty_zero=True)
+    rd_spend_last_year = WanField(label=_("上年研发投入（万元）"), required=False, empty_zero=True)
+    total_assets = WanField(label=_("资产总额（万元）"), required=False)
+    export_amount_last_year = WanField(label=_("上年出口额（万元）"), required=False, empty_zero=True)
+
+    class Meta:
+        model = Enterprise
+        fields = [
+            "name",
+            "legal_representative",
+            "city",
+            "address",
+            "founded_on",
+            "registered_capital",
+            "industry",
+            "stage",
+            "employees",
+            "rd_staff",
+            "revenue_last_year",
+            "rd_spend_last_year",
+            "total_assets",
+            "export_business",
+            "export_amount_last_year",
+            "contact_name",
+            "contact_mobile",
+            "contact_email",
+            "description",
+        ]
+        widgets = {"founded_on": DateInput(), "description": forms.Textarea(attrs={"rows": 4})}
+
+
+class QualificationForm(forms.ModelForm):
+    class Meta:
+        model = Qualification
+        fields = ["kind", "level", "number", "issued_on", "expires_on"]
+        widgets = {"issued_on": DateInput(), "expires_on": DateInput()}
+
+
+class IPAssetForm(forms.ModelForm):
+    valuation = WanField(label=_("评估价值（万元）"), required=False)
+
+    class Meta:
+        model = IPAsset
+        fields = ["kind", "number", "title", "granted_on", "valuation"]
+        widgets = {"granted_on": DateInput()}
+
+    def validate_unique(self):
+        """Uniqueness is the service's job (the form has no enterprise yet)."""
+
+
+class DocumentForm(forms.Form):
+    kind = forms.ChoiceField(label=_("材料类型"), choices=Document.Kind.choices)
+    file = forms.FileField(
+        label=_("文件"),
+        help_text=_("PDF、JPG 或 PNG，不超过 10 MB"),
+        widget=forms.ClearableFileInput(
+            attrs={"accept": ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"}
+        ),
+    )
+
+
+class NeedForm(forms.Form):
+    amount = WanField(label=_("融资金额（万元）"), min_value=None)
+    term_months = forms.IntegerField(label=_("期限（月）"))
+    purpose = forms.ChoiceField(label=_("资金用途"), choices=FinancingNeed.Purpose.choices)
+    guarantee_types = forms.MultipleChoiceField(
+        label=_("可接受的担保方式"),
+        choices=list(GUARANTEE_TYPES.items()),
+        widget=forms.CheckboxSelectMultiple,
+    )
+    max_annual_rate = forms.DecimalField(
+        label=_("可接受最高年利率（%）"), required=False, max_digits=6, decimal_places=3
+    )
+    needed_by = forms.DateField(label=_("期望到位日期"), required=False, widget=DateInput())
+    description = forms.CharField(
+        label=_("补充说明"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    @classmethod
+    def initial_from(cls, need: FinancingNeed) -> dict:
+        return {
+            "amount": need.amount,
+            "term_months": need.term_months,
+            "purpose": need.purpose,
+            "guarantee_types": need.guarantee_types,
+            "max_annual_rate": need.max_annual_rate,
+            "needed_by": need.needed_by,
+            "description": need.description,
+        }
+
+
+class ApplicationForm(forms.Form):
+    amount = WanField(label=_("申请金额（万元）"), min_value=None)
+    term_months = forms.IntegerField(label=_("申请期限（月）"))
+    purpose = forms.ChoiceField(label=_("资金用途"), choices=FinancingNeed.Purpose.choices)
+    note = forms.CharField(label=_("申请说明"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    documents = forms.ModelMultipleChoiceField(
+        label=_("附上材料"),
+        queryset=Document.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args, documents=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if documents is not None:
+            self.fields["documents"].queryset = documents

@@ -1,0 +1,654 @@
+"""Writes of the enterprises app: registration and verification, the profile, qualifications, IP,
+documents, financing needs, consent to share the profile and the log of who opened it.
+
+Every function takes keyword-only arguments, runs in one transaction, records state changes with
+``transition_record`` and tells the affected users with ``notification_send``."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from lenders.models import Institution
+from lenders.services import pool_notify
+from matching.models import Match
+from portal.models import Region, Role, User
+from portal.services import NotAllowedError, ServiceError, notification_send, transition_record
+
+from . import uscc as uscc_rules
+from .models import Document, Enterprise, FinancingNeed, IPAsset, ProfileConsent, ProfileView, Qualification
+
+MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
+NEED_AMOUNT_MAX = Decimal("10000000000")  # 100亿元
+NEED_TERM_MAX = 360
+OPEN_LEAD_STATUSES = (
+    Match.Status.SUGGESTED,
+    Match.Status.CLAIMED,
+    Match.Status.CONTACTED,
+    Match.Status.INVITED,
+)
+
+# Fields a firm may edit on its own profile (verification and consent have their own services).
+PROFILE_FIELDS = (
+    "name",
+    "legal_representative",
+    "city",
+    "address",
+    "founded_on",
+    "registered_capital",
+    "industry",
+    "stage",
+    "employees",
+    "rd_staff",
+    "revenue_last_year",
+    "rd_spend_last_year",
+    "total_assets",
+    "export_business",
+    "export_amount_last_year",
+    "contact_name",
+    "contact_mobile",
+    "contact_email",
+    "description",
+)
+NEED_FIELDS = (
+    "amount",
+    "term_months",
+    "purpose",
+    "guarantee_types",
+    "max_annual_rate",
+    "needed_by",
+    "description",
+)
+
+
+# ------------------------------------------------------------------------------------------------
+# Access helpers
+# ------------------------------------------------------------------------------------------------
+
+
+def _require_own_enterprise(user: User, enterprise: Enterprise) -> None:
+    if not (user.is_authenticated and user.role == Role.FIRM and user.enterprise_id == enterprise.pk):
+        raise NotAllowedError(_("只能修改本企业的信息。"))
+
+
+def _firm_users(enterprise: Enterprise) -> list[User]:
+    return list(User.objects.filter(enterprise=enterprise, role=Role.FIRM, is_active=True))
+
+
+def mobile_check(value: str, *, field: str = "mobile") -> str:
+    value = (value or "").strip()
+    if not MOBILE_RE.match(value):
+        raise ServiceError(_("手机号应为 11 位中国大陆手机号码，以 1 开头，第二位为 3–9。"), field=field)
+    return value
+
+
+def uscc_check(value: str, *, field: str = "uscc") -> str:
+    """The normalised code, or a ServiceError naming the failed rule."""
+    try:
+        return uscc_rules.validate(value or "").code
+    except uscc_rules.USCCError as exc:
+        raise ServiceError(f"统一社会信用代码有误：{exc.message}", field=field, code="uscc_" + exc.code)
+
+
+def uscc_taken_message() -> str:
+    return _("该企业已注册：这个统一社会信用代码已有企业账号。如需找回账号，请联系平台或本企业的管理员。")
+
+
+# ------------------------------------------------------------------------------------------------
+# Registration and verification
+# ------------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def firm_register(
+    *,
+    username: str,
+    password: str,
+    mobile: str,
+    email: str = "",
+    enterprise: dict,
+    shares_profile: bool = False,
+) -> User:
+    """Create a firm user and its Enterprise in one go. The enterprise starts as 待审核."""
+    username = (username or "").strip()
+    if not username:
+        raise ServiceError(_("请填写用户名。"), field="username")
+    if User.objects.filter(username__iexact=username).exists():
+        raise ServiceError(_("该用户名已被使用，请换一个。"), field="username")
+    mobile = mobile_check(mobile)
+    code = uscc_check(enterprise.get("uscc", ""))
+    if Enterprise.objects.filter(uscc=code).exists():
+        raise ServiceError(uscc_taken_message(), field="uscc", code="uscc_taken")
+    name = (enterprise.get("name") or "").strip()
+    if not name:
+        raise ServiceError(_("请填写企业名称。"), field="name")
+    legal = (enterprise.get("legal_representative") or "").strip()
+    if not legal:
+        raise ServiceError(_("请填写法定代表人。"), field="legal_representative")
+    city = enterprise.get("city")
+    city_id = city.pk if isinstance(city, Region) else city
+    if not city_id or not Region.objects.filter(pk=city_id).exists():
+        raise ServiceError(_("所在城市应为山西省的地级市或综改区区划代码，例如 140100。"), field="city")
+
+    user = User(username=username, email=(email or "").strip(), mobile=mobile, role=Role.FIRM)
+    try:
+        validate_password(password, user=user)
+    except ValidationError as exc:
+        raise ServiceError(" ".join(exc.messages), field="password")
+
+    extra = {k: v for k, v in enterprise.items() if k in PROFILE_FIELDS and k not in ("name", "city")}
+    extra["legal_representative"] = legal
+    if "contact_mobile" not in extra or not extra["contact_mobile"]:
+        extra["contact_mobile"] = mobile
+    if email and not extra.get("contact_email"):
+        extra["contact_email"] = email
+    try:
+        with transaction.atomic():
+            firm = Enterprise.objects.create(
+                name=name,
+                uscc=code,
+                city_id=city_id,
+                shares_profile=bool(shares_profile),
+                verification_status=Enterprise.Verification.PENDING,
+                **extra,
+            )
+    except IntegrityError:  # two registrations of one USCC racing each other
+        raise ServiceError(uscc_taken_message(), field="uscc", code="uscc_taken")
+    user.enterprise = firm
+    user.set_password(password)
+    user.save()
+    transition_record(
+        subject=firm, from_state="", to_state=firm.verification_status, actor=user, note=_("企业注册")
+    )
+    staff = User.objects.filter(role=Role.STAFF, is_active=True)
+    notification_send(
+        users=staff,
+        title=_("新企业注册待审核：%(name)s") % {"name": firm.name},
+        url=reverse("enterprises:verify_list"),
+    )
+    return user
+
+
+@transaction.atomic
+def enterprise_verify(*, user: User, enterprise: Enterprise, approve: bool, note: str = "") -> Enterprise:
+    """Staff verify (or reject) a registered firm. On verification its open needs are matched."""
+    if not (user.is_authenticated and (user.role == Role.STAFF or user.is_staff or user.is_superuser)):
+        raise NotAllowedError(_("只有省级专班可以审核企业。"))
+    firm = Enterprise.objects.select_for_update().get(pk=enterprise.pk)
+    target = Enterprise.Verification.VERIFIED if approve else Enterprise.Verification.REJECTED
+    if firm.verification_status == target:
+        return firm
+    if not approve and not note.strip():
+        raise ServiceError(_("请说明未通过审核的原因。"), field="note")
+    before = firm.verification_status
+    firm.verification_status = target
+    firm.verified_at = timezone.now() if approve else None
+    firm.verified_by = user if approve else None
+    firm.save(update_fields=["verification_status", "verified_at", "verified_by", "updated_at"])
+    transition_record(subject=firm, from_state=before, to_state=target, actor=user, note=note)
+    if approve:
+        title = _("企业认证已通过")
+        body = _("您的企业已通过省级专班审核，发布的融资需求将推送给匹配的金融机构。")
+    else:
+        title = _("企业认证未通过")
+        body = _("审核意见：%(note)s。请修改企业资料后联系平台重新审核。") % {"note": note}
+    notification_send(users=_firm_users(firm), title=title, body=body, url=reverse("enterprises:workspace"))
+    if approve:
+        for need in FinancingNeed.objects.filter(enterprise=firm, status=FinancingNeed.Status.OPEN):
+            _enqueue_need(need)
+    enterprise.verification_status = firm.verification_status
+    enterprise.verified_at = firm.verified_at
+    enterprise.verified_by = firm.verified_by
+    return firm
+
+
+# ------------------------------------------------------------------------------------------------
+# Profile, qualifications, IP assets
+# ------------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def enterprise_update(*, user: User, enterprise: Enterprise, **fields) -> Enterprise:
+    """Edit the firm's profile. Matching facts change, so open needs are matched again."""
+    _require_own_enterprise(user, enterprise)
+    unknown = set(fields) - set(PROFILE_FIELDS)
+    if unknown:
+        raise ServiceError(_("不能修改这些字段：%(f)s") % {"f": ", ".join(sorted(unknown))})
+    if fields.get("contact_mobile"):
+        fields["contact_mobile"] = mobile_check(fields["contact_mobile"], field="contact_mobile")
+    for money in ("registered_capital", "revenue_last_year", "rd_spend_last_year", "total_assets"):
+        if fields.get(money) is not None and fields[money] < 0:
+            raise ServiceError(_("金额不能为负数。"), field=money)
+    if fields.get("founded_on") and fields["founded_on"] > timezone.localdate():
+        raise ServiceError(_("成立日期不能晚于今天。"), field="founded_on")
+    if "rd_staff" in fields and "employees" in fields and fields["rd_staff"] > fields["employees"]:
+        raise ServiceError(_("研发人员不能多于职工人数。"), field="rd_staff")
+    for key, value in fields.items():
+        if key in ("revenue_last_year", "rd_spend_last_year", "export_amount_last_year") and value is None:
+            value = Decimal("0")
+        setattr(enterprise, key, value)
+    enterprise.save()
+    _rematch(enterprise)
+    return enterprise
+
+
+def _rematch(enterprise: Enterprise) -> None:
+    for need in FinancingNeed.objects.filter(enterprise=enterprise, status=FinancingNeed.Status.OPEN):
+        _enqueue_need(need)
+
+
+@transaction.atomic
+def qualification_create(*, user: User, enterprise: Enterprise, **fields) -> Qualification:
+    _require_own_enterprise(user, enterprise)
+    kind = fields.get("kind")
+    if kind not in Qualification.Kind.values:
+        raise ServiceError(_("请选择资质类型。"), field="kind")
+    if kind == Qualification.Kind.SRDI and not fields.get("level"):
+        raise ServiceError(_("专精特新资质请选择层级。"), field="level")
+    if kind != Qualification.Kind.SRDI:
+        fields["level"] = ""
+    issued, expires = fields.get("issued_on"), fields.get("expires_on")
+    if issued is None:
+        raise ServiceError(_("请填写发证/入库日期。"), field="issued_on")
+    if issued > timezone.localdate():
+        raise ServiceError(_("发证日期不能晚于今天。"), field="issued_on")
+    if expires is not None and expires < issued:
+        raise ServiceError(_("有效期不能早于发证日期。"), field="expires_on")
+    qual = Qualification.objects.create(
+        enterprise=enterprise,
+        kind=kind,
+        level=fields.get("level", ""),
+        number=fields.get("number", ""),
+        issued_on=issued,
+        expires_on=expires,
+        source=Qualification.Source.DECLARED,
+    )
+    _rematch(enterprise)
+    pool_notify(enterprise=enterprise, event="qualification_added")
+    return qual
+
+
+@transaction.atomic
+def qualification_delete(*, user: User, qualification: Qualification) -> None:
+    _require_own_enterprise(user, qualification.enterprise)
+    enterprise = qualification.enterprise
+    qualification.delete()
+    _rematch(enterprise)
+
+
+@transaction.atomic
+def ip_asset_create(*, user: User, enterprise: Enterprise, **fields) -> IPAsset:
+    _require_own_enterprise(user, enterprise)
+    if fields.get("kind") not in IPAsset.Kind.values:
+        raise ServiceError(_("请选择知识产权类型。"), field="kind")
+    number = (fields.get("number") or "").strip()
+    if not number:
+        raise ServiceError(_("请填写登记号或专利号。"), field="number")
+    if IPAsset.objects.filter(enterprise=enterprise, kind=fields["kind"], number=number).exists():
+        raise ServiceError(_("这项知识产权已登记过。"), field="number")
+    if fields.get("valuation") is not None and fields["valuation"] < 0:
+        raise ServiceError(_("评估价值不能为负数。"), field="valuation")
+    try:
+        with transaction.atomic():
+            asset = IPAsset.objects.create(
+                enterprise=enterprise,
+                kind=fields["kind"],
+                number=number,
+                title=fields.get("title", ""),
+                granted_on=fields.get("granted_on"),
+                valuation=fields.get("valuation"),
+            )
+    except IntegrityError:
+        raise ServiceError(_("这项知识产权已登记过。"), field="number")
+    _rematch(enterprise)
+    return asset
+
+
+@transaction.atomic
+def ip_asset_delete(*, user: User, asset: IPAsset) -> None:
+    _require_own_enterprise(user, asset.enterprise)
+    enterprise = asset.enterprise
+    asset.delete()
+    _rematch(enterprise)
+
+
+# ------------------------------------------------------------------------------------------------
+# Documents
+# ------------------------------------------------------------------------------------------------
+
+# File signatures ("magic bytes") of the accepted types: the content decides, not the extension.
+_SIGNATURES = (
+    (b"%PDF-", "application/pdf", "PDF"),
+    (b"\x89PNG\r\n\x1a\n", "image/png", "PNG"),
+    (b"\xff\xd8\xff", "image/jpeg", "JPG"),
+)
+
+
+def sniff_content_type(head: bytes) -> str | None:
+    for magic, content_type, _label in _SIGNATURES:
+        if head.startswith(magic):
+            return content_type
+    return None
+
+
+@transaction.atomic
+def document_upload(*, user: User, enterprise: Enterprise, kind: str, file) -> Document:
+    """Store an uploaded file after checking its size and its content type by magic bytes."""
+    _require_own_enterprise(user, enterprise)
+    if kind not in Document.Kind.values:
+        raise ServiceError(_("请选择材料类型。"), field="kind")
+    if file is None:
+        raise ServiceError(_("请选择要上传的文件。"), field="file")
+    limit = settings.UPLOAD_MAX_BYTES
+    if file.size > limit:
+        raise ServiceError(
+            _("文件过大：上限为 %(mb)s MB。") % {"mb": f"{limit / 1024 / 1024:.0f}"}, field="file"
+        )
+    if file.size == 0:
+        raise ServiceError(_("文件是空的。"), field="file")
+    file.seek(0)
+    head = file.read(16)
+    file.seek(0)
+    content_type = sniff_content_type(head)
+    if content_type is None:
+        raise ServiceError(
+            _("文件内容不是 PDF、JPG 或 PNG（仅凭扩展名不能判断，请上传真实的扫描件或照片）。"), field="file"
+        )
+    name = (getattr(file, "name", "") or "file").rsplit("/", 1)[-1][:200]
+    return Document.objects.create(
+        enterprise=enterprise,
+        kind=kind,
+        file=file,
+        original_name=name,
+        content_type=content_type,
+        size=file.size,
+        uploaded_by=user,
+    )
+
+
+@transaction.atomic
+def document_delete(*, user: User, document: Document) -> None:
+    _require_own_enterprise(user, document.enterprise)
+    if document.applications.exists():
+        raise ServiceError(_("该材料已随融资申请提交，不能删除。"))
+    document.file.delete(save=False)
+    document.delete()
+
+
+# ------------------------------------------------------------------------------------------------
+# Financing needs
+# ------------------------------------------------------------------------------------------------
+
+
+def _enqueue_need(need: FinancingNeed) -> None:
+    from matching.services.runs import enqueue_need_match  # owned by the matching service
+
+    enqueue_need_match(need)
+
+
+def _check_need_fields(fields: dict, *, partial: bool) -> dict:
+    unknown = set(fields) - set(NEED_FIELDS)
+    if unknown:
+        raise ServiceError(_("不能修改这些字段：%(f)s") % {"f": ", ".join(sorted(unknown))})
+    if not partial or "amount" in fields:
+        amount = fields.get("amount")
+        if amount is None:
+            raise ServiceError(_("请填写融资金额。"), field="amount")
+        if amount <= 0:
+            raise ServiceError(_("融资金额必须大于 0。"), field="amount")
+        if amount > NEED_AMOUNT_MAX:
+            raise ServiceError(_("融资金额不能超过 100 亿元（1,000,000 万元）。"), field="amount")
+    if not partial or "term_months" in fields:
+        term = fields.get("term_months")
+        if term is None:
+            raise ServiceError(_("请填写融资期限。"), field="term_months")
+        if term < 1 or term > NEED_TERM_MAX:
+            raise ServiceError(_("融资期限应在 1 到 360 个月之间。"), field="term_months")
+    if "purpose" in fields and fields["purpose"] not in FinancingNeed.Purpose.values:
+        raise ServiceError(_("请选择资金用途。"), field="purpose")
+    if "guarantee_types" in fields:
+        from matching.engine import GUARANTEE_TYPES
+
+        types = list(dict.fromkeys(fields["guarantee_types"] or []))
+        if not types:
+            raise ServiceError(_("请至少选择一种可接受的担保方式。"), field="guarantee_types")
+        if any(t not in GUARANTEE_TYPES for t in types):
+            raise ServiceError(_("担保方式不在可选范围内。"), field="guarantee_types")
+        fields["guarantee_types"] = types
+    elif not partial:
+        raise ServiceError(_("请至少选择一种可接受的担保方式。"), field="guarantee_types")
+    rate = fields.get("max_annual_rate")
+    if rate is not None and (rate <= 0 or rate > Decimal("36")):
+        raise ServiceError(_("可接受最高年利率应大于 0 且不超过 36%。"), field="max_annual_rate")
+    needed_by = fields.get("needed_by")
+    if needed_by is not None and needed_by < timezone.localdate():
+        raise ServiceError(_("期望到位日期不能早于今天。"), field="needed_by")
+    return fields
+
+
+@transaction.atomic
+def need_create(*, user: User, enterprise: Enterprise, **fields) -> FinancingNeed:
+    """Post a financing need; it is matched against all published products after commit."""
+    _require_own_enterprise(user, enterprise)
+    fields = _check_need_fields(dict(fields), partial=False)
+    need = FinancingNeed.objects.create(enterprise=enterprise, posted_by=user, **fields)
+    transition_record(subject=need, from_state="", to_state=need.status, actor=user, note=_("发布需求"))
+    _enqueue_need(need)
+    pool_notify(enterprise=enterprise, event="need_posted")
+    return need
+
+
+@transaction.atomic
+def need_update(*, user: User, need: FinancingNeed, **fields) -> FinancingNeed:
+    _require_own_enterprise(user, need.enterprise)
+    need = FinancingNeed.objects.select_for_update().get(pk=need.pk)
+    if not need.is_open:
+        raise ServiceError(_("只有对接中的需求可以修改。"), status=409)
+    fields = _check_need_fields(dict(fields), partial=True)
+    for key, value in fields.items():
+        setattr(need, key, value)
+    need.save()
+    _enqueue_need(need)
+    return need
+
+
+@transaction.atomic
+def need_withdraw(*, user: User, need: FinancingNeed, note: str = "") -> FinancingNeed:
+    """Withdraw an open need; its open leads are withdrawn from the banks too."""
+    _require_own_enterprise(user, need.enterprise)
+    need = FinancingNeed.objects.select_for_update().get(pk=need.pk)
+    if need.status == FinancingNeed.Status.WITHDRAWN:
+        return need
+    if not need.is_open:
+        raise ServiceError(_("只有对接中的需求可以撤回。"), status=409)
+    need.status = FinancingNeed.Status.WITHDRAWN
+    need.save(update_fields=["status", "updated_at"])
+    transition_record(
+        subject=need, from_state=FinancingNeed.Status.OPEN, to_state=need.status, actor=user, note=note
+    )
+    leads_withdraw(
+        matches=Match.objects.filter(need=need, is_lead=True, status__in=OPEN_LEAD_STATUSES),
+        actor=user,
+        note=_("企业已撤回融资需求"),
+    )
+    _enqueue_need(need)
+    return need
+
+
+# ------------------------------------------------------------------------------------------------
+# Leads withdrawn by the firm (consent revoked, need withdrawn)
+# ------------------------------------------------------------------------------------------------
+
+
+def leads_withdraw(*, matches, actor: User | None, note: str) -> int:
+    """Set open leads to 'withdrawn', each with a Transition, and tell the bank people on them."""
+    count = 0
+    for match in matches.select_for_update().select_related("product", "enterprise"):
+        if match.status not in OPEN_LEAD_STATUSES:
+            continue
+        before = match.status
+        match.status = Match.Status.WITHDRAWN
+        match.save(update_fields=["status", "updated_at"])
+        transition_record(subject=match, from_state=before, to_state=match.status, actor=actor, note=note)
+        if match.assigned_officer_id:
+            recipients = User.objects.filter(pk=match.assigned_officer_id)
+        elif match.branch_id:
+            recipients = User.objects.filter(branch_id=match.branch_id, role=Role.OFFICER, is_active=True)
+        else:
+            recipients = User.objects.none()
+        notification_send(
+            users=list(recipients),
+            title=_("线索已撤回：%(firm)s · %(product)s")
+            % {"firm": match.enterprise.name, "product": match.product.name},
+            body=note,
+        )
+        count += 1
+    return count
+
+
+# ------------------------------------------------------------------------------------------------
+# Consent and the profile-view log
+# ------------------------------------------------------------------------------------------------
+
+
+def consent_granted(*, enterprise: Enterprise, institution_id: int | None) -> bool:
+    """Whether the firm lets this institution see its full profile (explicit row wins over the switch)."""
+    if institution_id is None:
+        return False
+    row = ProfileConsent.objects.filter(enterprise=enterprise, institution_id=institution_id).first()
+    if row is not None:
+        return row.granted
+    return enterprise.shares_profile
+
+
+@transaction.atomic
+def consent_set(
+    *, user: User, enterprise: Enterprise, institution: Institution, granted: bool
+) -> ProfileConsent:
+    """Grant or revoke consent for one institution. Revoking withdraws that institution's open leads."""
+    _require_own_enterprise(user, enterprise)
+    before = consent_granted(enterprise=enterprise, institution_id=institution.pk)
+    consent, _created = ProfileConsent.objects.update_or_create(
+        enterprise=enterprise,
+        institution=institution,
+        defaults={"granted": bool(granted), "changed_at": timezone.now(), "changed_by": user},
+    )
+    if before != bool(granted):
+        transition_record(
+            subject=enterprise,
+            from_state="consent_granted" if before else "consent_refused",
+            to_state="consent_granted" if granted else "consent_refused",
+            actor=user,
+            note=_("资料授权：%(inst)s") % {"inst": institution.name},
+            data={"institution": institution.pk},
+        )
+    if not granted:
+        leads_withdraw(
+            matches=Match.objects.filter(
+                enterprise=enterprise, institution=institution, is_lead=True, status__in=OPEN_LEAD_STATUSES
+            ),
+            actor=user,
+            note=_("企业撤回了向贵机构展示资料的授权"),
+        )
+    return consent
+
+
+@transaction.atomic
+def consent_set_all(*, user: User, enterprise: Enterprise, granted: bool) -> Enterprise:
+    """The all-institutions switch. Granting clears per-institution refusals; revoking refuses every
+    institution and withdraws every open lead."""
+    _require_own_enterprise(user, enterprise)
+    before = enterprise.shares_profile
+    enterprise.shares_profile = bool(granted)
+    enterprise.save(update_fields=["shares_profile", "updated_at"])
+    now = timezone.now()
+    if granted:
+        ProfileConsent.objects.filter(enterprise=enterprise, granted=False).update(
+            granted=True, changed_at=now, changed_by=user
+        )
+    else:
+        ProfileConsent.objects.filter(enterprise=enterprise, granted=True).update(
+            granted=False, changed_at=now, changed_by=user
+        )
+        leads_withdraw(
+            matches=Match.objects.filter(enterprise=enterprise, is_lead=True, status__in=OPEN_LEAD_STATUSES),
+            actor=user,
+            note=_("企业撤回了向全部金融机构展示资料的授权"),
+        )
+    if before != bool(granted):
+        transition_record(
+            subject=enterprise,
+            from_state="shares_all" if before else "shares_none",
+            to_state="shares_all" if granted else "shares_none",
+            actor=user,
+            note=_("资料授权：全部金融机构"),
+        )
+    return enterprise
+
+
+@transaction.atomic
+def consent_update(
+    *, user: User, enterprise: Enterprise, shares_profile: bool, institutions: dict
+) -> Enterprise:
+    """Apply a whole consent form: the switch, then each institution's decision ({id: bool})."""
+    _require_own_enterprise(user, enterprise)
+    if bool(shares_profile) != enterprise.shares_profile:
+        consent_set_all(user=user, enterprise=enterprise, granted=shares_profile)
+    if institutions:
+        found = Institution.objects.in_bulk(list(institutions))
+        missing = set(institutions) - set(found)
+        if missing:
+            raise ServiceError(
+                _("找不到这些金融机构：%(ids)s") % {"ids": ", ".join(map(str, sorted(missing)))},
+                field="institutions",
+            )
+        for inst_id, granted in institutions.items():
+            if consent_granted(enterprise=enterprise, institution_id=inst_id) != bool(granted):
+                consent_set(user=user, enterprise=enterprise, institution=found[inst_id], granted=granted)
+    return enterprise
+
+
+def profile_view_record(*, viewer: User, enterprise: Enterprise) -> None:
+    """Log that ``viewer`` opened the firm's profile (institution, officer, when, restricted or not).
+    The firm's own users are not logged."""
+    if viewer is None or not viewer.is_authenticated:
+        return
+    if viewer.role == Role.FIRM and viewer.enterprise_id == enterprise.pk:
+        return
+    institution_id = viewer.institution_id if viewer.is_bank else None
+    restricted = viewer.role != Role.STAFF and not consent_granted(
+        enterprise=enterprise, institution_id=institution_id
+    )
+    ProfileView.objects.create(
+        enterprise=enterprise, institution_id=institution_id, viewer=viewer, restricted=restricted
+    )
+
+
+__all__ = [
+    "consent_granted",
+    "consent_set",
+    "consent_set_all",
+    "consent_update",
+    "document_delete",
+    "document_upload",
+    "enterprise_update",
+    "enterprise_verify",
+    "firm_register",
+    "ip_asset_create",
+    "ip_asset_delete",
+    "leads_withdraw",
+    "need_create",
+    "need_update",
+    "need_withdraw",
+    "profile_view_record",
+    "qualification_create",
+    "qualification_delete",
+]

@@ -1,0 +1,167 @@
+"""What a firm does with an application: submit it, withdraw it.
+
+The bank's side (accept … disburse) lives in ``review``. One open application per (firm, product)
+is enforced by the database constraint ``application_one_open_per_product``; a second submission
+(or a double click) is refused with a clear message, never a 500."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from lenders.services import webhook_application_event
+from portal.models import Role, User
+from portal.services import ConflictError, NotAllowedError, ServiceError, notification_send, transition_record
+
+from ..models import Application, Match
+
+TERM_MAX = 360
+AMOUNT_MAX = Decimal("10000000000")
+
+
+def application_bank_users(application: Application) -> list[User]:
+    """Who at the bank hears about a firm's application: the officer on its lead, else the lead's
+    branch, else the institution's officers in the firm's city (or all its officers), plus managers."""
+    institution_id = application.product.institution_id
+    bank = User.objects.filter(branch__institution_id=institution_id, is_active=True)
+    match = application.match
+    if match is not None and match.assigned_officer_id:
+        officers = bank.filter(pk=match.assigned_officer_id)
+    elif match is not None and match.branch_id:
+        officers = bank.filter(branch_id=match.branch_id, role=Role.OFFICER)
+    else:
+        officers = bank.filter(role=Role.OFFICER, branch__city_id=application.enterprise.city_id)
+        if not officers.exists():
+            officers = bank.filter(role=Role.OFFICER)
+    managers = bank.filter(role=Role.MANAGER)
+    seen, users = set(), []
+    for u in [*officers, *managers]:
+        if u.pk not in seen:
+            seen.add(u.pk)
+            users.append(u)
+    return users
+
+
+@transaction.atomic
+def application_submit(
+    *,
+    user: User,
+    product,
+    amount: Decimal,
+    term_months: int,
+    purpose: str,
+    note: str = "",
+    match: Match | None = None,
+    need=None,
+    documents=(),
+) -> Application:
+    """A firm applies for a product. Eligibility is not required (the bank decides)."""
+    if not (user.is_authenticated and user.role == Role.FIRM and user.enterprise_id):
+        raise NotAllowedError(_("只有企业用户可以提交融资申请。"))
+    enterprise = user.enterprise
+    if not product.is_published:
+        raise ServiceError(_("该产品未上架，不能申请。"), field="product")
+    if amount is None or amount <= 0:
+        raise ServiceError(_("申请金额必须大于 0。"), field="amount")
+    if amount > AMOUNT_MAX:
+        raise ServiceError(_("申请金额不能超过 100 亿元。"), field="amount")
+    if term_months is None or term_months < 1 or term_months > TERM_MAX:
+        raise ServiceError(_("申请期限应在 1 到 360 个月之间。"), field="term_months")
+    if match is not None and (match.enterprise_id != enterprise.pk or match.product_id != product.pk):
+        raise ServiceError(_("推荐记录与所选产品不符。"), field="match")
+    if need is None and match is not None:
+        need = match.need
+    if need is not None and need.enterprise_id != enterprise.pk:
+        raise ServiceError(_("只能关联本企业的融资需求。"), field="need")
+    documents = list(documents or ())
+    if any(d.enterprise_id != enterprise.pk for d in documents):
+        raise ServiceError(_("只能附上本企业上传的材料。"), field="documents")
+    if Application.objects.filter(
+        enterprise=enterprise, product=product, status__in=Application.OPEN_STATUSES
+    ).exists():
+        raise ConflictError(_duplicate_message(product), field="product", code="duplicate")
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            application = Application.objects.create(
+                enterprise=enterprise,
+                product=product,
+                match=match,
+                need=need,
+                amount=amount,
+                term_months=term_months,
+                purpose=purpose or "",
+                note=note or "",
+                submitted_by=user,
+                created_at=now,
+                status_changed_at=now,
+            )
+    except IntegrityError:  # the same firm submitting twice at once (double click, two tabs)
+        raise ConflictError(_duplicate_message(product), field="product", code="duplicate")
+    if documents:
+        application.documents.set(documents)
+    transition_record(
+        subject=application, from_state="", to_state=application.status, actor=user, note=note or ""
+    )
+    webhook_application_event(application=application, action="submit", note=note or "")
+    notification_send(
+        users=application_bank_users(application),
+        title=_("新的融资申请：%(firm)s · %(product)s") % {"firm": enterprise.name, "product": product.name},
+        body=_("申请金额 %(amount)s 万元，期限 %(term)s 个月。")
+        % {"amount": f"{amount / 10000:,.2f}", "term": term_months},
+    )
+    notification_send(
+        users=[user],
+        title=_("申请已提交：%(product)s") % {"product": product.name},
+        url=reverse("enterprises:application_detail", args=[application.pk]),
+    )
+    return application
+
+
+def _duplicate_message(product) -> str:
+    return _("您已申请过“%(product)s”，该申请仍在办理中：请在“我的申请”中查看进度，或撤回后再重新申请。") % {
+        "product": product.name
+    }
+
+
+@transaction.atomic
+def application_withdraw(*, user: User, application: Application, note: str = "") -> Application:
+    """The firm withdraws its application at any time before a loan is disbursed."""
+    if not (
+        user.is_authenticated and user.role == Role.FIRM and user.enterprise_id == application.enterprise_id
+    ):
+        raise NotAllowedError(_("只能撤回本企业的申请。"))
+    locked = Application.objects.select_for_update().get(pk=application.pk)
+    if locked.status == Application.Status.WITHDRAWN:
+        return locked
+    if locked.status not in Application.OPEN_STATUSES:
+        raise ConflictError(
+            _("申请当前状态为“%(s)s”，不能撤回。") % {"s": locked.get_status_display()}, code="not_open"
+        )
+    before = locked.status
+    locked.status = Application.Status.WITHDRAWN
+    locked.status_changed_at = timezone.now()
+    locked.save(update_fields=["status", "status_changed_at"])
+    transition_record(subject=locked, from_state=before, to_state=locked.status, actor=user, note=note or "")
+    webhook_application_event(application=locked, action="withdraw", from_state=before, note=note or "")
+    locked.product = application.product
+    locked.enterprise = application.enterprise
+    locked.match = application.match
+    notification_send(
+        users=application_bank_users(locked),
+        title=_("企业已撤回申请：%(firm)s · %(product)s")
+        % {"firm": locked.enterprise.name, "product": locked.product.name},
+        body=note or "",
+    )
+    notification_send(
+        users=[user],
+        title=_("申请已撤回：%(product)s") % {"product": locked.product.name},
+        url=reverse("enterprises:application_detail", args=[locked.pk]),
+    )
+    application.status = locked.status
+    application.status_changed_at = locked.status_changed_at
+    return locked
