@@ -70,3 +70,93 @@ class Branch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.institution.short_name} · {self.name}"
+
+
+class LeadRead(models.Model):
+    """That a bank user has opened a lead: what the 'new leads' count in the navigation leaves out."""
+
+    match = models.ForeignKey(
+        "matching.Match", verbose_name=_("线索"), on_delete=models.CASCADE, related_name="reads"
+    )
+    user = models.ForeignKey(
+        "portal.User", verbose_name=_("查看人"), on_delete=models.CASCADE, related_name="lead_reads"
+    )
+    read_at = models.DateTimeField(_("首次查看时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("线索查看记录")
+        verbose_name_plural = _("线索查看记录")
+        ordering = ["-read_at"]
+        constraints = [models.UniqueConstraint(fields=["match", "user"], name="leadread_unique_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} · {self.match_id}"
+
+
+class PoolEntry(models.Model):
+    """A firm in an institution's incubation pool (培育库): the bank follows it before it asks for money."""
+
+    institution = models.ForeignKey(
+        Institution, verbose_name=_("机构"), on_delete=models.CASCADE, related_name="pool_entries"
+    )
+    enterprise = models.ForeignKey(
+        "enterprises.Enterprise",
+        verbose_name=_("企业"),
+        on_delete=models.CASCADE,
+        related_name="pool_entries",
+    )
+    note = models.TextField(_("培育说明"), blank=True)
+    added_by = models.ForeignKey(
+        "portal.User",
+        verbose_name=_("加入人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created = models.DateTimeField(_("加入时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("培育库企业")
+        verbose_name_plural = _("培育库企业")
+        ordering = ["-created", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["institution", "enterprise"], name="poolentry_unique_firm")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.institution.short_name} · {self.enterprise.name}"
+
+
+class WebhookDelivery(models.Model):
+    """One event POSTed (or to be POSTed) to an institution's webhook, with the outcome of its attempts."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待发送")
+        SUCCEEDED = "succeeded", _("已送达")
+        FAILED = "failed", _("失败")
+
+    institution = models.ForeignKey(
+        Institution, verbose_name=_("机构"), on_delete=models.CASCADE, related_name="webhook_deliveries"
+    )
+    event = models.CharField(_("事件"), max_length=48)
+    url = models.URLField(_("推送地址"))
+    payload = models.JSONField(_("事件内容"), default=dict)
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
+    response_status = models.PositiveSmallIntegerField(_("响应状态码"), null=True, blank=True)
+    last_error = models.TextField(_("最近错误"), blank=True)
+    replay_of = models.ForeignKey(
+        "self", verbose_name=_("重发自"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    delivered_at = models.DateTimeField(_("送达时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("事件推送记录")
+        verbose_name_plural = _("事件推送记录")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["institution", "created_at"], name="webhook_inst_created_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.event} → {self.url} ({self.get_status_display()})"

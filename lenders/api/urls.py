@@ -1,7 +1,26 @@
-"""API routes of the lenders app (mounted under /api/v1/)."""
+"""API routes of the lenders app (mounted under /api/v1/).
 
+Lead actions are plain paths under ``matches/<id>/`` (the matches viewset itself belongs to the
+matching app); the application transition is a plain path under ``applications/<id>/``."""
+
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-router = SimpleRouter()
+from . import views
 
-urlpatterns = [*router.urls]
+router = SimpleRouter()
+router.register("pools", views.PoolViewSet, basename="pool")
+
+urlpatterns = [
+    path("matches/<int:pk>/claim/", views.LeadClaimView.as_view(), name="api-lead-claim"),
+    path("matches/<int:pk>/contact/", views.LeadContactView.as_view(), name="api-lead-contact"),
+    path("matches/<int:pk>/invite/", views.LeadInviteView.as_view(), name="api-lead-invite"),
+    path("matches/<int:pk>/decline/", views.LeadDeclineView.as_view(), name="api-lead-decline"),
+    path("matches/<int:pk>/reassign/", views.LeadReassignView.as_view(), name="api-lead-reassign"),
+    path(
+        "applications/<int:pk>/transition/",
+        views.ApplicationTransitionView.as_view(),
+        name="api-application-transition",
+    ),
+    *router.urls,
+]

@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from matching.engine import GUARANTEE_TYPES
 from products.models import Criteria, Product
 
 
@@ -48,3 +49,33 @@ class ProductSerializer(serializers.ModelSerializer):
             "criteria",
         ]
         read_only_fields = fields
+
+
+class ProductWriteSerializer(serializers.ModelSerializer):
+    """What a manager sends to create or change a product (status changes through publish/retire).
+    Cross-field rules (min ≤ max, at least one guarantee type) are the model's and the service's."""
+
+    guarantee_types = serializers.ListField(
+        child=serializers.ChoiceField(choices=list(GUARANTEE_TYPES.items())), allow_empty=False
+    )
+    criteria = CriteriaSerializer(required=False)
+
+    class Meta:
+        model = Product
+        fields = [
+            "name",
+            "product_type",
+            "amount_min",
+            "amount_max",
+            "term_min_months",
+            "term_max_months",
+            "rate_min",
+            "rate_max",
+            "guarantee_types",
+            "fully_online",
+            "is_exclusive",
+            "description",
+            "criteria",
+        ]
+        # Uniqueness per institution is checked by the service (the institution is the caller's).
+        validators = []

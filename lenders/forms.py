@@ -1,0 +1,172 @@
+"""Forms of the bank workspace. Amounts are typed in 万元 and handed to services in yuan."""
+
+from datetime import date
+from decimal import Decimal
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from portal.money import wan_to_yuan
+
+from .choices import CONTACT_CHANNELS, DECLINE_REASON_CHOICES, REJECT_REASON_CHOICES
+
+
+def _wan_field(label, **kwargs):
+    return forms.DecimalField(
+        label=label,
+        max_digits=14,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        help_text=_("单位：万元"),
+        **kwargs,
+    )
+
+
+class WanMixin:
+    """cleaned_data of the fields named in ``wan_fields`` are converted from 万元 to yuan."""
+
+    wan_fields: tuple[str, ...] = ()
+
+    def params(self) -> dict:
+        data = dict(self.cleaned_data)
+        for name in self.wan_fields:
+            if data.get(name) is not None:
+                data[name] = wan_to_yuan(data[name])
+        return data
+
+
+class ContactForm(forms.Form):
+    channel = forms.ChoiceField(label=_("联系方式"), choices=list(CONTACT_CHANNELS.items()))
+    note = forms.CharField(label=_("沟通记录"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class InviteForm(forms.Form):
+    note = forms.CharField(label=_("给企业的留言"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class DeclineForm(forms.Form):
+    reason_code = forms.ChoiceField(label=_("婉拒原因"), choices=DECLINE_REASON_CHOICES)
+    note = forms.CharField(label=_("说明"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ReassignForm(forms.Form):
+    officer = forms.ModelChoiceField(label=_("转派给"), queryset=None)
+    note = forms.CharField(label=_("备注"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, officers=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["officer"].queryset = officers
+        self.fields["officer"].label_from_instance = lambda u: f"{u.display_name}（{u.branch.name}）"
+
+
+class NoteForm(forms.Form):
+    note = forms.CharField(label=_("备注"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class RequestDocumentsForm(forms.Form):
+    note = forms.CharField(label=_("需补充的材料"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ApproveForm(WanMixin, forms.Form):
+    wan_fields = ("credit_line",)
+    credit_line = _wan_field(_("授信额度"))
+    annual_rate = forms.DecimalField(
+        label=_("年利率（%）"), max_digits=6, decimal_places=3, min_value=Decimal("0.001")
+    )
+    term_months = forms.IntegerField(label=_("授信期限（月）"), min_value=1, max_value=360)
+    confirm_over_request = forms.BooleanField(label=_("确认授信额度超过申请金额"), required=False)
+    note = forms.CharField(label=_("备注"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class RejectForm(forms.Form):
+    reason_code = forms.ChoiceField(label=_("原因"), choices=REJECT_REASON_CHOICES)
+    note = forms.CharField(label=_("说明"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class DisburseForm(WanMixin, forms.Form):
+    wan_fields = ("principal",)
+    principal = _wan_field(_("放款本金"))
+    annual_rate = forms.DecimalField(
+        label=_("年利率（%）"), max_digits=6, decimal_places=3, min_value=Decimal("0.001")
+    )
+    start_date = forms.DateField(label=_("起息日"), widget=forms.DateInput(attrs={"type": "date"}))
+    maturity_date = forms.DateField(label=_("到期日"), widget=forms.DateInput(attrs={"type": "date"}))
+    note = forms.CharField(label=_("备注"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class RepayForm(WanMixin, forms.Form):
+    wan_fields = ("principal", "interest")
+    date = forms.DateField(label=_("还款日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    principal = forms.DecimalField(
+        label=_("归还本金"),
+        max_digits=14,
+        decimal_places=2,
+        min_value=0,
+        initial=0,
+        help_text=_("单位：万元"),
+    )
+    interest = forms.DecimalField(
+        label=_("支付利息"),
+        max_digits=14,
+        decimal_places=2,
+        min_value=0,
+        initial=0,
+        help_text=_("单位：万元"),
+    )
+    note = forms.CharField(label=_("备注"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class DefaultForm(WanMixin, forms.Form):
+    wan_fields = ("outstanding_principal",)
+    date = forms.DateField(label=_("违约日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    outstanding_principal = _wan_field(_("未偿本金"))
+    note = forms.CharField(label=_("备注"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+ACTION_FORMS = {
+    "accept": NoteForm,
+    "request_documents": RequestDocumentsForm,
+    "approve": ApproveForm,
+    "reject": RejectForm,
+    "disburse": DisburseForm,
+    "repay": RepayForm,
+    "default": DefaultForm,
+}
+
+
+def action_params(form) -> dict:
+    return form.params() if isinstance(form, WanMixin) else dict(form.cleaned_data)
+
+
+class PoolAddForm(forms.Form):
+    note = forms.CharField(
+        label=_("培育说明"), required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class WebhookForm(forms.Form):
+    url = forms.URLField(
+        label=_("事件推送地址"),
+        required=False,
+        assume_scheme="https",
+        help_text=_("新线索和申请状态变化将以 JSON POST 到此地址；留空则停止推送。"),
+    )
+
+
+class PeriodForm(forms.Form):
+    start = forms.DateField(label=_("开始日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label=_("结束日期"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self):
+        data = super().clean()
+        if data.get("start") and data.get("end") and data["start"] > data["end"]:
+            self.add_error("end", _("结束日期不能早于开始日期"))
+        if data.get("start") and data.get("end") and (data["end"] - data["start"]).days > 3 * 366:
+            self.add_error("start", _("统计区间不能超过三年"))
+        return data
+
+    @staticmethod
+    def default_period() -> tuple[date, date]:
+        today = timezone.localdate()
+        return date(today.year, 1, 1), today

@@ -1,0 +1,272 @@
+"""Writes of the bank workspace: incubation pool, webhooks, lead read marks."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import secrets
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from portal.models import Role, User
+from portal.services import NotAllowedError, ServiceError, notification_send
+
+from .models import Institution, LeadRead, PoolEntry, WebhookDelivery
+
+logger = logging.getLogger(__name__)
+
+# ------------------------------------------------------------------------------------------------
+# Access helpers
+# ------------------------------------------------------------------------------------------------
+
+
+def require_bank(user: User, *, manager: bool = False) -> None:
+    """The user must be a bank officer or manager (a manager only when ``manager``); else 403."""
+    allowed = (Role.MANAGER,) if manager else (Role.OFFICER, Role.MANAGER)
+    if not user.is_authenticated or user.role not in allowed:
+        raise NotAllowedError(
+            _("只有银行管理者可以执行此操作。") if manager else _("只有银行用户可以执行此操作。")
+        )
+
+
+def require_same_institution(user: User, institution_id: int | None) -> None:
+    """Another institution's object is hidden: 404, never 403."""
+    if institution_id is None or user.institution_id != institution_id:
+        raise ServiceError(_("未找到该记录。"), status=404)
+
+
+def institution_users(institution_id: int, *, roles=(Role.OFFICER, Role.MANAGER)):
+    return User.objects.filter(branch__institution_id=institution_id, role__in=roles, is_active=True)
+
+
+# ------------------------------------------------------------------------------------------------
+# Lead read marks
+# ------------------------------------------------------------------------------------------------
+
+
+def lead_mark_read(*, user: User, match) -> None:
+    """Remember that ``user`` opened ``match`` (idempotent)."""
+    if not user.is_bank:
+        return
+    LeadRead.objects.get_or_create(match=match, user=user)
+
+
+# ------------------------------------------------------------------------------------------------
+# Incubation pool 培育库
+# ------------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def pool_add(*, user: User, enterprise, note: str = "") -> PoolEntry:
+    """Add a consenting, verified firm to the user's institution's incubation pool."""
+    require_bank(user)
+    from .selectors import pool_candidates
+
+    if not pool_candidates(user=user).filter(pk=enterprise.pk).exists():
+        raise ServiceError(_("该企业未认证或未同意向金融机构展示资料，不能加入培育库。"), status=404)
+    try:
+        with transaction.atomic():
+            entry = PoolEntry.objects.create(
+                institution_id=user.institution_id, enterprise=enterprise, note=note.strip(), added_by=user
+            )
+    except IntegrityError:
+        raise ServiceError(_("该企业已在本机构培育库中。"), status=409, code="already_pooled")
+    return entry
+
+
+@transaction.atomic
+def pool_remove(*, user: User, entry: PoolEntry) -> None:
+    """The bank takes a firm out of its own pool."""
+    require_bank(user)
+    require_same_institution(user, entry.institution_id)
+    entry.delete()
+
+
+@transaction.atomic
+def pool_leave(*, user: User, entry: PoolEntry) -> None:
+    """A firm leaves an institution's pool; the institution's officers are told."""
+    if not user.is_authenticated or user.role != Role.FIRM:
+        raise NotAllowedError(_("只有企业用户可以退出培育库。"))
+    if entry.enterprise_id != user.enterprise_id:
+        raise ServiceError(_("未找到该记录。"), status=404)
+    institution_id, name = entry.institution_id, entry.enterprise.name
+    entry.delete()
+    notification_send(
+        users=institution_users(institution_id),
+        title=_("%(firm)s 已退出本机构培育库") % {"firm": name},
+        url="/bank/pool/",
+    )
+
+
+POOL_EVENTS = {
+    "need_posted": _("发布了新的融资需求"),
+    "qualification_added": _("新增了资质认定"),
+}
+
+
+def pool_notify(*, enterprise, event: str) -> int:
+    """Tell the officers and managers of every institution that pools ``enterprise`` about ``event``
+    ('need_posted' or 'qualification_added'). Returns the number of notifications sent."""
+    if event not in POOL_EVENTS:
+        raise ServiceError(_("未知的培育库事件。"))
+    institution_ids = list(
+        PoolEntry.objects.filter(enterprise=enterprise).values_list("institution_id", flat=True)
+    )
+    if not institution_ids:
+        return 0
+    users = list(
+        User.objects.filter(
+            branch__institution_id__in=institution_ids, role__in=[Role.OFFICER, Role.MANAGER], is_active=True
+        )
+    )
+    title = _("培育库企业 %(firm)s %(event)s") % {"firm": enterprise.name, "event": POOL_EVENTS[event]}
+    return len(notification_send(users=users, title=title, url="/bank/pool/"))
+
+
+# ------------------------------------------------------------------------------------------------
+# Webhooks
+# ------------------------------------------------------------------------------------------------
+
+
+def webhook_body(delivery: WebhookDelivery) -> bytes:
+    """The exact bytes POSTed for a delivery (and signed)."""
+    doc = {
+        "id": delivery.pk,
+        "event": delivery.event,
+        "created_at": delivery.created_at.isoformat(),
+        "data": delivery.payload,
+    }
+    return json.dumps(doc, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
+def webhook_signature(*, secret: str, timestamp: str, body: bytes) -> str:
+    """HMAC-SHA256 over ``timestamp + "." + body``, as sent in ``X-KeJin-Signature``."""
+    mac = hmac.new(secret.encode("utf-8"), timestamp.encode("ascii") + b"." + body, hashlib.sha256)
+    return "sha256=" + mac.hexdigest()
+
+
+def webhook_emit(*, institution: Institution | int, event: str, payload: dict) -> WebhookDelivery | None:
+    """Queue ``event`` for the institution's webhook (after commit). Nothing when no URL is set."""
+    if not isinstance(institution, Institution):
+        institution = Institution.objects.get(pk=institution)
+    if not institution.webhook_url:
+        return None
+    data = json.loads(json.dumps(payload, cls=DjangoJSONEncoder, ensure_ascii=False))
+    delivery = WebhookDelivery.objects.create(
+        institution=institution, event=event, url=institution.webhook_url, payload=data
+    )
+    _enqueue(delivery)
+    return delivery
+
+
+def _enqueue(delivery: WebhookDelivery) -> None:
+    from .tasks import webhook_deliver
+
+    def send():
+        # A failing receiver must never break the action that emitted the event: with a broker the
+        # task retries on its own; run eagerly (the embedded demo) the attempt is logged for replay.
+        try:
+            webhook_deliver.delay(delivery.pk)
+        except Exception:
+            logger.warning("webhook delivery %s not sent", delivery.pk, exc_info=True)
+
+    transaction.on_commit(send)
+
+
+@transaction.atomic
+def webhook_settings_update(*, user: User, url: str) -> Institution:
+    """A manager sets (or clears) the institution's webhook URL. A first URL gets a secret."""
+    require_bank(user, manager=True)
+    institution = Institution.objects.select_for_update().get(pk=user.institution_id)
+    institution.webhook_url = url.strip()
+    fields = ["webhook_url"]
+    if institution.webhook_url and not institution.webhook_secret:
+        institution.webhook_secret = secrets.token_hex(32)
+        fields.append("webhook_secret")
+    institution.save(update_fields=fields)
+    return institution
+
+
+@transaction.atomic
+def webhook_secret_rotate(*, user: User) -> str:
+    """A new signing secret for the institution; returned once, to be shown once."""
+    require_bank(user, manager=True)
+    secret = secrets.token_hex(32)
+    Institution.objects.filter(pk=user.institution_id).update(webhook_secret=secret)
+    return secret
+
+
+@transaction.atomic
+def webhook_replay(*, user: User, delivery: WebhookDelivery) -> WebhookDelivery:
+    """Send a logged event again, as a new delivery to the institution's current URL."""
+    require_bank(user, manager=True)
+    require_same_institution(user, delivery.institution_id)
+    institution = delivery.institution
+    if not institution.webhook_url:
+        raise ServiceError(_("请先设置事件推送地址。"), field="url")
+    replay = WebhookDelivery.objects.create(
+        institution=institution,
+        event=delivery.event,
+        url=institution.webhook_url,
+        payload=delivery.payload,
+        replay_of=delivery,
+    )
+    _enqueue(replay)
+    return replay
+
+
+def webhook_record_attempt(
+    *, delivery: WebhookDelivery, ok: bool, response_status: int | None, error: str = "", final: bool = False
+) -> None:
+    """Store the outcome of one attempt (conditional on the delivery still being pending)."""
+    fields = {"response_status": response_status, "last_error": error[:2000]}
+    if ok:
+        fields.update(status=WebhookDelivery.Status.SUCCEEDED, delivered_at=timezone.now(), last_error="")
+    elif final:
+        fields.update(status=WebhookDelivery.Status.FAILED)
+    from django.db.models import F
+
+    WebhookDelivery.objects.filter(pk=delivery.pk, status=WebhookDelivery.Status.PENDING).update(
+        attempts=F("attempts") + 1, **fields
+    )
+
+
+def webhook_leads_created(*, match_ids) -> int:
+    """Emit ``lead.created`` for newly routed leads (call where leads are routed, inside the same
+    transaction). One query when no institution concerned has a webhook URL. Returns the count."""
+    from matching.models import Match
+    from matching.services.leads import lead_payload
+
+    leads = Match.objects.filter(pk__in=list(match_ids), is_lead=True).exclude(institution__webhook_url="")
+    sent = 0
+    for match in leads.select_related("institution", "enterprise", "product", "assigned_officer"):
+        if webhook_emit(institution=match.institution, event="lead.created", payload=lead_payload(match)):
+            sent += 1
+    return sent
+
+
+def webhook_application_event(
+    *, application, action: str, from_state: str = "", note: str = "", **extra
+) -> WebhookDelivery | None:
+    """Emit ``application.<action>`` (submit, withdraw, accept … default) to the product's institution."""
+    return webhook_emit(
+        institution=application.product.institution_id,
+        event=f"application.{action}",
+        payload={
+            "application_id": application.pk,
+            "action": action,
+            "from": from_state,
+            "status": application.status,
+            "enterprise": {"id": application.enterprise_id, "name": application.enterprise.name},
+            "product": {"id": application.product_id, "name": application.product.name},
+            "amount": application.amount,
+            "term_months": application.term_months,
+            "note": note,
+            **extra,
+        },
+    )

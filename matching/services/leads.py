@@ -1,0 +1,302 @@
+"""What bank officers do with a lead: claim, log contact, invite to apply, decline, reassign.
+
+Every action records a Transition on the Match, notifies the people concerned and emits a webhook
+event to the institution. Claiming is a conditional UPDATE: of two officers claiming at the same
+moment exactly one changes the row; the other is told who holds the lead."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from lenders.choices import CONTACT_CHANNELS, DECLINE_REASONS, decline_advice, decline_label
+from lenders.services import require_bank, webhook_emit
+from portal.models import Role, User
+from portal.services import ConflictError, ServiceError, notification_send, transition_record
+
+from ..models import Match
+
+S = Match.Status
+OPEN_FOR_WORK = (S.CLAIMED, S.CONTACTED, S.INVITED)
+
+
+def _status_label(status: str) -> str:
+    return str(S(status).label) if status in S.values else status
+
+
+def _check_scope(user: User, match: Match) -> None:
+    """Officer: leads of its branch (or assigned to it); manager: its institution's. Else 404."""
+    require_bank(user)
+    if not match.is_lead or match.institution_id != user.institution_id:
+        raise ServiceError(_("未找到该线索。"), status=404)
+    if (
+        user.role == Role.OFFICER
+        and match.branch_id != user.branch_id
+        and match.assigned_officer_id != user.pk
+    ):
+        raise ServiceError(_("未找到该线索。"), status=404)
+
+
+def _lock(match: Match) -> Match:
+    return (
+        Match.objects.select_for_update(of=("self",))
+        .select_related("enterprise", "product", "need", "institution", "assigned_officer")
+        .get(pk=match.pk)
+    )
+
+
+def _require_holder(user: User, match: Match) -> None:
+    if match.assigned_officer_id is None:
+        raise ConflictError(_("请先认领该线索。"), code="not_claimed")
+    if match.assigned_officer_id != user.pk and user.role != Role.MANAGER:
+        holder = match.assigned_officer
+        raise ConflictError(
+            _("该线索已由 %(name)s 认领，只有认领人可以处理。")
+            % {"name": holder.display_name if holder else "—"},
+            code="held_by_other",
+        )
+
+
+def _firm_users(match: Match):
+    return User.objects.filter(enterprise_id=match.enterprise_id, role=Role.FIRM, is_active=True)
+
+
+def lead_payload(match: Match, **extra) -> dict:
+    """The JSON a bank's system receives about a lead (webhook ``lead.*`` events)."""
+    return {
+        "lead_id": match.pk,
+        "status": match.status,
+        "enterprise": {"id": match.enterprise_id, "name": match.enterprise.name},
+        "product": {"id": match.product_id, "name": match.product.name},
+        "need_id": match.need_id,
+        "score": match.score,
+        "branch_id": match.branch_id,
+        "assigned_officer": match.assigned_officer.username if match.assigned_officer_id else None,
+        "response_deadline": match.response_deadline,
+        "first_response_at": match.first_response_at,
+        **extra,
+    }
+
+
+def _lead_url(match: Match) -> str:
+    return reverse("lenders:lead_detail", args=[match.pk])
+
+
+@transaction.atomic
+def lead_claim(*, user: User, match: Match, note: str = "") -> Match:
+    """One officer takes the lead. Exactly one of concurrent claimers wins; the others get a
+    ConflictError naming the holder."""
+    _check_scope(user, match)
+    now = timezone.now()
+    won = Match.objects.filter(pk=match.pk, assigned_officer__isnull=True, status=S.SUGGESTED).update(
+        assigned_officer=user, status=S.CLAIMED, claimed_at=now, updated_at=now
+    )
+    current = Match.objects.select_related(
+        "assigned_officer", "assigned_officer__branch", "enterprise", "product"
+    ).get(pk=match.pk)
+    if not won:
+        holder = current.assigned_officer
+        if holder is not None and holder.pk == user.pk:
+            raise ConflictError(_("您已认领该线索。"), code="already_yours")
+        if holder is not None:
+            raise ConflictError(
+                _("该线索已由 %(name)s（%(branch)s）认领。")
+                % {"name": holder.display_name, "branch": holder.branch.name if holder.branch_id else "—"},
+                code="held_by_other",
+            )
+        raise ConflictError(
+            _("该线索当前状态为“%(status)s”，不能认领。") % {"status": _status_label(current.status)},
+            code="illegal_state",
+        )
+    transition_record(subject=current, from_state=S.SUGGESTED, to_state=S.CLAIMED, actor=user, note=note)
+    notification_send(
+        users=_firm_users(current),
+        title=_("%(bank)s 的客户经理已认领您的融资需求") % {"bank": current.product.institution.short_name},
+        body=_("客户经理 %(name)s 将就“%(product)s”与您联系。")
+        % {"name": user.display_name, "product": current.product.name},
+    )
+    webhook_emit(institution=current.institution_id, event="lead.claimed", payload=lead_payload(current))
+    return current
+
+
+@transaction.atomic
+def lead_contact(*, user: User, match: Match, channel: str, note: str = "") -> Match:
+    """Log a contact with the firm. The first response stops the deadline clock."""
+    _check_scope(user, match)
+    if channel not in CONTACT_CHANNELS:
+        raise ServiceError(_("请选择联系方式（电话、上门拜访或线上沟通）。"), field="channel")
+    match = _lock(match)
+    if match.status not in OPEN_FOR_WORK:
+        raise ConflictError(
+            _("该线索当前状态为“%(status)s”，不能登记联系。") % {"status": _status_label(match.status)},
+            code="illegal_state",
+        )
+    _require_holder(user, match)
+    now = timezone.now()
+    from_state = match.status
+    first = match.first_response_at is None
+    if first:
+        match.first_response_at = now
+    if match.status == S.CLAIMED:
+        match.status = S.CONTACTED
+    match.save(update_fields=["first_response_at", "status", "updated_at"])
+    transition_record(
+        subject=match,
+        from_state=from_state,
+        to_state=match.status,
+        actor=user,
+        note=note,
+        data={"channel": channel, "first_response": first},
+    )
+    if first:
+        notification_send(
+            users=_firm_users(match),
+            title=_("%(bank)s 已就您的融资需求与您联系") % {"bank": match.product.institution.short_name},
+            body=_("联系方式：%(channel)s。") % {"channel": CONTACT_CHANNELS[channel]},
+        )
+    webhook_emit(
+        institution=match.institution_id, event="lead.contacted", payload=lead_payload(match, channel=channel)
+    )
+    return match
+
+
+@transaction.atomic
+def lead_invite(*, user: User, match: Match, note: str = "") -> Match:
+    """Invite the firm to apply for the product. Counts as a response."""
+    _check_scope(user, match)
+    match = _lock(match)
+    if match.status not in (S.CLAIMED, S.CONTACTED):
+        raise ConflictError(
+            _("该线索当前状态为“%(status)s”，不能邀请申请。") % {"status": _status_label(match.status)},
+            code="illegal_state",
+        )
+    _require_holder(user, match)
+    from_state = match.status
+    match.status = S.INVITED
+    if match.first_response_at is None:
+        match.first_response_at = timezone.now()
+    match.save(update_fields=["first_response_at", "status", "updated_at"])
+    transition_record(subject=match, from_state=from_state, to_state=S.INVITED, actor=user, note=note)
+    notification_send(
+        users=_firm_users(match),
+        title=_("%(bank)s 邀请您申请“%(product)s”")
+        % {"bank": match.product.institution.short_name, "product": match.product.name},
+        body=note,
+        url=reverse("products:detail", args=[match.product_id]),
+    )
+    webhook_emit(institution=match.institution_id, event="lead.invited", payload=lead_payload(match))
+    return match
+
+
+@transaction.atomic
+def lead_decline(*, user: User, match: Match, reason_code: str, note: str = "") -> Match:
+    """Decline with a coded reason. The firm sees the category and what it can do; the lead counts
+    as answered; the need is offered to the next-ranked product."""
+    _check_scope(user, match)
+    if reason_code not in DECLINE_REASONS:
+        raise ServiceError(_("请选择婉拒原因。"), field="reason_code")
+    if reason_code == "other" and not note.strip():
+        raise ServiceError(_("选择“其他”时请填写说明。"), field="note")
+    match = _lock(match)
+    if match.status not in (S.SUGGESTED, S.CLAIMED, S.CONTACTED):
+        raise ConflictError(
+            _("该线索当前状态为“%(status)s”，不能婉拒。") % {"status": _status_label(match.status)},
+            code="illegal_state",
+        )
+    if match.assigned_officer_id is not None:
+        _require_holder(user, match)
+    now = timezone.now()
+    from_state = match.status
+    match.status = S.DECLINED
+    match.decline_reason = reason_code
+    match.decline_note = note.strip()
+    if match.first_response_at is None:
+        match.first_response_at = now
+    if match.assigned_officer_id is None:
+        match.assigned_officer = user
+        match.claimed_at = now
+    match.save(
+        update_fields=[
+            "status",
+            "decline_reason",
+            "decline_note",
+            "first_response_at",
+            "assigned_officer",
+            "claimed_at",
+            "updated_at",
+        ]
+    )
+    transition_record(
+        subject=match,
+        from_state=from_state,
+        to_state=S.DECLINED,
+        actor=user,
+        note=note,
+        data={"reason_code": reason_code, "reason": decline_label(reason_code)},
+    )
+    notification_send(
+        users=_firm_users(match),
+        title=_("%(bank)s 暂未能承接您的融资需求：%(reason)s")
+        % {"bank": match.product.institution.short_name, "reason": decline_label(reason_code)},
+        body=decline_advice(reason_code),
+    )
+    webhook_emit(
+        institution=match.institution_id,
+        event="lead.declined",
+        payload=lead_payload(match, reason_code=reason_code, reason=decline_label(reason_code)),
+    )
+    from .runs import pass_need_to_next_product
+
+    pass_need_to_next_product(match=match, actor=user, reason=decline_label(reason_code))
+    return match
+
+
+@transaction.atomic
+def lead_reassign(*, user: User, match: Match, officer: User, note: str = "") -> Match:
+    """A manager hands a lead to another officer of the same institution."""
+    require_bank(user, manager=True)
+    _check_scope(user, match)
+    if officer.role not in (Role.OFFICER, Role.MANAGER) or officer.institution_id != user.institution_id:
+        raise ServiceError(_("只能转派给本机构的客户经理。"), field="officer")
+    match = _lock(match)
+    if match.status not in (S.SUGGESTED, *OPEN_FOR_WORK):
+        raise ConflictError(
+            _("该线索当前状态为“%(status)s”，不能转派。") % {"status": _status_label(match.status)},
+            code="illegal_state",
+        )
+    if match.assigned_officer_id == officer.pk:
+        raise ConflictError(_("该线索已由 %(name)s 负责。") % {"name": officer.display_name})
+    previous = match.assigned_officer
+    from_state = match.status
+    match.assigned_officer = officer
+    match.branch_id = officer.branch_id
+    if match.status == S.SUGGESTED:
+        match.status = S.CLAIMED
+        match.claimed_at = timezone.now()
+    match.save(update_fields=["assigned_officer", "branch", "status", "claimed_at", "updated_at"])
+    transition_record(
+        subject=match,
+        from_state=from_state,
+        to_state=match.status,
+        actor=user,
+        note=note,
+        data={"reassigned_to": officer.username, "reassigned_from": previous.username if previous else None},
+    )
+    notification_send(
+        users=[officer],
+        title=_("%(manager)s 将线索“%(firm)s”转派给您")
+        % {"manager": user.display_name, "firm": match.enterprise.name},
+        body=note,
+        url=_lead_url(match),
+    )
+    if previous is not None and previous.pk != officer.pk:
+        notification_send(
+            users=[previous],
+            title=_("线索“%(firm)s”已转派给 %(name)s")
+            % {"firm": match.enterprise.name, "name": officer.display_name},
+            url=_lead_url(match),
+        )
+    webhook_emit(institution=match.institution_id, event="lead.reassigned", payload=lead_payload(match))
+    return match

@@ -1,0 +1,113 @@
+"""The officer's journey in the browser: log in → open the top lead → claim → log contact → invite;
+the firm applies; the officer accepts → approves → disburses; the firm sees each step on its
+application timeline."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from matching.models import Application, Loan
+from matching.services.applications import application_submit
+from tests.e2e.conftest import login
+from tests.factories import PASSWORD, MatchFactory, NeedFactory, ProductFactory
+
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("browser"), pytest.mark.django_db(transaction=True)]
+
+
+def test_an_officer_works_a_lead_to_a_disbursed_loan_and_the_firm_follows_it(
+    page, browser, cast, live_server
+):
+    product = ProductFactory(institution=cast.bank_a, name="甲行科创贷")
+    now = timezone.now()
+    top = MatchFactory(
+        need=NeedFactory(enterprise=cast.firm_a.enterprise, amount=Decimal("3000000")),
+        product=product,
+        score=92,
+        branch=cast.officer_a.branch,
+        routed_at=now,
+        response_deadline=now + timedelta(hours=6),
+    )
+    MatchFactory(
+        need=NeedFactory(enterprise=cast.firm_b.enterprise),
+        product=product,
+        score=70,
+        branch=cast.officer_a.branch,
+        routed_at=now,
+        response_deadline=now + timedelta(days=2),
+    )
+
+    login(page, "officer_a", PASSWORD)
+    page.click("nav [data-nav=leads]")
+    page.locator("#lead-table tbody tr").first.locator("a.lead-link").click()
+    assert page.url.endswith(f"/bank/leads/{top.pk}/")
+    assert page.locator("[data-profile=full]").is_visible()
+
+    page.click("[data-action=claim]")
+    assert page.locator("[data-lead-status=claimed]").is_visible()
+    page.select_option("#contact_channel", "phone")
+    page.fill("#contact_note", "与财务总监电话沟通了用款计划")
+    page.click("[data-action=contact]")
+    assert page.locator("[data-lead-status=contacted]").is_visible()
+    assert "已响应" in page.locator("[data-countdown]").inner_text()
+    page.fill("#invite_note", "欢迎申请甲行科创贷")
+    page.click("[data-action=invite]")
+    assert page.locator("[data-lead-status=invited]").is_visible()
+
+    top.refresh_from_db()
+    application = application_submit(
+        user=cast.firm_a,
+        product=product,
+        amount=Decimal("3000000"),
+        term_months=12,
+        purpose="working_capital",
+        match=top,
+    )
+
+    page.goto("/bank/applications/")
+    page.locator(f"[data-application='{application.pk}'] a").click()
+    page.click("[data-action=accept]")
+    assert page.locator("[data-application-status=accepted]").is_visible()
+    page.fill("#approve_credit_line", "280")
+    page.fill("#approve_annual_rate", "4.2")
+    page.fill("#approve_term_months", "12")
+    page.click("[data-action=approve]")
+    assert page.locator("[data-application-status=approved]").is_visible()
+    page.fill("#disburse_start_date", "2026-11-30")
+    page.fill("#disburse_maturity_date", "2027-11-30")
+    page.click("[data-action=disburse]")
+    assert page.locator("[data-application-status=disbursed]").is_visible()
+    loan = Loan.objects.get(application=application)
+    assert (
+        loan.principal == Decimal("2800000.00")
+        and Application.objects.get(pk=application.pk).status == "disbursed"
+    )
+
+    firm = browser.new_context(
+        locale="zh-CN", timezone_id="Asia/Shanghai", base_url=live_server.url
+    ).new_page()
+    login(firm, "firm_a", PASSWORD)
+    firm.goto(f"/firm/applications/{application.pk}/")
+    timeline = firm.content()
+    for label in ("已提交", "已受理", "已授信", "已放款"):
+        assert label in timeline, label
+    firm.context.close()
+
+
+def test_the_inbox_works_on_a_phone_screen(phone_page, cast, live_server):
+    product = ProductFactory(institution=cast.bank_a)
+    now = timezone.now()
+    MatchFactory(
+        need=NeedFactory(enterprise=cast.firm_a.enterprise),
+        product=product,
+        branch=cast.officer_a.branch,
+        routed_at=now,
+        response_deadline=now - timedelta(hours=3),
+    )
+    login(phone_page, "officer_a", PASSWORD)
+    phone_page.goto("/bank/leads/")
+    assert phone_page.locator("[data-overdue]").first.is_visible()
+    assert phone_page.evaluate("document.documentElement.scrollWidth") <= 390
+    phone_page.locator("a.lead-link").first.click()
+    assert phone_page.locator("[data-action=claim]").is_visible()
