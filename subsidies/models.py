@@ -127,6 +127,9 @@ class Claim(models.Model):
     )
     reviewed_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
     reject_reason = models.TextField(_("未批准原因"), blank=True)
+    reward_units = models.PositiveIntegerField(
+        _("奖励计数单位"), null=True, blank=True, help_text=_("专属产品奖励：当年授信总额的整数亿元数 N")
+    )
     paid_at = models.DateTimeField(_("拨付时间"), null=True, blank=True)
     created_at = models.DateTimeField(_("生成时间"), default=timezone.now)
 
@@ -153,6 +156,38 @@ class Claim(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk} {self.amount}元"
+
+
+class Recovery(models.Model):
+    """A later recovery on a loan whose risk compensation was paid; the pro-rata payback goes
+    back into the pool as a RECOVERY ledger entry."""
+
+    claim = models.ForeignKey(
+        Claim, verbose_name=_("风险补偿申领"), on_delete=models.PROTECT, related_name="recoveries"
+    )
+    recovered = models.DecimalField(_("追回金额（元）"), **MONEY)
+    payback = models.DecimalField(_("回补资金池（元）"), **MONEY)
+    at = models.DateTimeField(_("登记时间"), default=timezone.now)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("登记人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("违约贷款追回")
+        verbose_name_plural = _("违约贷款追回")
+        ordering = ["at", "id"]
+        constraints = [
+            models.CheckConstraint(name="recovery_recovered_positive", condition=Q(recovered__gt=0)),
+            models.CheckConstraint(name="recovery_payback_not_negative", condition=Q(payback__gte=0)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.claim_id} {self.recovered}元"
 
 
 class LedgerEntry(models.Model):
@@ -188,7 +223,10 @@ class LedgerEntry(models.Model):
         verbose_name = _("财政资金台账")
         verbose_name_plural = _("财政资金台账")
         ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["policy", "year", "kind"], name="ledger_policy_year_idx")]
+        indexes = [
+            models.Index(fields=["policy", "year", "kind"], name="ledger_policy_year_idx"),
+            models.Index(fields=["kind", "at"], name="ledger_kind_at_idx"),
+        ]
         constraints = [models.CheckConstraint(name="ledger_amount_positive", condition=Q(amount__gt=0))]
 
     def __str__(self) -> str:

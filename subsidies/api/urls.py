@@ -1,7 +1,16 @@
 """API routes of the subsidies app (mounted under /api/v1/)."""
 
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-router = SimpleRouter()
+from .views import ClaimViewSet, LedgerView, LeverageView, QuoteView
 
-urlpatterns = [*router.urls]
+router = SimpleRouter()
+router.register("subsidies/claims", ClaimViewSet, basename="subsidy-claim")
+
+urlpatterns = [
+    path("subsidies/quote/", QuoteView.as_view(), name="subsidy-quote"),
+    path("subsidies/ledger/", LedgerView.as_view(), name="subsidy-ledger"),
+    path("subsidies/leverage/", LeverageView.as_view(), name="subsidy-leverage"),
+    *router.urls,
+]

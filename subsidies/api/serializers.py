@@ -1,0 +1,119 @@
+from rest_framework import serializers
+
+from subsidies.models import Claim, Policy
+
+
+class PolicyBriefSerializer(serializers.ModelSerializer):
+    kind = serializers.CharField(
+        read_only=True, help_text="interest 贷款贴息 / risk 风险补偿 / reward 专属产品奖励"
+    )
+
+    class Meta:
+        model = Policy
+        fields = ["id", "series", "version", "name", "kind"]
+
+
+class ClaimSerializer(serializers.ModelSerializer):
+    policy = PolicyBriefSerializer(read_only=True)
+    kind = serializers.CharField(
+        read_only=True, help_text="interest 贷款贴息 / risk 风险补偿 / reward 专属产品奖励"
+    )
+    kind_display = serializers.CharField(source="get_kind_display", read_only=True)
+    status_display = serializers.CharField(source="get_status_display", read_only=True)
+    enterprise_name = serializers.CharField(source="enterprise.name", read_only=True, default=None)
+    institution_name = serializers.CharField(source="institution.name", read_only=True, default=None)
+    explanation = serializers.ListField(child=serializers.CharField(), read_only=True)
+
+    class Meta:
+        model = Claim
+        fields = [
+            "id",
+            "kind",
+            "kind_display",
+            "status",
+            "status_display",
+            "policy",
+            "year",
+            "period_start",
+            "period_end",
+            "amount",
+            "loan",
+            "enterprise",
+            "enterprise_name",
+            "institution",
+            "institution_name",
+            "explanation",
+            "payee_name",
+            "payee_bank",
+            "payee_account",
+            "reject_reason",
+            "reward_units",
+            "created_at",
+            "reviewed_at",
+            "paid_at",
+        ]
+        read_only_fields = fields
+
+
+class RejectSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500)
+
+
+class ConfirmSerializer(serializers.Serializer):
+    payee_name = serializers.CharField(max_length=120)
+    payee_bank = serializers.CharField(max_length=120)
+    payee_account = serializers.CharField(max_length=40)
+
+
+class QuoteSerializer(serializers.Serializer):
+    days = serializers.IntegerField()
+    interest = serializers.CharField()
+    subsidy = serializers.CharField()
+    interest_after_subsidy = serializers.CharField()
+    effective_annual_rate = serializers.CharField()
+    policy = PolicyBriefSerializer(allow_null=True)
+    basis = serializers.IntegerField()
+    reasons = serializers.ListField(child=serializers.CharField())
+
+
+class BalanceSerializer(serializers.Serializer):
+    series = serializers.CharField()
+    name = serializers.CharField()
+    kind = serializers.CharField()
+    year = serializers.IntegerField()
+    budget = serializers.CharField()
+    committed = serializers.CharField()
+    paid = serializers.CharField()
+    committed_unpaid = serializers.CharField()
+    recovered = serializers.CharField()
+    remaining = serializers.CharField()
+
+
+class LeverageFiguresSerializer(serializers.Serializer):
+    paid = serializers.CharField()
+    recovered = serializers.CharField()
+    fiscal = serializers.CharField()
+    loans = serializers.IntegerField()
+    loan_principal = serializers.CharField()
+    credit_lines = serializers.CharField()
+    finance = serializers.CharField()
+    ratio = serializers.CharField(allow_null=True)
+
+
+class LeveragePolicySerializer(LeverageFiguresSerializer):
+    series = serializers.CharField()
+    name = serializers.CharField()
+    kind = serializers.CharField()
+
+
+class LeverageSerializer(serializers.Serializer):
+    year = serializers.IntegerField()
+    definition = serializers.CharField()
+    policies = LeveragePolicySerializer(many=True)
+    overall = LeverageFiguresSerializer()
+
+
+class LedgerSerializer(serializers.Serializer):
+    year = serializers.IntegerField()
+    rows = BalanceSerializer(many=True)
+    total = serializers.DictField(child=serializers.CharField())

@@ -1,0 +1,164 @@
+"""API of the subsidies app: the public quote, claims (scoped, with review actions), the
+ledger balances and the leverage figures. Thin: selectors read, services write."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers as drf_serializers
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from portal.api.permissions import IsFirm, IsStaff
+from portal.models import Role
+from subsidies import services
+from subsidies.filtersets import ClaimFilterSet
+from subsidies.forms import QuoteQueryForm
+from subsidies.selectors import claim_for_user, ledger_balances, leverage_for_year, quote_for_product
+
+from .serializers import (
+    ClaimSerializer,
+    ConfirmSerializer,
+    LedgerSerializer,
+    LeverageSerializer,
+    QuoteSerializer,
+    RejectSerializer,
+)
+
+
+def _strings(value):
+    """Decimals → strings, recursively (amounts are yuan decimal strings in the API)."""
+    if isinstance(value, dict):
+        return {k: _strings(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_strings(v) for v in value]
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    return str(value)
+
+
+def _year(request) -> int:
+    raw = request.query_params.get("year") or str(timezone.localdate().year)
+    if not raw.isdigit() or not 2000 <= int(raw) <= 2100:
+        raise drf_serializers.ValidationError({"year": ["年度须为四位数字，如 2026"]})
+    return int(raw)
+
+
+class QuoteView(APIView):
+    """贴息后成本测算（公开）：按起息日有效的贷款贴息政策计算。"""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("product", OpenApiTypes.INT, required=True, description="产品 ID"),
+            OpenApiParameter("amount", OpenApiTypes.STR, required=True, description="贷款金额（元）"),
+            OpenApiParameter("term_months", OpenApiTypes.INT, required=True, description="期限（月）"),
+            OpenApiParameter("annual_rate", OpenApiTypes.STR, description="年利率（%），缺省取产品最低利率"),
+            OpenApiParameter("start", OpenApiTypes.DATE, description="起息日 YYYY-MM-DD，缺省为今天"),
+        ],
+        responses=QuoteSerializer,
+    )
+    def get(self, request):
+        form = QuoteQueryForm(request.query_params)
+        if not form.is_valid():
+            return Response(
+                {k: [str(m) for m in v] for k, v in form.errors.items()}, status=status.HTTP_400_BAD_REQUEST
+            )
+        d = form.cleaned_data
+        quote = quote_for_product(
+            product=d["product"],
+            amount=d["amount"],
+            term_months=d["term_months"],
+            annual_rate=d.get("annual_rate"),
+            start=d.get("start") or timezone.localdate(),
+        )
+        return Response(quote.as_api())
+
+
+class ClaimViewSet(viewsets.ReadOnlyModelViewSet):
+    """补贴申领：专班看全部，企业看本企业，银行看本机构；审核动作见各子路径。"""
+
+    serializer_class = ClaimSerializer
+    filterset_class = ClaimFilterSet
+    permission_classes = [IsAuthenticated]
+    ordering_fields = ["created_at", "amount", "year"]
+    ordering = ["-created_at", "-id"]
+
+    def get_queryset(self):
+        return claim_for_user(self.request.user)
+
+    def _done(self, claim):
+        return Response(ClaimSerializer(claim).data)
+
+    @extend_schema(request=None, responses=ClaimSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[IsStaff])
+    def approve(self, request, pk=None):
+        return self._done(services.claim_approve(user=request.user, claim=self.get_object()))
+
+    @extend_schema(request=RejectSerializer, responses=ClaimSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[IsStaff])
+    def reject(self, request, pk=None):
+        claim = self.get_object()
+        data = RejectSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return self._done(
+            services.claim_reject(user=request.user, claim=claim, reason=data.validated_data["reason"])
+        )
+
+    @extend_schema(request=None, responses=ClaimSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[IsStaff])
+    def pay(self, request, pk=None):
+        return self._done(services.claim_pay(user=request.user, claim=self.get_object()))
+
+    @extend_schema(request=ConfirmSerializer, responses=ClaimSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[IsFirm])
+    def confirm(self, request, pk=None):
+        claim = self.get_object()
+        data = ConfirmSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return self._done(services.claim_confirm(user=request.user, claim=claim, **data.validated_data))
+
+
+YEAR_PARAM = OpenApiParameter("year", OpenApiTypes.INT, description="年度，缺省为今年")
+
+
+class LedgerView(APIView):
+    """财政资金台账余额：按政策和年度，全部由台账分录求和（专班）。"""
+
+    permission_classes = [IsStaff]
+
+    @extend_schema(parameters=[YEAR_PARAM], responses=LedgerSerializer)
+    def get(self, request):
+        data = ledger_balances(year=_year(request))
+        rows = [
+            {
+                **{k: v for k, v in row.items() if k != "policy"},
+                "name": row["policy"].name,
+                "kind": row["policy"].kind,
+            }
+            for row in data["rows"]
+        ]
+        return Response(_strings({"year": data["year"], "rows": rows, "total": data["total"]}))
+
+
+class LeverageView(APIView):
+    """财政资金杠杆率：专班看全省，银行看本机构。"""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(parameters=[YEAR_PARAM], responses=LeverageSerializer)
+    def get(self, request):
+        user = request.user
+        if user.role == Role.STAFF:
+            data = leverage_for_year(_year(request))
+        elif user.role in (Role.OFFICER, Role.MANAGER):
+            data = leverage_for_year(_year(request), institution=user.institution_id)
+        else:
+            return Response({"detail": "当前账号的角色无权查看。"}, status=status.HTTP_403_FORBIDDEN)
+        data.pop("institution_id", None)
+        return Response(_strings(data))

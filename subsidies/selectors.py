@@ -1,0 +1,508 @@
+"""Reads of the subsidies app: the policy in force, the quote, claim scoping, ledger balances and
+leverage. Every figure comes from :mod:`subsidies.calc`; nothing here writes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from portal.services import ServiceError
+
+from . import calc
+from .models import Claim, LedgerEntry, LprRate, Policy, PolicyKind
+from .params import InterestParams
+
+ZERO = Decimal("0.00")
+
+
+# ------------------------------------------------------------------------------------------
+# Policies and LPR
+# ------------------------------------------------------------------------------------------
+
+
+def policy_in_force(kind: str, on_date: date) -> Policy | None:
+    """The policy version of ``kind`` whose effective period covers ``on_date``.
+
+    The current (active) version wins over an older one that still covers the date; among equals
+    the latest effective date, then the highest version.
+    """
+    return (
+        Policy.objects.filter(kind=kind, effective_from__lte=on_date)
+        .filter(Q(effective_to__isnull=True) | Q(effective_to__gte=on_date))
+        .order_by("-is_active", "-effective_from", "-version", "-id")
+        .first()
+    )
+
+
+def lpr_table() -> list[tuple[date, Decimal, Decimal]]:
+    return [tuple(row) for row in LprRate.objects.values_list("effective_from", "one_year", "five_year")]
+
+
+def interest_ratio(
+    params: InterestParams, *, annual_rate: Decimal, on_date: date
+) -> tuple[Decimal, list[str]]:
+    """The subsidy ratio (share of interest) for a loan at ``annual_rate``; with the reasons.
+
+    A policy may state its ratio against LPR (``ratio_of_lpr``): the subsidy rate is then
+    ratio_of_lpr × the 1-year LPR on the date, i.e. a share of interest of
+    ratio_of_lpr × LPR ÷ annual_rate, at most 100 %.
+    """
+    if params.ratio_of_lpr is None:
+        return params.ratio or ZERO, []
+    table = lpr_table()
+    if not table:
+        raise ServiceError(_("LPR 表为空，无法按 LPR 计算贴息比例"), field="start")
+    try:
+        lpr = calc.lpr_on(table, on_date)
+    except ValueError as exc:
+        raise ServiceError(
+            _("%(d)s 没有适用的 LPR：%(e)s") % {"d": on_date, "e": exc}, field="start"
+        ) from exc
+    subsidy_rate = params.ratio_of_lpr * lpr
+    ratio = min(Decimal("1"), subsidy_rate / annual_rate)
+    reason = _(
+        "本政策按 LPR 贴息：%(d)s 适用 1 年期 LPR %(lpr)s%%，贴息利率 = %(share)s × %(lpr)s%% = %(sr)s%%，"
+        "相当于利息的 %(ratio)s。"
+    ) % {
+        "d": on_date.isoformat(),
+        "lpr": lpr,
+        "share": params.ratio_of_lpr,
+        "sr": subsidy_rate.normalize(),
+        "ratio": f"{(ratio * 100).quantize(Decimal('0.01'))}%",
+    }
+    return ratio, [reason]
+
+
+# ------------------------------------------------------------------------------------------
+# Quote (calculator API, calculator page and the product page tag share this one function)
+# ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProductQuote:
+    product: object
+    amount: Decimal
+    term_months: int
+    annual_rate: Decimal
+    start: date
+    end: date
+    days: int
+    interest: Decimal
+    subsidy: Decimal
+    interest_after_subsidy: Decimal
+    effective_annual_rate: Decimal
+    basis: int
+    policy: Policy | None
+    reasons: tuple[str, ...] = field(default_factory=tuple)
+
+    def as_api(self) -> dict:
+        return {
+            "days": self.days,
+            "interest": str(self.interest),
+            "subsidy": str(self.subsidy),
+            "interest_after_subsidy": str(self.interest_after_subsidy),
+            "effective_annual_rate": str(self.effective_annual_rate),
+            "policy": None
+            if self.policy is None
+            else {
+                "id": self.policy.pk,
+                "series": self.policy.series,
+                "version": self.policy.version,
+                "name": self.policy.name,
+            },
+            "basis": self.basis,
+            "reasons": list(self.reasons),
+        }
+
+
+def _check_decimal(name: str, value) -> Decimal:
+    if isinstance(value, float) or not isinstance(value, Decimal):
+        raise TypeError(f"{name}: 须为 Decimal，收到 {type(value).__name__}")
+    return value
+
+
+def quote_for_product(
+    *,
+    product,
+    amount: Decimal,
+    term_months: int,
+    annual_rate: Decimal | None = None,
+    start: date | None = None,
+) -> ProductQuote:
+    """What a bullet loan under ``product`` costs after the interest subsidy (domain.md §4).
+
+    ``annual_rate`` defaults to the product's lowest rate; ``start`` to today. The policy is the
+    interest-subsidy policy in force on ``start``; a product type outside its eligible types
+    (e.g. not a credit loan) gets zero with the reason. ``ServiceError(field=...)`` names the input
+    for a non-positive amount, a term below one month or a rate outside the product's range.
+    """
+    amount = _check_decimal("amount", amount)
+    if annual_rate is None:
+        annual_rate = product.rate_min
+        if annual_rate is None:
+            raise ServiceError(_("该产品未公布利率，请填写年利率"), field="annual_rate")
+    annual_rate = _check_decimal("annual_rate", annual_rate)
+    start = start or timezone.localdate()
+    if amount <= 0:
+        raise ServiceError(_("贷款金额必须大于 0"), field="amount")
+    if not isinstance(term_months, int) or isinstance(term_months, bool) or term_months < 1:
+        raise ServiceError(_("贷款期限至少 1 个月"), field="term_months")
+    if annual_rate <= 0:
+        raise ServiceError(_("年利率必须大于 0"), field="annual_rate")
+    if (product.rate_min is not None and annual_rate < product.rate_min) or (
+        product.rate_max is not None and annual_rate > product.rate_max
+    ):
+        raise ServiceError(
+            _("年利率须在该产品的利率区间 %(lo)s%% – %(hi)s%% 之内")
+            % {"lo": product.rate_min or "—", "hi": product.rate_max or "—"},
+            field="annual_rate",
+        )
+
+    policy = policy_in_force(PolicyKind.INTEREST, start)
+    if policy is None:
+        result = calc.quote(
+            principal=amount,
+            annual_rate=annual_rate,
+            start=start,
+            months=term_months,
+            ratio=ZERO,
+            principal_cap_rate=ZERO,
+            firm_year_cap=ZERO,
+            basis=360,
+            eligible=False,
+            ineligible_reason=_("%(d)s 没有生效的贷款贴息政策") % {"d": start.isoformat()},
+        )
+        extra: list[str] = []
+    else:
+        params = InterestParams.of(policy)
+        eligible = product.product_type in params.eligible_product_types
+        extra = [_("适用政策：%(name)s（第 %(v)s 版）。") % {"name": policy.name, "v": policy.version}]
+        ratio = ZERO
+        if eligible:
+            ratio, lpr_reasons = interest_ratio(params, annual_rate=annual_rate, on_date=start)
+            extra += lpr_reasons
+        types = "、".join(calc_labels(params.eligible_product_types))
+        result = calc.quote(
+            principal=amount,
+            annual_rate=annual_rate,
+            start=start,
+            months=term_months,
+            ratio=ratio,
+            principal_cap_rate=params.principal_cap_rate,
+            firm_year_cap=params.firm_year_cap,
+            basis=params.basis,
+            eligible=eligible,
+            ineligible_reason=_("该产品为%(t)s，贴息政策仅适用于%(types)s")
+            % {"t": product.get_product_type_display(), "types": types},
+        )
+    return ProductQuote(
+        product=product,
+        amount=amount,
+        term_months=term_months,
+        annual_rate=annual_rate,
+        start=start,
+        end=result.end,
+        days=result.days,
+        interest=result.interest,
+        subsidy=result.subsidy,
+        interest_after_subsidy=result.interest_after_subsidy,
+        effective_annual_rate=result.effective_annual_rate,
+        basis=result.basis,
+        policy=policy,
+        reasons=tuple(extra) + result.reasons,
+    )
+
+
+def calc_labels(codes) -> list[str]:
+    from matching.engine import PRODUCT_TYPES
+
+    return [PRODUCT_TYPES.get(c, c) for c in codes]
+
+
+# ------------------------------------------------------------------------------------------
+# Claims (scoping), budget balances and the ledger
+# ------------------------------------------------------------------------------------------
+
+
+def claim_for_user(user):
+    """Staff: every claim. Firm: its own. Officer and manager: their institution's (interest
+    claims on its loans, its risk compensation and rewards). Anyone else: nothing."""
+    from portal.models import Role
+
+    qs = Claim.objects.select_related("policy", "enterprise", "institution", "loan")
+    if not user.is_authenticated:
+        return qs.none()
+    if user.role == Role.STAFF:
+        return qs
+    if user.role == Role.FIRM:
+        return qs.filter(enterprise_id=user.enterprise_id)
+    if user.role in (Role.OFFICER, Role.MANAGER):
+        return qs.filter(institution_id=user.institution_id)
+    return qs.none()
+
+
+def _year_bounds(year: int) -> tuple[date, date]:
+    return date(year, 1, 1), date(year, 12, 31)
+
+
+def policies_covering(year: int):
+    first, last = _year_bounds(year)
+    return Policy.objects.filter(effective_from__lte=last).filter(
+        Q(effective_to__isnull=True) | Q(effective_to__gte=first)
+    )
+
+
+def _sums(qs) -> dict:
+    rows = qs.values("policy__series", "year", "kind").annotate(total=Sum("amount"))
+    out: dict = {}
+    for r in rows:
+        out.setdefault((r["policy__series"], r["year"]), {})[r["kind"]] = r["total"]
+    return out
+
+
+def _balance(budget: Decimal, sums: dict) -> dict:
+    commit = sums.get(LedgerEntry.Kind.COMMIT, ZERO)
+    release = sums.get(LedgerEntry.Kind.RELEASE, ZERO)
+    paid = sums.get(LedgerEntry.Kind.PAY, ZERO)
+    recovered = sums.get(LedgerEntry.Kind.RECOVERY, ZERO)
+    committed = commit - release
+    return {
+        "budget": budget,
+        "committed": committed,
+        "paid": paid,
+        "committed_unpaid": committed - paid,
+        "recovered": recovered,
+        "remaining": budget - committed + recovered,
+    }
+
+
+def budget_balance(*, series: str, year: int) -> dict:
+    """Budget, committed, paid, recovered and remaining of a policy series in a budget year, all
+    from sums of LedgerEntry. The budget is that of the newest version covering the year."""
+    version = policies_covering(year).filter(series=series).order_by("-version").first()
+    budget = version.budget if version else ZERO
+    sums = _sums(LedgerEntry.objects.filter(policy__series=series, year=year)).get((series, year), {})
+    return {"series": series, "year": year, "policy": version, **_balance(budget, sums)}
+
+
+def ledger_balances(*, year: int) -> dict:
+    """Balances of every policy series covering ``year`` and the total (two queries)."""
+    versions: dict[str, Policy] = {}
+    for p in policies_covering(year).order_by("series", "version"):
+        versions[p.series] = p
+    sums = _sums(LedgerEntry.objects.filter(year=year))
+    for series, _year in sums:
+        if series not in versions:
+            versions[series] = Policy.objects.filter(series=series).order_by("-version").first()
+    rows = []
+    for series, policy in sorted(versions.items(), key=lambda kv: (kv[1].kind, kv[0])):
+        budget = policy.budget if policies_covering(year).filter(pk=policy.pk).exists() else ZERO
+        rows.append(
+            {
+                "series": series,
+                "year": year,
+                "policy": policy,
+                **_balance(budget, sums.get((series, year), {})),
+            }
+        )
+    total = {
+        key: sum((r[key] for r in rows), ZERO)
+        for key in ("budget", "committed", "paid", "committed_unpaid", "recovered", "remaining")
+    }
+    return {"year": year, "rows": rows, "total": total}
+
+
+def ledger_entries(*, year: int | None = None, series: str | None = None):
+    qs = LedgerEntry.objects.select_related(
+        "policy", "claim", "by", "claim__enterprise", "claim__institution"
+    )
+    if year:
+        qs = qs.filter(year=year)
+    if series:
+        qs = qs.filter(policy__series=series)
+    return qs
+
+
+# ------------------------------------------------------------------------------------------
+# Leverage
+# ------------------------------------------------------------------------------------------
+
+LEVERAGE_DEFINITION = gettext_lazy(
+    "杠杆率 = 撬动的融资额 ÷ 财政资金净拨付额。财政资金净拨付额 = 当年度（预算年度）台账中的拨付合计 − 追回入池合计；"
+    "撬动的融资额 = 当年度已拨付的贴息、风险补偿申领所涉贷款的本金（同一笔贷款只计一次），"
+    "加上已拨付的专属产品奖励所依据的当年专属产品授信额度（已计入贷款本金的申请不重复计算）。"
+)
+
+
+def leverage_for_year(year: int, *, institution=None) -> dict:
+    """Fiscal money paid vs. the finance it touched, per policy series and overall, for ``year``.
+
+    Returns ``{"year", "definition", "policies": [...], "overall": {...}}``; each entry has
+    ``paid``, ``recovered``, ``fiscal`` (paid − recovered), ``loans`` (count), ``loan_principal``,
+    ``credit_lines``, ``finance`` (loan_principal + credit_lines) and ``ratio`` (finance ÷ fiscal,
+    a Decimal to 2 places, or None when nothing was paid). ``institution`` limits everything to
+    claims of that institution (its loans' subsidies, its compensation and rewards).
+    """
+    institution_id = getattr(institution, "pk", institution)
+    entries = LedgerEntry.objects.filter(
+        year=year, kind__in=(LedgerEntry.Kind.PAY, LedgerEntry.Kind.RECOVERY)
+    )
+    claims = Claim.objects.filter(year=year, status=Claim.Status.PAID)
+    if institution_id:
+        entries = entries.filter(claim__institution_id=institution_id)
+        claims = claims.filter(institution_id=institution_id)
+    money = _sums(entries)
+    # loans touched by paid interest / risk claims: (series, application id, principal)
+    loan_rows = claims.filter(loan__isnull=False).values_list(
+        "policy__series", "loan__application_id", "loan__principal"
+    )
+    # credit lines behind paid rewards: the institution's exclusive credit lines that year
+    reward_rows = claims.filter(kind=PolicyKind.REWARD).values_list("policy__series", "institution_id")
+    from matching.models import Application
+
+    rewarded_institutions = {inst for _s, inst in reward_rows}
+    credit_apps = list(
+        Application.objects.filter(
+            product__is_exclusive=True,
+            credit_line__isnull=False,
+            approved_at__year=year,
+            product__institution_id__in=rewarded_institutions,
+        ).values_list("pk", "product__institution_id", "credit_line")
+    )
+    series_names = {
+        p.series: p
+        for p in Policy.objects.filter(
+            series__in={s for s, _y in money} | {s for s, *_ in loan_rows} | {s for s, _ in reward_rows}
+        ).order_by("series", "version")
+    }
+    per: dict[str, dict] = {}
+
+    def row(series):
+        return per.setdefault(series, {"loans": {}, "credit": {}})
+
+    for series, app_id, principal in loan_rows:
+        row(series)["loans"][app_id] = principal
+    for series, inst in reward_rows:
+        for app_id, app_inst, line in credit_apps:
+            if app_inst == inst:
+                row(series)["credit"][app_id] = line
+    for series, _y in money:
+        row(series)
+
+    def figures(paid, recovered, loans: dict, credit: dict) -> dict:
+        credit_only = {k: v for k, v in credit.items() if k not in loans}
+        loan_principal = sum(loans.values(), ZERO)
+        credit_lines = sum(credit_only.values(), ZERO)
+        fiscal = paid - recovered
+        finance = loan_principal + credit_lines
+        return {
+            "paid": paid,
+            "recovered": recovered,
+            "fiscal": fiscal,
+            "loans": len(loans),
+            "loan_principal": loan_principal,
+            "credit_lines": credit_lines,
+            "finance": finance,
+            "ratio": (finance / fiscal).quantize(Decimal("0.01")) if fiscal > 0 else None,
+        }
+
+    policies = []
+    all_loans: dict = {}
+    all_credit: dict = {}
+    total_paid = total_recovered = ZERO
+    for series in sorted(per):
+        sums = money.get((series, year), {})
+        paid = sums.get(LedgerEntry.Kind.PAY, ZERO)
+        recovered = sums.get(LedgerEntry.Kind.RECOVERY, ZERO)
+        total_paid += paid
+        total_recovered += recovered
+        all_loans.update(per[series]["loans"])
+        all_credit.update(per[series]["credit"])
+        policy = series_names.get(series)
+        policies.append(
+            {
+                "series": series,
+                "name": policy.name if policy else series,
+                "kind": policy.kind if policy else "",
+                **figures(paid, recovered, per[series]["loans"], per[series]["credit"]),
+            }
+        )
+    return {
+        "year": year,
+        "institution_id": institution_id,
+        "definition": str(LEVERAGE_DEFINITION),
+        "policies": policies,
+        "overall": figures(total_paid, total_recovered, all_loans, all_credit),
+    }
+
+
+# ------------------------------------------------------------------------------------------
+# What a firm may still claim itself, and what a bank may claim
+# ------------------------------------------------------------------------------------------
+
+
+def claimable_periods_for_firm(user, *, today: date | None = None) -> list[dict]:
+    """Ended periods of the firm's loans with recorded interest and no claim yet, under interest
+    policies without 免申即享 (those are generated for the firm), each with the figures pre-filled
+    (or the reason no subsidy is due)."""
+    from matching.selectors import loan_for_user
+
+    from .services import Skip, interest_claim_figures, periods_of_year
+
+    today = today or timezone.localdate()
+    loans = list(loan_for_user(user).prefetch_related("repayments"))
+    if not loans:
+        return []
+    claimed = set(
+        Claim.objects.filter(kind=PolicyKind.INTEREST, loan__in=loans).values_list("loan_id", "period_start")
+    )
+    out = []
+    for year in (today.year - 1, today.year):
+        policy = policy_in_force(PolicyKind.INTEREST, date(year, 12, 31)) or policy_in_force(
+            PolicyKind.INTEREST, date(year, 1, 1)
+        )
+        if policy is None or InterestParams.of(policy).auto_claim:
+            continue
+        for loan in loans:
+            for start, end in periods_of_year(InterestParams.of(policy).claim_period, year):
+                if end >= today or (loan.pk, start) in claimed:
+                    continue
+                if not any(start <= r.paid_on <= end for r in loan.repayments.all()):
+                    continue
+                try:
+                    fig = interest_claim_figures(loan=loan, period_start=start, period_end=end)
+                    out.append(
+                        {
+                            "loan": loan,
+                            "start": start,
+                            "end": end,
+                            "amount": fig["amount"],
+                            "reasons": fig["reasons"],
+                        }
+                    )
+                except Skip as why:
+                    out.append(
+                        {"loan": loan, "start": start, "end": end, "amount": None, "reasons": [str(why)]}
+                    )
+    return out
+
+
+def risk_candidates_for_bank(user):
+    """Defaulted loans under the bank's exclusive products without a risk-compensation claim."""
+    from matching.models import Loan
+    from matching.selectors import loan_for_user
+
+    if not user.is_authenticated or not user.is_bank:
+        return Loan.objects.none()
+    return (
+        loan_for_user(user)
+        .filter(status=Loan.Status.DEFAULTED, application__product__is_exclusive=True)
+        .exclude(claims__kind=PolicyKind.RISK)
+        .order_by("-defaulted_on", "-id")
+    )

@@ -1,0 +1,807 @@
+"""Writes of the subsidies app: policy versions, LPR rows, claims and their review, the ledger.
+
+Rules stated here (and shown to users in the explanations):
+
+* **Claim period (贴息)** — a policy's ``claim_period`` cuts a year into calendar quarters
+  (default) or the calendar year; a claim covers one loan and one period that has ended; the
+  interest is what the bank recorded as paid (``Repayment.interest``) with ``paid_on`` in the
+  period; the claim's year is the period's year and its policy the version in force on the
+  period's first day.
+* **Per-firm yearly cap** — the firm's interest claims already made that year (any status but
+  rejected) count against ``firm_year_cap``.
+* **Risk compensation** — only for defaulted loans under exclusive sci-tech products
+  (``Product.is_exclusive``); the trigger is the product's NPL ratio for the year of default:
+  outstanding principal at default of the product's loans defaulted that year ÷ principal of the
+  product's loans disbursed (``start_date``) that year; above ``npl_trigger`` it pays (with nothing
+  disbursed that year any default counts as above). The bank's yearly cap counts the
+  institution's risk claims that year (any status but rejected).
+* **Budget** — per policy series and budget year: the budget of the newest version covering the
+  year; remaining = budget − (COMMIT − RELEASE) + RECOVERY, all sums of LedgerEntry.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max, Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from matching.models import Application, Loan
+from portal.models import Role, User
+from portal.services import ConflictError, NotAllowedError, ServiceError, notification_send, transition_record
+
+from . import calc
+from .models import Claim, LedgerEntry, LprRate, Policy, PolicyKind, Recovery
+from .params import InterestParams, ParameterError, RewardParams, RiskParams, validate_parameters
+from .selectors import budget_balance, interest_ratio, policy_in_force
+
+ZERO = Decimal("0.00")
+LIVE_STATUSES = (
+    Claim.Status.AWAITING_CONFIRMATION,
+    Claim.Status.SUBMITTED,
+    Claim.Status.APPROVED,
+    Claim.Status.PAID,
+)
+
+
+def _require_staff(user) -> None:
+    if not user.is_authenticated or user.role != Role.STAFF:
+        raise NotAllowedError(_("只有省级专班可以执行此操作"))
+
+
+def _money(value, field: str) -> Decimal:
+    if isinstance(value, float) or not isinstance(value, Decimal):
+        raise TypeError(f"{field}: 须为 Decimal，收到 {type(value).__name__}")
+    return value
+
+
+# ------------------------------------------------------------------------------------------
+# Policies and LPR
+# ------------------------------------------------------------------------------------------
+
+
+def _check_policy_fields(*, kind, parameters, effective_from, effective_to, budget) -> dict:
+    _money(budget, "budget")
+    if budget < 0:
+        raise ServiceError(_("预算不能为负数"), field="budget")
+    if effective_to is not None and effective_to < effective_from:
+        raise ServiceError(_("失效日期不能早于生效日期"), field="effective_to")
+    try:
+        return validate_parameters(kind, parameters)
+    except ParameterError as exc:
+        name, message = next(iter(exc.errors.items()))
+        raise ServiceError(f"{name}: {message}", field=name) from exc
+
+
+@transaction.atomic
+def policy_create(
+    *,
+    user,
+    series: str,
+    kind: str,
+    name: str,
+    parameters: dict,
+    effective_from: date,
+    effective_to: date | None = None,
+    budget: Decimal,
+    source: str = "",
+) -> Policy:
+    """Create version 1 of a new policy series."""
+    _require_staff(user)
+    clean = _check_policy_fields(
+        kind=kind,
+        parameters=parameters,
+        effective_from=effective_from,
+        effective_to=effective_to,
+        budget=budget,
+    )
+    if Policy.objects.filter(series=series).exists():
+        raise ConflictError(_("政策编号已存在，请在原政策上“修改”生成新版本"), field="series")
+    try:
+        with transaction.atomic():
+            policy = Policy.objects.create(
+                series=series,
+                version=1,
+                kind=kind,
+                name=name,
+                parameters=clean,
+                effective_from=effective_from,
+                effective_to=effective_to,
+                budget=budget,
+                is_active=True,
+                source=source,
+                created_by=user,
+            )
+    except IntegrityError as exc:
+        raise ConflictError(_("政策编号已存在"), field="series") from exc
+    transition_record(subject=policy, from_state="", to_state="v1", actor=user, note=_("新建政策"))
+    return policy
+
+
+@transaction.atomic
+def policy_new_version(
+    *,
+    user,
+    policy: Policy,
+    name: str,
+    parameters: dict,
+    effective_from: date,
+    effective_to: date | None = None,
+    budget: Decimal,
+    source: str = "",
+) -> Policy:
+    """ "Edit" a policy: a new version of its series. The old version is deactivated (its period
+    ends the day before the new one starts, if it started earlier); claims keep their version."""
+    _require_staff(user)
+    clean = _check_policy_fields(
+        kind=policy.kind,
+        parameters=parameters,
+        effective_from=effective_from,
+        effective_to=effective_to,
+        budget=budget,
+    )
+    versions = list(Policy.objects.select_for_update().filter(series=policy.series).order_by("version"))
+    current = next((p for p in versions if p.is_active), versions[-1])
+    if effective_from < current.effective_from:
+        raise ServiceError(_("新版本的生效日期不能早于现行版本的生效日期"), field="effective_from")
+    current.is_active = False
+    if effective_from > current.effective_from:
+        current.effective_to = effective_from - timedelta(days=1)
+    current.save(update_fields=["is_active", "effective_to"])
+    new = Policy.objects.create(
+        series=policy.series,
+        version=versions[-1].version + 1,
+        kind=policy.kind,
+        name=name,
+        parameters=clean,
+        effective_from=effective_from,
+        effective_to=effective_to,
+        budget=budget,
+        is_active=True,
+        source=source,
+        created_by=user,
+    )
+    transition_record(
+        subject=new,
+        from_state=f"v{current.version}",
+        to_state=f"v{new.version}",
+        actor=user,
+        note=_("政策修改，生成新版本"),
+    )
+    return new
+
+
+@transaction.atomic
+def lpr_add(*, user, effective_from: date, one_year: Decimal, five_year: Decimal) -> LprRate:
+    _require_staff(user)
+    _money(one_year, "one_year")
+    _money(five_year, "five_year")
+    if one_year <= 0 or five_year <= 0:
+        raise ServiceError(_("LPR 必须大于 0"), field="one_year")
+    try:
+        with transaction.atomic():
+            row = LprRate.objects.create(
+                effective_from=effective_from, one_year=one_year, five_year=five_year
+            )
+    except IntegrityError as exc:
+        raise ConflictError(_("该生效日期的 LPR 已存在"), field="effective_from") from exc
+    transition_record(subject=row, from_state="", to_state="added", actor=user, note=str(row))
+    return row
+
+
+# ------------------------------------------------------------------------------------------
+# Claim helpers
+# ------------------------------------------------------------------------------------------
+
+
+def period_of(rule: str, day: date) -> tuple[date, date]:
+    """The claim period containing ``day``: its calendar quarter, or its calendar year."""
+    if rule == "year":
+        return date(day.year, 1, 1), date(day.year, 12, 31)
+    q = (day.month - 1) // 3
+    start = date(day.year, 3 * q + 1, 1)
+    end = calc.add_months(start, 3) - timedelta(days=1)
+    return start, end
+
+
+def periods_of_year(rule: str, year: int) -> list[tuple[date, date]]:
+    if rule == "year":
+        return [(date(year, 1, 1), date(year, 12, 31))]
+    return [period_of(rule, date(year, m, 1)) for m in (1, 4, 7, 10)]
+
+
+def _firm_users(enterprise_id):
+    return list(User.objects.filter(enterprise_id=enterprise_id, role=Role.FIRM, is_active=True))
+
+
+def _bank_users(institution_id):
+    return list(
+        User.objects.filter(
+            branch__institution_id=institution_id, role__in=(Role.MANAGER, Role.OFFICER), is_active=True
+        )
+    )
+
+
+def _audience(claim: Claim):
+    if claim.kind == PolicyKind.INTEREST and claim.enterprise_id:
+        return _firm_users(claim.enterprise_id)
+    return _bank_users(claim.institution_id) if claim.institution_id else []
+
+
+def _claim_url(claim: Claim, user) -> str:
+    from django.urls import reverse
+
+    if user.role == Role.FIRM:
+        return reverse("subsidies:my_claims")
+    if user.role == Role.STAFF:
+        return reverse("subsidies:claim_detail", args=[claim.pk])
+    return reverse("subsidies:bank_claims")
+
+
+def _notify(claim: Claim, title: str, body: str = "") -> None:
+    users = _audience(claim)
+    for user in users:
+        notification_send(users=[user], title=title, body=body, url=_claim_url(claim, user))
+
+
+def _claim_insert(**fields) -> Claim:
+    """Insert a claim; a duplicate (same loan and period, or the same bank's reward for the year)
+    is refused by the database constraints and reported as a clear conflict."""
+    try:
+        with transaction.atomic():
+            return Claim.objects.create(**fields)
+    except IntegrityError as exc:
+        text = str(exc)
+        if "claim_reward_once_per_year" in text:
+            raise ConflictError(
+                _("该机构该年度的专属产品奖励已生成，不能重复申领"), code="duplicate"
+            ) from exc
+        if "claim_once_per_loan_period" in text:
+            raise ConflictError(_("该贷款在该期间已有申领，不能重复申领"), code="duplicate") from exc
+        raise
+
+
+def _firm_used_this_year(enterprise_id, year: int, exclude_pk=None) -> Decimal:
+    qs = Claim.objects.filter(
+        kind=PolicyKind.INTEREST, enterprise_id=enterprise_id, year=year, status__in=LIVE_STATUSES
+    )
+    if exclude_pk:
+        qs = qs.exclude(pk=exclude_pk)
+    return qs.aggregate(s=Sum("amount"))["s"] or ZERO
+
+
+# ------------------------------------------------------------------------------------------
+# 贷款贴息 — interest subsidy claims
+# ------------------------------------------------------------------------------------------
+
+
+class Skip(Exception):
+    """A loan-period pair that gets no claim, with the reason (for the generator's report)."""
+
+
+def interest_claim_figures(*, loan: Loan, period_start: date, period_end: date) -> dict:
+    """Everything an interest-subsidy claim for ``loan`` over the period would hold. Raises
+    :class:`Skip` with the reason when no claim is due."""
+    policy = policy_in_force(PolicyKind.INTEREST, period_start)
+    if policy is None:
+        raise Skip(_("期间起始日没有生效的贷款贴息政策"))
+    params = InterestParams.of(policy)
+    application = loan.application
+    product = application.product
+    enterprise = application.enterprise
+    if product.product_type not in params.eligible_product_types:
+        raise Skip(_("产品类型“%(t)s”不在政策适用范围内") % {"t": product.get_product_type_display()})
+    if not enterprise.is_verified:
+        raise Skip(_("企业尚未通过认证"))
+    repayments = [r for r in loan.repayments.all() if period_start <= r.paid_on <= period_end]
+    if not repayments:
+        raise Skip(_("本期没有银行登记的付息记录"))
+    interest = sum((r.interest for r in repayments), ZERO)
+    if interest <= 0:
+        raise Skip(_("本期没有支付利息"))
+    late = [r for r in repayments if not r.on_time]
+    if late and params.require_on_time:
+        raise Skip(
+            _("本期有逾期还款（%(d)s），按政策不享受贴息")
+            % {"d": "、".join(r.paid_on.isoformat() for r in late)}
+        )
+    ratio, lpr_reasons = interest_ratio(params, annual_rate=loan.annual_rate, on_date=period_start)
+    already = _firm_used_this_year(enterprise.pk, period_start.year)
+    result = calc.interest_subsidy_for_period(
+        accrued_interest=interest,
+        principal=loan.principal,
+        ratio=ratio,
+        principal_cap_rate=params.principal_cap_rate,
+        firm_year_cap=params.firm_year_cap,
+        already_subsidised_this_year=already,
+        repaid_on_time=not late,
+        require_on_time=params.require_on_time,
+    )
+    if result.amount <= 0:
+        raise Skip(_("本年贴息已达企业年度上限"))
+    reasons = [
+        _("适用政策：%(n)s（第 %(v)s 版），申领期间 %(a)s 至 %(b)s。")
+        % {"n": policy.name, "v": policy.version, "a": period_start.isoformat(), "b": period_end.isoformat()},
+        _("本期银行登记付息 %(n)s 笔，合计 %(i)s；该企业本年此前已申领贴息 %(u)s。")
+        % {"n": len(repayments), "i": calc.fmt_yuan(interest), "u": calc.fmt_yuan(already)},
+        *lpr_reasons,
+        *result.reasons,
+    ]
+    return {
+        "policy": policy,
+        "params": params,
+        "amount": result.amount,
+        "reasons": reasons,
+        "enterprise": enterprise,
+        "institution_id": product.institution_id,
+    }
+
+
+def _loans_for_interest(year: int):
+    return (
+        Loan.objects.filter(start_date__lte=date(year, 12, 31))
+        .filter(Q(repayments__paid_on__year=year))
+        .distinct()
+        .select_related("application", "application__product", "application__enterprise")
+        .prefetch_related("repayments")
+        .order_by("start_date", "id")
+    )
+
+
+@transaction.atomic
+def interest_claims_generate(*, year: int, as_of: date | None = None, actor=None) -> dict:
+    """免申即享: create the interest-subsidy claims of ``year`` for every ended period and every
+    credit loan with recorded interest, under policies with ``auto_claim``. Idempotent: an
+    existing claim for a loan and period is left alone. Claims wait for the firm to confirm its
+    bank account (status awaiting)."""
+    as_of = as_of or timezone.localdate()
+    report = {"created": 0, "existing": 0, "skipped": 0, "amount": ZERO, "reasons": {}}
+    existing = set(
+        Claim.objects.filter(kind=PolicyKind.INTEREST, year=year).values_list("loan_id", "period_start")
+    )
+    policy = policy_in_force(PolicyKind.INTEREST, date(year, 1, 1)) or policy_in_force(
+        PolicyKind.INTEREST, date(year, 12, 31)
+    )
+    rule = InterestParams.of(policy).claim_period if policy else "quarter"
+    if policy is not None:
+        _lock_series(policy.series)  # one generator at a time: the per-firm yearly cap holds
+    for loan in _loans_for_interest(year):
+        for start, end in periods_of_year(rule, year):
+            if end >= as_of:
+                continue
+            if (loan.pk, start) in existing:
+                report["existing"] += 1
+                continue
+            try:
+                fig = interest_claim_figures(loan=loan, period_start=start, period_end=end)
+                if not fig["params"].auto_claim:
+                    raise Skip(_("政策未实行免申即享，由企业自行申领"))
+            except Skip as why:
+                report["skipped"] += 1
+                report["reasons"][str(why)] = report["reasons"].get(str(why), 0) + 1
+                continue
+            claim = _claim_insert(
+                policy=fig["policy"],
+                kind=PolicyKind.INTEREST,
+                loan=loan,
+                enterprise=fig["enterprise"],
+                institution_id=fig["institution_id"],
+                year=start.year,
+                period_start=start,
+                period_end=end,
+                amount=fig["amount"],
+                explanation=fig["reasons"],
+                status=Claim.Status.AWAITING_CONFIRMATION,
+            )
+            existing.add((loan.pk, start))
+            transition_record(
+                subject=claim,
+                from_state="",
+                to_state=claim.status,
+                actor=actor,
+                note=_("免申即享：按银行登记的还款自动生成"),
+            )
+            _notify(
+                claim,
+                _("您有一笔贷款贴息待确认：%(a)s") % {"a": calc.fmt_yuan(claim.amount)},
+                _("系统已根据银行登记的付息记录为您生成 %(a)s 至 %(b)s 的贴息，请确认收款账户。")
+                % {"a": start.isoformat(), "b": end.isoformat()},
+            )
+            report["created"] += 1
+            report["amount"] += claim.amount
+    return report
+
+
+def _check_account(payee_name: str, payee_bank: str, payee_account: str) -> tuple[str, str, str]:
+    payee_name, payee_bank = payee_name.strip(), payee_bank.strip()
+    account = payee_account.replace(" ", "")
+    if not payee_name:
+        raise ServiceError(_("请填写收款户名"), field="payee_name")
+    if not payee_bank:
+        raise ServiceError(_("请填写开户行"), field="payee_bank")
+    if not account.isdigit() or not 8 <= len(account) <= 40:
+        raise ServiceError(_("收款账号只能包含数字，8 到 40 位"), field="payee_account")
+    return payee_name, payee_bank, account
+
+
+@transaction.atomic
+def interest_claim_submit(
+    *, user, loan: Loan, period_start: date, payee_name: str, payee_bank: str, payee_account: str
+) -> Claim:
+    """A firm claims the interest subsidy for one ended period of its loan (policies without
+    免申即享); every figure is filled in from the recorded repayments."""
+    if user.role != Role.FIRM or loan.application.enterprise_id != user.enterprise_id:
+        raise NotAllowedError(_("只能为本企业的贷款申领贴息"))
+    policy = policy_in_force(PolicyKind.INTEREST, period_start)
+    rule = InterestParams.of(policy).claim_period if policy else "quarter"
+    if policy is not None:
+        _lock_series(policy.series)
+    start, end = period_of(rule, period_start)
+    if end >= timezone.localdate():
+        raise ServiceError(_("该期间尚未结束，结束后才能申领"), field="period")
+    payee_name, payee_bank, account = _check_account(payee_name, payee_bank, payee_account)
+    try:
+        fig = interest_claim_figures(loan=loan, period_start=start, period_end=end)
+    except Skip as why:
+        raise ServiceError(str(why), field="period") from why
+    claim = _claim_insert(
+        policy=fig["policy"],
+        kind=PolicyKind.INTEREST,
+        loan=loan,
+        enterprise=fig["enterprise"],
+        institution_id=fig["institution_id"],
+        year=start.year,
+        period_start=start,
+        period_end=end,
+        amount=fig["amount"],
+        explanation=fig["reasons"],
+        status=Claim.Status.SUBMITTED,
+        payee_name=payee_name,
+        payee_bank=payee_bank,
+        payee_account=account,
+    )
+    transition_record(subject=claim, from_state="", to_state=claim.status, actor=user, note=_("企业申领"))
+    return claim
+
+
+@transaction.atomic
+def claim_confirm(*, user, claim: Claim, payee_name: str, payee_bank: str, payee_account: str) -> Claim:
+    """The firm confirms its bank account on an auto-generated claim: awaiting → submitted.
+    Staff may record it on the firm's behalf (e.g. during a service visit); the record says so."""
+    on_behalf = user.role == Role.STAFF
+    if not on_behalf and (user.role != Role.FIRM or claim.enterprise_id != user.enterprise_id):
+        raise NotAllowedError(_("只能确认本企业的申领"))
+    claim = Claim.objects.select_for_update().get(pk=claim.pk)
+    if claim.status != Claim.Status.AWAITING_CONFIRMATION:
+        raise ConflictError(_("该申领不在待确认状态"))
+    claim.payee_name, claim.payee_bank, claim.payee_account = _check_account(
+        payee_name, payee_bank, payee_account
+    )
+    claim.status = Claim.Status.SUBMITTED
+    claim.save(update_fields=["payee_name", "payee_bank", "payee_account", "status"])
+    transition_record(
+        subject=claim,
+        from_state=Claim.Status.AWAITING_CONFIRMATION,
+        to_state=claim.status,
+        actor=user,
+        note=_("专班代企业录入收款账户") if on_behalf else _("企业确认收款账户"),
+    )
+    return claim
+
+
+# ------------------------------------------------------------------------------------------
+# 风险补偿 — risk compensation
+# ------------------------------------------------------------------------------------------
+
+
+def npl_ratio(*, product_id: int, year: int) -> tuple[Decimal, Decimal, Decimal | None]:
+    """(defaulted outstanding, disbursed principal, ratio or None when nothing was disbursed) of
+    ``product`` in ``year`` — the trigger definition in this module's docstring."""
+    defaulted = (
+        Loan.objects.filter(
+            application__product_id=product_id, status=Loan.Status.DEFAULTED, defaulted_on__year=year
+        ).aggregate(s=Sum("outstanding_at_default"))["s"]
+        or ZERO
+    )
+    disbursed = (
+        Loan.objects.filter(application__product_id=product_id, start_date__year=year).aggregate(
+            s=Sum("principal")
+        )["s"]
+        or ZERO
+    )
+    return defaulted, disbursed, (defaulted / disbursed if disbursed else None)
+
+
+def _lock_series(series: str) -> None:
+    list(Policy.objects.select_for_update().filter(series=series).order_by("id").values_list("id", flat=True))
+
+
+@transaction.atomic
+def risk_claim_submit(*, user, loan: Loan) -> Claim:
+    """A bank claims risk compensation on a defaulted loan under its exclusive product."""
+    product = loan.application.product
+    if user.role not in (Role.OFFICER, Role.MANAGER) or product.institution_id != user.institution_id:
+        raise NotAllowedError(_("只能为本机构的贷款申请风险补偿"))
+    if loan.status != Loan.Status.DEFAULTED or not loan.defaulted_on or not loan.outstanding_at_default:
+        raise ServiceError(_("只有已登记违约且有未偿本金的贷款可以申请风险补偿"), field="loan")
+    if not product.is_exclusive:
+        raise ServiceError(_("风险补偿仅适用于科技信贷专属产品"), field="loan")
+    policy = policy_in_force(PolicyKind.RISK, loan.defaulted_on)
+    if policy is None:
+        raise ServiceError(_("违约日没有生效的风险补偿政策"), field="loan")
+    _lock_series(policy.series)
+    params = RiskParams.of(policy)
+    year = loan.defaulted_on.year
+    defaulted, disbursed, ratio = npl_ratio(product_id=product.pk, year=year)
+    ratio_text = "—" if ratio is None else f"{(ratio * 100).quantize(Decimal('0.01'))}%"
+    npl_reason = _(
+        "%(y)s 年该产品不良率 = 当年违约贷款违约时未偿本金 %(d)s ÷ 当年发放贷款本金 %(p)s = %(r)s，触发线 %(t)s%%。"
+    ) % {
+        "y": year,
+        "d": calc.fmt_yuan(defaulted),
+        "p": calc.fmt_yuan(disbursed),
+        "r": ratio_text if ratio is not None else _("（当年未发放，视为超过触发线）"),
+        "t": (params.npl_trigger * 100).normalize(),
+    }
+    if ratio is not None and ratio <= params.npl_trigger:
+        raise ServiceError(_("未触发风险补偿：") + npl_reason, field="loan")
+    used = (
+        Claim.objects.filter(
+            kind=PolicyKind.RISK, institution_id=product.institution_id, year=year, status__in=LIVE_STATUSES
+        ).aggregate(s=Sum("amount"))["s"]
+        or ZERO
+    )
+    pool = max(ZERO, params.bank_year_cap - used)
+    result = calc.risk_compensation(
+        outstanding_principal=loan.outstanding_at_default,
+        ratio=params.ratio,
+        per_loan_cap=params.per_loan_cap,
+        pool_remaining=pool,
+    )
+    if result.amount <= 0:
+        raise ConflictError(_("该银行本年风险补偿额度已用完"), field="loan")
+    reasons = [
+        _("适用政策：%(n)s（第 %(v)s 版）。") % {"n": policy.name, "v": policy.version},
+        npl_reason,
+        _("每行每年上限 %(c)s，本年已申领 %(u)s。")
+        % {"c": calc.fmt_yuan(params.bank_year_cap), "u": calc.fmt_yuan(used)},
+        *result.reasons,
+    ]
+    claim = _claim_insert(
+        policy=policy,
+        kind=PolicyKind.RISK,
+        loan=loan,
+        enterprise=loan.application.enterprise,
+        institution_id=product.institution_id,
+        year=year,
+        period_start=loan.defaulted_on,
+        period_end=loan.defaulted_on,
+        amount=result.amount,
+        explanation=reasons,
+        status=Claim.Status.SUBMITTED,
+    )
+    transition_record(
+        subject=claim, from_state="", to_state=claim.status, actor=user, note=_("银行申请风险补偿")
+    )
+    return claim
+
+
+@transaction.atomic
+def risk_recovery_record(*, user, claim: Claim, recovered: Decimal) -> Recovery:
+    """A later recovery on a compensated loan: the pro-rata share of the compensation goes back
+    into the pool (a RECOVERY ledger entry in the claim's budget year)."""
+    _money(recovered, "recovered")
+    if user.role == Role.STAFF:
+        pass
+    elif user.role in (Role.OFFICER, Role.MANAGER) and claim.institution_id == user.institution_id:
+        pass
+    else:
+        raise NotAllowedError(_("只有专班或该贷款的银行可以登记追回"))
+    claim = Claim.objects.select_for_update(of=("self",)).select_related("loan", "policy").get(pk=claim.pk)
+    if claim.kind != PolicyKind.RISK or claim.status != Claim.Status.PAID:
+        raise ConflictError(_("只有已拨付的风险补偿可以登记追回"))
+    if recovered <= 0:
+        raise ServiceError(_("追回金额必须大于 0"), field="recovered")
+    before = claim.recoveries.aggregate(r=Sum("recovered"), p=Sum("payback"))
+    total_recovered = (before["r"] or ZERO) + recovered
+    total_payback = calc.recovery_payback(
+        compensated=claim.amount,
+        outstanding_at_default=claim.loan.outstanding_at_default,
+        recovered=total_recovered,
+    )
+    payback = total_payback - (before["p"] or ZERO)
+    row = Recovery.objects.create(claim=claim, recovered=recovered, payback=payback, by=user)
+    if payback > 0:
+        LedgerEntry.objects.create(
+            policy=claim.policy,
+            claim=claim,
+            kind=LedgerEntry.Kind.RECOVERY,
+            amount=payback,
+            year=claim.year,
+            by=user,
+            note=_("追回 %(r)s，按比例回补资金池 %(p)s")
+            % {"r": calc.fmt_yuan(recovered), "p": calc.fmt_yuan(payback)},
+        )
+    transition_record(
+        subject=claim,
+        from_state=claim.status,
+        to_state=claim.status,
+        actor=user,
+        note=_("登记追回"),
+        data={"recovered": str(recovered), "payback": str(payback)},
+    )
+    return row
+
+
+# ------------------------------------------------------------------------------------------
+# 专属产品奖励 — the yearly exclusive-product reward
+# ------------------------------------------------------------------------------------------
+
+
+def exclusive_credit_totals(year: int) -> dict[int, Decimal]:
+    """Institution id → credit lines granted in ``year`` (``approved_at``) under its exclusive products."""
+    rows = (
+        Application.objects.filter(
+            product__is_exclusive=True, credit_line__isnull=False, approved_at__year=year
+        )
+        .values("product__institution_id")
+        .annotate(total=Sum("credit_line"))
+    )
+    return {r["product__institution_id"]: r["total"] for r in rows}
+
+
+@transaction.atomic
+def reward_claims_generate(*, year: int, actor=None) -> list[Claim]:
+    """The yearly job: each bank's exclusive-product reward for ``year``, computed from approved
+    credit lines; the highest units already rewarded come from its earlier reward claims.
+    Banks that already have a reward claim for the year are left alone (idempotent)."""
+    if actor is not None and actor.is_authenticated and actor.role != Role.STAFF:
+        raise NotAllowedError(_("只有省级专班可以计算专属产品奖励"))
+    policy = policy_in_force(PolicyKind.REWARD, date(year, 12, 31)) or policy_in_force(
+        PolicyKind.REWARD, date(year, 1, 1)
+    )
+    if policy is None:
+        raise ServiceError(_("%(y)s 年没有生效的专属产品奖励政策") % {"y": year}, field="year")
+    params = RewardParams.of(policy)
+    totals = exclusive_credit_totals(year)
+    done = set(
+        Claim.objects.filter(kind=PolicyKind.REWARD, year=year).values_list("institution_id", flat=True)
+    )
+    highs = dict(
+        Claim.objects.filter(kind=PolicyKind.REWARD, year__lt=year, reward_units__isnull=False)
+        .exclude(status=Claim.Status.REJECTED)
+        .values("institution_id")
+        .annotate(high=Max("reward_units"))
+        .values_list("institution_id", "high")
+    )
+    created = []
+    for institution_id, total in sorted(totals.items()):
+        if institution_id in done:
+            continue
+        result = calc.exclusive_product_reward(
+            [(year, total)],
+            unit=params.unit,
+            reward_per_unit=params.reward_per_unit,
+            already_rewarded_units=highs.get(institution_id, 0),
+        )[0]
+        if result.reward <= 0:
+            continue
+        claim = _claim_insert(
+            policy=policy,
+            kind=PolicyKind.REWARD,
+            institution_id=institution_id,
+            year=year,
+            period_start=date(year, 1, 1),
+            period_end=date(year, 12, 31),
+            amount=result.reward,
+            reward_units=result.units,
+            explanation=[
+                _("适用政策：%(n)s（第 %(v)s 版）。") % {"n": policy.name, "v": policy.version},
+                *result.reasons,
+            ],
+            status=Claim.Status.SUBMITTED,
+        )
+        transition_record(
+            subject=claim, from_state="", to_state=claim.status, actor=actor, note=_("年度专属产品奖励计算")
+        )
+        _notify(claim, _("%(y)s 年专属产品奖励已核算：%(a)s") % {"y": year, "a": calc.fmt_yuan(claim.amount)})
+        created.append(claim)
+    return created
+
+
+# ------------------------------------------------------------------------------------------
+# Review: approve, reject, pay
+# ------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def claim_approve(*, user, claim: Claim) -> Claim:
+    """Approve a submitted claim: commit its amount to the policy's budget of the claim's year.
+    The policy series rows are locked first, so two approvals at once cannot overspend."""
+    _require_staff(user)
+    _lock_series(claim.policy.series)
+    claim = Claim.objects.select_for_update(of=("self",)).select_related("policy").get(pk=claim.pk)
+    if claim.status != Claim.Status.SUBMITTED:
+        raise ConflictError(_("只有待审核的申领可以批准（当前：%(s)s）") % {"s": claim.get_status_display()})
+    balance = budget_balance(series=claim.policy.series, year=claim.year)
+    if claim.amount > balance["remaining"]:
+        raise ConflictError(
+            _("预算不足：%(y)s 年剩余 %(r)s，本笔 %(a)s")
+            % {"y": claim.year, "r": calc.fmt_yuan(balance["remaining"]), "a": calc.fmt_yuan(claim.amount)},
+            code="budget",
+        )
+    now = timezone.now()
+    claim.status = Claim.Status.APPROVED
+    claim.reviewed_by, claim.reviewed_at = user, now
+    claim.save(update_fields=["status", "reviewed_by", "reviewed_at"])
+    if claim.amount > 0:
+        LedgerEntry.objects.create(
+            policy=claim.policy,
+            claim=claim,
+            kind=LedgerEntry.Kind.COMMIT,
+            amount=claim.amount,
+            year=claim.year,
+            at=now,
+            by=user,
+            note=_("批准申领 #%(id)s") % {"id": claim.pk},
+        )
+    transition_record(subject=claim, from_state=Claim.Status.SUBMITTED, to_state=claim.status, actor=user)
+    _notify(
+        claim,
+        _("您的%(k)s申领已批准：%(a)s") % {"k": claim.get_kind_display(), "a": calc.fmt_yuan(claim.amount)},
+    )
+    return claim
+
+
+@transaction.atomic
+def claim_reject(*, user, claim: Claim, reason: str) -> Claim:
+    _require_staff(user)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ServiceError(_("请填写未批准原因"), field="reason")
+    claim = Claim.objects.select_for_update().get(pk=claim.pk)
+    if claim.status not in (Claim.Status.SUBMITTED, Claim.Status.AWAITING_CONFIRMATION):
+        raise ConflictError(
+            _("只有待审核或待确认的申领可以退回（当前：%(s)s）") % {"s": claim.get_status_display()}
+        )
+    before = claim.status
+    claim.status = Claim.Status.REJECTED
+    claim.reject_reason = reason
+    claim.reviewed_by, claim.reviewed_at = user, timezone.now()
+    claim.save(update_fields=["status", "reject_reason", "reviewed_by", "reviewed_at"])
+    transition_record(subject=claim, from_state=before, to_state=claim.status, actor=user, note=reason)
+    _notify(claim, _("您的%(k)s申领未获批准") % {"k": claim.get_kind_display()}, reason)
+    return claim
+
+
+@transaction.atomic
+def claim_pay(*, user, claim: Claim) -> Claim:
+    _require_staff(user)
+    claim = Claim.objects.select_for_update(of=("self",)).select_related("policy").get(pk=claim.pk)
+    if claim.status != Claim.Status.APPROVED:
+        raise ConflictError(
+            _("只有已批准的申领可以标记拨付（当前：%(s)s）") % {"s": claim.get_status_display()}
+        )
+    now = timezone.now()
+    claim.status = Claim.Status.PAID
+    claim.paid_at = now
+    claim.save(update_fields=["status", "paid_at"])
+    if claim.amount > 0:
+        LedgerEntry.objects.create(
+            policy=claim.policy,
+            claim=claim,
+            kind=LedgerEntry.Kind.PAY,
+            amount=claim.amount,
+            year=claim.year,
+            at=now,
+            by=user,
+            note=_("拨付申领 #%(id)s") % {"id": claim.pk},
+        )
+    transition_record(subject=claim, from_state=Claim.Status.APPROVED, to_state=claim.status, actor=user)
+    _notify(
+        claim, _("%(k)s资金已拨付：%(a)s") % {"k": claim.get_kind_display(), "a": calc.fmt_yuan(claim.amount)}
+    )
+    return claim
