@@ -164,3 +164,111 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class ImportBatch(models.Model):
+    """One upload of an official list (科技型中小企业 入库名单 or 高新技术企业 名单): previewed first,
+    then applied in one transaction."""
+
+    class Kind(models.TextChoices):
+        TECH_SME = "tech_sme", _("科技型中小企业入库名单")
+        HITECH = "hitech", _("高新技术企业名单")
+
+    class Status(models.TextChoices):
+        PREVIEW = "preview", _("待确认导入")
+        APPLIED = "applied", _("已导入")
+        DISCARDED = "discarded", _("已放弃")
+
+    kind = models.CharField(_("名单类型"), max_length=16, choices=Kind.choices)
+    year = models.PositiveSmallIntegerField(_("年度"))
+    file_name = models.CharField(_("文件名"), max_length=200)
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.PREVIEW)
+    rows = models.JSONField(_("解析结果"), default=list, blank=True)
+    errors = models.JSONField(_("行错误"), default=list, blank=True)
+    confirmed_count = models.PositiveIntegerField(_("确认资质数"), default=0)
+    created_count = models.PositiveIntegerField(_("新增资质数"), default=0)
+    unregistered_count = models.PositiveIntegerField(_("未注册企业数"), default=0)
+    flagged_count = models.PositiveIntegerField(_("标记存疑数"), default=0)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("上传人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    uploaded_at = models.DateTimeField(_("上传时间"), default=timezone.now)
+    applied_at = models.DateTimeField(_("导入时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("官方名单导入")
+        verbose_name_plural = _("官方名单导入")
+        ordering = ["-uploaded_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.get_kind_display()}（{self.file_name}）"
+
+
+class OfficialListEntry(models.Model):
+    """A firm on an applied official list; ``enterprise`` is empty while it has not registered."""
+
+    batch = models.ForeignKey(
+        ImportBatch, verbose_name=_("导入批次"), on_delete=models.CASCADE, related_name="entries"
+    )
+    uscc = models.CharField(_("统一社会信用代码"), max_length=18)
+    name = models.CharField(_("企业名称"), max_length=120)
+    number = models.CharField(_("证书/入库编号"), max_length=64, blank=True)
+    issued_on = models.DateField(_("发证/入库日期"))
+    expires_on = models.DateField(_("有效期至"), null=True, blank=True)
+    enterprise = models.ForeignKey(
+        "enterprises.Enterprise",
+        verbose_name=_("平台企业"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    invited_at = models.DateTimeField(_("邀请时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("官方名单企业")
+        verbose_name_plural = _("官方名单企业")
+        ordering = ["batch", "id"]
+        constraints = [models.UniqueConstraint(fields=["batch", "uscc"], name="listentry_unique_uscc")]
+        indexes = [models.Index(fields=["uscc"], name="listentry_uscc_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.uscc}）"
+
+
+class QualificationFlag(models.Model):
+    """A self-declared qualification that the official list of its kind and year does not contain."""
+
+    qualification = models.ForeignKey(
+        "enterprises.Qualification", verbose_name=_("资质"), on_delete=models.CASCADE, related_name="+"
+    )
+    batch = models.ForeignKey(
+        ImportBatch, verbose_name=_("导入批次"), on_delete=models.CASCADE, related_name="flags"
+    )
+    reason = models.CharField(_("原因"), max_length=200)
+    created_at = models.DateTimeField(_("标记时间"), default=timezone.now)
+    resolved_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("处理人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    resolution_note = models.CharField(_("处理说明"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("资质存疑标记")
+        verbose_name_plural = _("资质存疑标记")
+        ordering = ["resolved_at", "-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["qualification", "batch"], name="qualflag_once_per_batch")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.qualification} · {self.reason}"

@@ -1,14 +1,18 @@
 """Portal pages: the public home, the post-login landing, the staff workspace, notifications."""
 
+from decimal import Decimal
+
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db import connection
+from django.db.models import Sum
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from enterprises.models import Enterprise
 from lenders.models import Institution
-from matching.models import MatchRun
+from matching.models import Loan, MatchRun
 from products.models import Product
 
 from .access import landing_url_name, role_required, staff_required
@@ -16,14 +20,27 @@ from .models import Role
 from .selectors import notification_list
 from .services import notification_mark_read
 
+HOME_FIGURES_KEY = "portal:home:figures"
+HOME_FIGURES_SECONDS = 300
+
+
+def home_figures() -> dict:
+    """The public headline figures, cached for five minutes (the figures, not the page: the page
+    differs per visitor)."""
+    figures = cache.get(HOME_FIGURES_KEY)
+    if figures is None:
+        figures = {
+            "firms_verified": Enterprise.objects.filter(verification_status="verified").count(),
+            "financing_moved": Loan.objects.aggregate(s=Sum("principal"))["s"] or Decimal("0"),
+            "institutions": Institution.objects.filter(is_lender=True).count(),
+            "products": Product.objects.filter(status="published").count(),
+        }
+        cache.set(HOME_FIGURES_KEY, figures, HOME_FIGURES_SECONDS)
+    return figures
+
 
 def home(request):
-    figures = {
-        "firms_verified": Enterprise.objects.filter(verification_status="verified").count(),
-        "institutions": Institution.objects.filter(is_lender=True).count(),
-        "products": Product.objects.filter(status="published").count(),
-    }
-    return render(request, "portal/home.html", {"figures": figures})
+    return render(request, "portal/home.html", {"figures": home_figures()})
 
 
 def landing(request):
@@ -53,6 +70,11 @@ def notifications(request):
 def notifications_read(request):
     notification_mark_read(user=request.user)
     return redirect("portal:notifications")
+
+
+def live(request):
+    """A trivial JSON view: no database, no session — the stack's ceiling in the load test."""
+    return JsonResponse({"status": "ok"})
 
 
 def healthz(request):

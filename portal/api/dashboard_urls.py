@@ -1,3 +1,10 @@
 """API routes of the 信息直通车 dashboard (mounted under /api/v1/)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from .dashboard import DashboardSeriesView, DashboardSummaryView
+
+urlpatterns = [
+    path("dashboard/summary/", DashboardSummaryView.as_view(), name="dashboard-summary"),
+    path("dashboard/series/", DashboardSeriesView.as_view(), name="dashboard-series"),
+]

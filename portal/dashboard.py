@@ -1,0 +1,977 @@
+"""Reads of the 信息直通车 dashboard: headline figures, the funnel, chart series, the banks' league
+table, overdue leads and stalled applications — and the list of records behind every figure.
+
+Every figure is an aggregate query. The summary is one query per model (conditional aggregation
+with ``filter=``), so the number of SQL queries does not depend on the number of rows.
+
+Scope: provincial staff see everything; a bank manager sees only his institution (the
+``institution`` filter is forced to it); anyone else is refused (``NotAllowedError``).
+
+Periods are Beijing-time dates ``[start, end]`` (both inclusive). Which date of a record counts:
+firms by registration, needs / matches / leads by creation, applications by submission, credit
+lines by approval, loans by their start date, subsidies by payment.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import statistics
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db import connection
+from django.db.models import (
+    Aggregate,
+    BooleanField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    Func,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce, TruncMonth
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
+
+from enterprises.models import Enterprise, FinancingNeed
+from lenders.models import Institution
+from matching.engine import INDUSTRIES, PRODUCT_TYPES
+from matching.models import Application, Loan, Match
+from matching.selectors import application_for_user, loan_for_user, match_for_user
+from subsidies.models import LedgerEntry
+
+from .models import Region, Role
+from .services import NotAllowedError
+
+STALLED_AFTER_DAYS = 14
+PERIODS = ("month", "quarter", "year", "custom")
+GROUP_BYS = ("city", "industry", "institution", "product_type", "month")
+ZERO = Decimal("0")
+
+# ------------------------------------------------------------------------------------------------
+# SQL helpers: hours between two timestamps, and a median aggregate on PostgreSQL and SQLite
+# ------------------------------------------------------------------------------------------------
+
+
+class HoursBetween(Func):
+    """(end − start) in hours, as a double."""
+
+    arity = 2
+    output_field = FloatField()
+    arg_joiner = " - "
+    template = "(EXTRACT(EPOCH FROM (%(expressions)s)) / 3600.0)::double precision"
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(
+            compiler,
+            connection,
+            arg_joiner=") - julianday(",
+            template="((julianday(%(expressions)s)) * 24.0)",
+            **extra,
+        )
+
+
+class _SqliteMedian:
+    def __init__(self):
+        self.values = []
+
+    def step(self, value):
+        if value is not None:
+            self.values.append(value)
+
+    def finalize(self):
+        return statistics.median(self.values) if self.values else None
+
+
+class Median(Aggregate):
+    """The median: ``percentile_cont(0.5)`` on PostgreSQL; a registered aggregate on SQLite."""
+
+    name = "Median"
+    function = "percentile_cont"
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+    allow_distinct = False
+
+    def as_sqlite(self, compiler, connection, **extra):
+        connection.ensure_connection()
+        raw = connection.connection
+        if isinstance(raw, sqlite3.Connection):
+            raw.create_aggregate("kejin_median", 1, _SqliteMedian)
+        clone = self.copy()
+        clone.function, clone.template = "kejin_median", "%(function)s(%(expressions)s)"
+        return super(Median, clone).as_sql(compiler, connection, **extra)
+
+
+# ------------------------------------------------------------------------------------------------
+# Filters and scope
+# ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the dashboard is looking at: a Beijing-time date range and optional dimensions."""
+
+    start: date
+    end: date
+    period: str = "custom"
+    city: str | None = None
+    industry: str | None = None
+    institution: int | None = None
+    product_type: str | None = None
+    product: int | None = None
+    metric: str = "loans_disbursed_amount"
+    extra: dict = field(default_factory=dict, compare=False)
+
+    @property
+    def start_dt(self) -> datetime:
+        return timezone.make_aware(datetime.combine(self.start, time.min))
+
+    @property
+    def end_dt(self) -> datetime:
+        """Exclusive upper bound: midnight after the last day."""
+        return timezone.make_aware(datetime.combine(self.end + timedelta(days=1), time.min))
+
+    @property
+    def reaches_lenders(self) -> bool:
+        """True when a lender-side dimension is set (firm figures then count firms it reached)."""
+        return bool(self.institution or self.product_type or self.product)
+
+    def as_query(self) -> dict:
+        """The filters as GET parameters (for links to lists and exports)."""
+        params = {"period": self.period, "from": self.start.isoformat(), "to": self.end.isoformat()}
+        for key in ("city", "industry", "institution", "product_type", "product"):
+            value = getattr(self, key)
+            if value:
+                params[key] = value
+        return params
+
+
+def period_bounds(period: str, today: date | None = None) -> tuple[date, date]:
+    """The Beijing-time dates of this month / quarter / year (inclusive)."""
+    today = today or timezone.localdate()
+    if period == "month":
+        start = today.replace(day=1)
+        end = (start + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    elif period == "quarter":
+        first_month = 3 * ((today.month - 1) // 3) + 1
+        start = today.replace(month=first_month, day=1)
+        end = (start + timedelta(days=93)).replace(day=1) - timedelta(days=1)
+    else:
+        start = today.replace(month=1, day=1)
+        end = today.replace(month=12, day=31)
+    return start, end
+
+
+def dashboard_scope(user) -> int | None:
+    """The institution a user is confined to (None: everything). Refuses everyone but staff and
+    bank managers."""
+    if not getattr(user, "is_authenticated", False):
+        raise NotAllowedError(_("请先登录。"), status=403)
+    if user.role == Role.STAFF:
+        return None
+    if user.role == Role.MANAGER and user.institution_id:
+        return user.institution_id
+    raise NotAllowedError(_("只有省级专班和银行管理者可以查看信息直通车。"))
+
+
+def scoped_filters(user, filters: Filters) -> Filters:
+    """The filters a user may apply: a manager's institution is always his own."""
+    institution = dashboard_scope(user)
+    if institution is not None:
+        return replace(filters, institution=institution)
+    return filters
+
+
+# ------------------------------------------------------------------------------------------------
+# Per-model base querysets: scope ∩ dimensions (period applied by each figure)
+# ------------------------------------------------------------------------------------------------
+
+
+def _firm_dims(f: Filters, prefix: str) -> Q:
+    q = Q()
+    if f.city:
+        q &= Q(**{f"{prefix}city_id": f.city})
+    if f.industry:
+        q &= Q(**{f"{prefix}industry": f.industry})
+    return q
+
+
+def _lender_dims(f: Filters, product_path: str, institution_path: str) -> Q:
+    q = Q()
+    if f.institution:
+        q &= Q(**{institution_path: f.institution})
+    if f.product_type:
+        q &= Q(**{f"{product_path}__product_type": f.product_type})
+    if f.product:
+        q &= Q(**{f"{product_path}_id": f.product})
+    return q
+
+
+def _reached(f: Filters, ref: str) -> Exists:
+    """A firm (or need) that received a lead from the lender side in the filters."""
+    return Exists(
+        Match.objects.filter(
+            Q(is_lead=True), _lender_dims(f, "product", "institution_id"), **{ref: OuterRef("pk")}
+        )
+    )
+
+
+def enterprises(user, f: Filters) -> QuerySet[Enterprise]:
+    qs = Enterprise.objects.filter(_firm_dims(f, ""))
+    if f.reaches_lenders:
+        qs = qs.filter(_reached(f, "enterprise_id"))
+    return qs
+
+
+def needs(user, f: Filters) -> QuerySet[FinancingNeed]:
+    qs = FinancingNeed.objects.filter(_firm_dims(f, "enterprise__"))
+    if f.reaches_lenders:
+        qs = qs.filter(_reached(f, "need_id"))
+    return qs
+
+
+def matches(user, f: Filters) -> QuerySet[Match]:
+    return (
+        match_for_user(user)
+        .select_related(None)
+        .filter(_firm_dims(f, "enterprise__"), _lender_dims(f, "product", "institution_id"))
+    )
+
+
+def applications(user, f: Filters) -> QuerySet[Application]:
+    return (
+        application_for_user(user)
+        .select_related(None)
+        .filter(_firm_dims(f, "enterprise__"), _lender_dims(f, "product", "product__institution_id"))
+    )
+
+
+def loans(user, f: Filters) -> QuerySet[Loan]:
+    return (
+        loan_for_user(user)
+        .select_related(None)
+        .filter(
+            _firm_dims(f, "application__enterprise__"),
+            _lender_dims(f, "application__product", "application__product__institution_id"),
+        )
+    )
+
+
+def payments(user, f: Filters) -> QuerySet[LedgerEntry]:
+    """Subsidy payments (ledger 'pay' entries). A claim names its firm directly or through its
+    loan, and its institution directly (rewards) or through the loan's product."""
+    qs = LedgerEntry.objects.filter(kind=LedgerEntry.Kind.PAY)
+    loan_firm = "claim__loan__application__enterprise__"
+    if f.city:
+        qs = qs.filter(Q(claim__enterprise__city_id=f.city) | Q(**{f"{loan_firm}city_id": f.city}))
+    if f.industry:
+        qs = qs.filter(Q(claim__enterprise__industry=f.industry) | Q(**{f"{loan_firm}industry": f.industry}))
+    if f.institution:
+        qs = qs.filter(
+            Q(claim__institution_id=f.institution)
+            | Q(claim__loan__application__product__institution_id=f.institution)
+        )
+    if f.product_type:
+        qs = qs.filter(claim__loan__application__product__product_type=f.product_type)
+    if f.product:
+        qs = qs.filter(claim__loan__application__product_id=f.product)
+    return qs
+
+
+# ------------------------------------------------------------------------------------------------
+# Period predicates (each figure's own date)
+# ------------------------------------------------------------------------------------------------
+
+
+def _in(f: Filters, field_name: str) -> Q:
+    return Q(**{f"{field_name}__gte": f.start_dt, f"{field_name}__lt": f.end_dt})
+
+
+def _on(f: Filters, field_name: str) -> Q:
+    return Q(**{f"{field_name}__gte": f.start, f"{field_name}__lte": f.end})
+
+
+LEAD_ANSWERED_IN_TIME = Q(first_response_at__isnull=False) & (
+    Q(response_deadline__isnull=True) | Q(first_response_at__lte=F("response_deadline"))
+)
+CONTACTED_STATUSES = (Match.Status.CONTACTED, Match.Status.INVITED)
+APPROVED = Q(approved_at__isnull=False)
+
+
+def _lead_decided(now) -> Q:
+    """A lead whose in-time answer is known: answered, or its deadline has passed."""
+    return Q(first_response_at__isnull=False) | Q(response_deadline__lt=now)
+
+
+def _response_hours():
+    return HoursBetween(F("first_response_at"), Coalesce(F("routed_at"), F("created_at")))
+
+
+# ------------------------------------------------------------------------------------------------
+# Formatting of figures: counts are ints, money yuan strings, shares 4-place strings
+# ------------------------------------------------------------------------------------------------
+
+
+def _money(value) -> str:
+    return str(Decimal(value or 0).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
+
+def _share(numerator, denominator) -> str | None:
+    if not denominator:
+        return None
+    return str(
+        (Decimal(numerator) / Decimal(denominator)).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+    )
+
+
+def _hours(value) -> str | None:
+    if value is None:
+        return None
+    return str(Decimal(str(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+
+
+def _ratio(numerator, denominator) -> str | None:
+    if not denominator:
+        return None
+    return str((Decimal(numerator) / Decimal(denominator)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
+
+# ------------------------------------------------------------------------------------------------
+# Headline figures and the funnel
+# ------------------------------------------------------------------------------------------------
+
+SUMMARY_KEYS = (
+    "firms_registered",
+    "firms_verified",
+    "needs_open",
+    "needs_open_amount",
+    "matches",
+    "near_misses",
+    "leads",
+    "leads_answered_in_time_share",
+    "median_response_hours",
+    "applications",
+    "approval_rate",
+    "credit_granted",
+    "loans_disbursed_count",
+    "loans_disbursed_amount",
+    "subsidy_paid",
+    "leverage",
+)
+
+FUNNEL_STAGES = (
+    ("need", _l("融资需求")),
+    ("lead", _l("推送线索")),
+    ("contacted", _l("已联系")),
+    ("applied", _l("已申请")),
+    ("approved", _l("已授信")),
+    ("disbursed", _l("已放款")),
+)
+
+
+def _need_of_application(prefix: str = ""):
+    """The need an application answers (``application_submit`` fills it from the match)."""
+    return F(f"{prefix}need_id")
+
+
+def _funnel_stages(user, f: Filters) -> dict[str, Q]:
+    """The needs that reached each funnel stage in the period (the lists behind the funnel)."""
+    leads = matches(user, f).filter(_in(f, "created_at"), is_lead=True).order_by()
+    apps = applications(user, f).order_by().annotate(for_need=_need_of_application()).values("for_need")
+    return {
+        "lead": Q(pk__in=leads.values("need_id")),
+        "contacted": Q(pk__in=leads.filter(status__in=CONTACTED_STATUSES).values("need_id")),
+        "applied": Q(pk__in=apps.filter(_in(f, "created_at"))),
+        "approved": Q(pk__in=apps.filter(_in(f, "approved_at"))),
+        "disbursed": Q(
+            pk__in=loans(user, f)
+            .filter(_on(f, "start_date"))
+            .order_by()
+            .annotate(for_need=_need_of_application("application__"))
+            .values("for_need")
+        ),
+    }
+
+
+# ------------------------------------------------------------------------------------------------
+# One scan, many groupings: ROLLUP / GROUPING SETS on PostgreSQL, one statement per grouping elsewhere
+# ------------------------------------------------------------------------------------------------
+
+
+def _register_sqlite_functions() -> None:
+    connection.ensure_connection()
+    if connection.vendor == "sqlite" and isinstance(connection.connection, sqlite3.Connection):
+        connection.connection.create_aggregate("kejin_median", 1, _SqliteMedian)
+
+
+def _median_sql(column: str, where: str) -> str:
+    if connection.vendor == "postgresql":
+        return f"percentile_cont(0.5) WITHIN GROUP (ORDER BY {column}) FILTER (WHERE {where})"
+    return f"kejin_median({column}) FILTER (WHERE {where})"
+
+
+def _rollup(qs, *, key: str, aggregates: dict[str, str]) -> tuple[dict, dict]:
+    """Aggregate the rows of ``qs`` (a ``.values()`` queryset; ``aggregates`` are SQL over its
+    columns) per ``key`` and in total, in one scan: ``(total, {key: figures})``."""
+    inner, params = qs.order_by().query.sql_with_params()
+    columns = ", ".join(f"{sql} AS {name}" for name, sql in aggregates.items())
+    _register_sqlite_functions()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"SELECT {key}, GROUPING({key}), {columns} FROM ({inner}) s GROUP BY ROLLUP({key})",  # noqa: S608
+                params,
+            )
+            rows = cursor.fetchall()
+        else:
+            cursor.execute(f"SELECT {key}, 0, {columns} FROM ({inner}) s GROUP BY {key}", params)  # noqa: S608
+            rows = cursor.fetchall()
+            cursor.execute(f"SELECT NULL, 1, {columns} FROM ({inner}) s", params)  # noqa: S608
+            rows += cursor.fetchall()
+    names = list(aggregates)
+    total, by_key = dict.fromkeys(names), {}
+    for row in rows:
+        figures = dict(zip(names, row[2:], strict=True))
+        if row[1]:
+            total = figures
+        else:
+            by_key[row[0]] = figures
+    return total, by_key
+
+
+def _flag(q: Q) -> ExpressionWrapper:
+    return ExpressionWrapper(q, output_field=BooleanField())
+
+
+def _lead_rollup(user, f: Filters, now) -> tuple[dict, dict]:
+    """Leads of the period per institution and in total (league table, response figures, funnel)."""
+    rows = (
+        matches(user, f)
+        .filter(_in(f, "created_at"), is_lead=True)
+        .annotate(
+            hours=_response_hours(),
+            in_time=_flag(LEAD_ANSWERED_IN_TIME),
+            decided=_flag(_lead_decided(now)),
+            contacted=_flag(Q(status__in=CONTACTED_STATUSES)),
+        )
+        .values("institution_id", "need_id", "hours", "in_time", "decided", "contacted")
+    )
+    return _rollup(
+        rows,
+        key="institution_id",
+        aggregates={
+            "leads": "COUNT(*)",
+            "in_time": "COUNT(*) FILTER (WHERE in_time)",
+            "decided": "COUNT(*) FILTER (WHERE decided)",
+            "median_hours": _median_sql("hours", "hours IS NOT NULL"),
+            "lead_needs": "COUNT(DISTINCT need_id)",
+            "contacted_needs": "COUNT(DISTINCT need_id) FILTER (WHERE contacted)",
+        },
+    )
+
+
+def _application_rollup(user, f: Filters) -> tuple[dict, dict]:
+    submitted, approved_in_period = _in(f, "created_at"), _in(f, "approved_at")
+    rows = (
+        applications(user, f)
+        .filter(submitted | approved_in_period)
+        .annotate(
+            inst=F("product__institution_id"),
+            for_need=_need_of_application(),
+            submitted=_flag(submitted),
+            approved=_flag(submitted & APPROVED),
+            rejected=_flag(submitted & Q(status=Application.Status.REJECTED)),
+            approved_in_period=_flag(approved_in_period),
+        )
+        .values("inst", "for_need", "credit_line", "submitted", "approved", "rejected", "approved_in_period")
+    )
+    return _rollup(
+        rows,
+        key="inst",
+        aggregates={
+            "submitted": "COUNT(*) FILTER (WHERE submitted)",
+            "approved": "COUNT(*) FILTER (WHERE approved)",
+            "rejected": "COUNT(*) FILTER (WHERE rejected)",
+            "approvals": "COUNT(*) FILTER (WHERE approved_in_period)",
+            "credit": "SUM(credit_line) FILTER (WHERE approved_in_period)",
+            "applied_needs": "COUNT(DISTINCT for_need) FILTER (WHERE submitted)",
+            "approved_needs": "COUNT(DISTINCT for_need) FILTER (WHERE approved_in_period)",
+        },
+    )
+
+
+def summary(*, user, filters: Filters) -> dict:
+    """The headline figures (keys of :data:`SUMMARY_KEYS`) and ``funnel``: seven queries."""
+    return overview(user=user, filters=filters, league=False)["summary"]
+
+
+def overview(*, user, filters: Filters, league: bool = True) -> dict:
+    """``{"summary": …, "league": […]}`` — the headline figures, the funnel and the banks' league
+    table from one query per model (the league adds one for the institutions' names).
+
+    The funnel counts needs: posted in the period, then those that in the period got a lead, were
+    contacted, applied for, approved, disbursed."""
+    f = scoped_filters(user, filters)
+    now = timezone.now()
+    verified = Q(verification_status=Enterprise.Verification.VERIFIED)
+    firms = (
+        enterprises(user, f)
+        .filter(_in(f, "created_at") | _in(f, "verified_at"))
+        .aggregate(
+            registered=Count("created_at", filter=_in(f, "created_at")),
+            verified=Count(
+                "created_at",
+                filter=verified & _in(f, "verified_at")
+                | verified & Q(verified_at__isnull=True) & _in(f, "created_at"),
+            ),
+        )
+    )
+    open_need = Q(status=FinancingNeed.Status.OPEN)
+    need_figures = (
+        needs(user, f)
+        .filter(_in(f, "created_at"))
+        .aggregate(
+            total=Count("*"),
+            open=Count("created_at", filter=open_need),
+            open_amount=Sum("amount", filter=open_need),
+        )
+    )
+    match_figures = (
+        matches(user, f)
+        .filter(_in(f, "created_at"))
+        .aggregate(
+            matches=Count("created_at", filter=Q(is_near_miss=False)),
+            near_misses=Count("created_at", filter=Q(is_near_miss=True)),
+        )
+    )
+    match_total, match_by = _lead_rollup(user, f, now)
+    app_total, app_by = _application_rollup(user, f)
+    loan_figures = (
+        loans(user, f)
+        .filter(_on(f, "start_date"))
+        .aggregate(
+            n=Count("*"),
+            amount=Sum("principal"),
+            needs=Count(_need_of_application("application__"), distinct=True),
+        )
+    )
+    paid = payments(user, f).filter(_in(f, "at")).aggregate(s=Sum("amount"))["s"] or ZERO
+    disbursed = loan_figures["amount"] or ZERO
+
+    def n(figures, key):
+        return figures.get(key) or 0
+
+    figures = {
+        "firms_registered": firms["registered"],
+        "firms_verified": firms["verified"],
+        "needs_open": need_figures["open"],
+        "needs_open_amount": _money(need_figures["open_amount"]),
+        "matches": match_figures["matches"],
+        "near_misses": match_figures["near_misses"],
+        "leads": n(match_total, "leads"),
+        "leads_answered_in_time_share": _share(n(match_total, "in_time"), n(match_total, "decided")),
+        "median_response_hours": _hours(match_total.get("median_hours")),
+        "applications": n(app_total, "submitted"),
+        "approval_rate": _share(
+            n(app_total, "approved"), n(app_total, "approved") + n(app_total, "rejected")
+        ),
+        "credit_granted": _money(app_total.get("credit")),
+        "loans_disbursed_count": loan_figures["n"],
+        "loans_disbursed_amount": _money(disbursed),
+        "subsidy_paid": _money(paid),
+        "leverage": _ratio(disbursed, paid),
+    }
+    figures["funnel"] = funnel_steps(
+        {
+            "need": need_figures["total"],
+            "lead": n(match_total, "lead_needs"),
+            "contacted": n(match_total, "contacted_needs"),
+            "applied": n(app_total, "applied_needs"),
+            "approved": n(app_total, "approved_needs"),
+            "disbursed": loan_figures["needs"],
+        }
+    )
+    result = {"summary": figures}
+    if league:
+        result["league"] = _league(match_by, app_by)
+    return result
+
+
+def funnel_steps(counts: dict[str, int]) -> list[dict]:
+    """``[{"stage", "label", "count", "conversion"}]``: conversion is the share of the step before."""
+    steps, previous = [], None
+    for stage, label in FUNNEL_STAGES:
+        count = counts[stage]
+        steps.append(
+            {
+                "stage": stage,
+                "label": str(label),
+                "count": count,
+                "conversion": None if previous is None else _share(count, previous),
+            }
+        )
+        previous = count
+    return steps
+
+
+# ------------------------------------------------------------------------------------------------
+# Chart series
+# ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Metric:
+    key: str
+    label: str
+    model: str  # 'firm', 'need', 'match', 'application', 'loan', 'payment'
+    money: bool = False
+
+
+METRICS = {
+    m.key: m
+    for m in (
+        Metric("firms_registered", _l("注册企业"), "firm"),
+        Metric("needs_open", _l("对接中需求"), "need"),
+        Metric("needs_open_amount", _l("对接中需求金额"), "need", money=True),
+        Metric("leads", _l("推送线索"), "match"),
+        Metric("applications", _l("融资申请"), "application"),
+        Metric("credit_granted", _l("授信金额"), "application", money=True),
+        Metric("loans_disbursed_count", _l("放款笔数"), "loan"),
+        Metric("loans_disbursed_amount", _l("放款金额"), "loan", money=True),
+        Metric("subsidy_paid", _l("拨付补贴"), "payment", money=True),
+    )
+}
+CHART_METRICS = ("loans_disbursed_amount", "loans_disbursed_count", "credit_granted", "applications", "leads")
+
+# Paths from each model to the grouping dimensions; None: that grouping does not apply.
+_GROUP_PATHS = {
+    "firm": {"city": "city_id", "industry": "industry", "month": "created_at"},
+    "need": {"city": "enterprise__city_id", "industry": "enterprise__industry", "month": "created_at"},
+    "match": {
+        "city": "enterprise__city_id",
+        "industry": "enterprise__industry",
+        "institution": "institution_id",
+        "product_type": "product__product_type",
+        "month": "created_at",
+    },
+    "application": {
+        "city": "enterprise__city_id",
+        "industry": "enterprise__industry",
+        "institution": "product__institution_id",
+        "product_type": "product__product_type",
+        "month": "created_at",
+    },
+    "loan": {
+        "city": "application__enterprise__city_id",
+        "industry": "application__enterprise__industry",
+        "institution": "application__product__institution_id",
+        "product_type": "application__product__product_type",
+        "month": "start_date",
+    },
+    "payment": {
+        "city": "claim__loan__application__enterprise__city_id",
+        "industry": "claim__loan__application__enterprise__industry",
+        "institution": "claim__loan__application__product__institution_id",
+        "product_type": "claim__loan__application__product__product_type",
+        "month": "at",
+    },
+}
+
+
+def metric_supports(metric: str, group_by: str) -> bool:
+    return metric in METRICS and group_by in _GROUP_PATHS[METRICS[metric].model]
+
+
+def _metric_queryset(user, f: Filters, metric: Metric):
+    """(queryset restricted to the metric's period, aggregate expression)."""
+    if metric.model == "firm":
+        return enterprises(user, f).filter(_in(f, "created_at")), Count("*")
+    if metric.model == "need":
+        qs = needs(user, f).filter(_in(f, "created_at"), status=FinancingNeed.Status.OPEN)
+        return qs, (Sum("amount") if metric.money else Count("*"))
+    if metric.model == "match":
+        return matches(user, f).filter(_in(f, "created_at"), is_lead=True), Count("*")
+    if metric.model == "application":
+        if metric.key == "credit_granted":
+            return applications(user, f).filter(_in(f, "approved_at")), Sum("credit_line")
+        return applications(user, f).filter(_in(f, "created_at")), Count("*")
+    if metric.model == "loan":
+        qs = loans(user, f).filter(_on(f, "start_date"))
+        return qs, (Sum("principal") if metric.money else Count("*"))
+    return payments(user, f).filter(_in(f, "at")), Sum("amount")
+
+
+def _months(f: Filters) -> list[date]:
+    months, cursor = [], f.start.replace(day=1)
+    while cursor <= f.end:
+        months.append(cursor)
+        cursor = (cursor + timedelta(days=32)).replace(day=1)
+    return months
+
+
+def _month_key(value) -> date:
+    if isinstance(value, str):
+        value = date.fromisoformat(value[:10])
+    if isinstance(value, datetime):
+        value = timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+    return value.replace(day=1)
+
+
+def _group_key(m: Metric, group_by: str):
+    path = _GROUP_PATHS[m.model][group_by]
+    if group_by != "month":
+        return F(path)
+    if m.model == "loan":
+        return TruncMonth(path)
+    return TruncMonth(path, tzinfo=timezone.get_current_timezone())
+
+
+def _labels(f: Filters, group_by: str) -> list[tuple]:
+    if group_by == "month":
+        return [(d, d.strftime("%Y-%m")) for d in _months(f)]
+    if group_by == "city":
+        return list(Region.objects.order_by("sort", "code").values_list("code", "short_name"))
+    if group_by == "industry":
+        return list(INDUSTRIES.items())
+    if group_by == "product_type":
+        return list(PRODUCT_TYPES.items())
+    institutions = Institution.objects.filter(is_lender=True)
+    if f.institution:
+        institutions = institutions.filter(pk=f.institution)
+    return list(institutions.order_by("name").values_list("pk", "short_name"))
+
+
+def _series(f: Filters, m: Metric, group_by: str, found: dict) -> dict:
+    if group_by == "month":
+        found = {_month_key(k): v for k, v in found.items() if k is not None}
+    points = []
+    for key, label in _labels(f, group_by):
+        value = found.get(key) or 0
+        points.append(
+            {
+                "key": label if group_by == "month" else key,
+                "label": label,
+                "value": _money(value) if m.money else value,
+            }
+        )
+    return {"metric": m.key, "label": str(m.label), "group_by": group_by, "money": m.money, "points": points}
+
+
+def series(*, user, filters: Filters, metric: str, group_by: str) -> dict:
+    """One chart: ``{"metric", "label", "group_by", "money", "points": [{"key", "label", "value"}]}``.
+    Every city / industry / product type / month of the period appears, with 0 where nothing
+    happened. One query (two for cities and institutions, whose names are read alongside)."""
+    f = scoped_filters(user, filters)
+    if not metric_supports(metric, group_by):
+        raise NotAllowedError(_("该指标不支持按此维度分组。"), status=400)
+    m = METRICS[metric]
+    qs, agg = _metric_queryset(user, f, m)
+    rows = qs.annotate(k=_group_key(m, group_by)).values("k").annotate(v=agg).order_by()
+    return _series(f, m, group_by, {row["k"]: row["v"] for row in rows})
+
+
+def charts(*, user, filters: Filters, metric: str) -> list[dict]:
+    """The five charts of one metric (by city, industry, institution, product type, month) from
+    one scan: GROUP BY GROUPING SETS on PostgreSQL, one grouped query per chart elsewhere."""
+    f = scoped_filters(user, filters)
+    m = METRICS[metric]
+    if not all(metric_supports(metric, g) for g in GROUP_BYS):
+        raise NotAllowedError(_("该指标不支持全部图表维度。"), status=400)
+    if connection.vendor != "postgresql":
+        return [series(user=user, filters=f, metric=metric, group_by=g) for g in GROUP_BYS]
+    qs, agg = _metric_queryset(user, f, m)
+    value = F(agg.source_expressions[0].name) if isinstance(agg, Sum) else Value(1)
+    keys = [f"g_{g}" for g in GROUP_BYS]
+    rows = qs.order_by().annotate(
+        **{k: _group_key(m, g) for k, g in zip(keys, GROUP_BYS, strict=True)}, v=value
+    )
+    inner, params = rows.values(*keys, "v").query.sql_with_params()
+    cols = ", ".join(keys)
+    sets = ", ".join(f"({k})" for k in keys)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {cols}, GROUPING({cols}), SUM(v) FROM ({inner}) s GROUP BY GROUPING SETS ({sets})",  # noqa: S608
+            params,
+        )
+        found = {g: {} for g in GROUP_BYS}
+        width = len(keys)
+        for row in cursor.fetchall():
+            grouping = row[width]
+            for i, g in enumerate(GROUP_BYS):
+                if not grouping & (1 << (width - 1 - i)):
+                    found[g][row[i]] = row[width + 1]
+    return [_series(f, m, g, found[g]) for g in GROUP_BYS]
+
+
+# ------------------------------------------------------------------------------------------------
+# The banks' league table, overdue leads, stalled applications
+# ------------------------------------------------------------------------------------------------
+
+
+def league_table(*, user, filters: Filters) -> list[dict]:
+    """Per institution: leads received, answered within deadline, median response hours,
+    approvals and credit granted in the period."""
+    return overview(user=user, filters=filters)["league"]
+
+
+def _league(match_by: dict, app_by: dict) -> list[dict]:
+    names = dict(
+        Institution.objects.filter(
+            pk__in={k for k, v in match_by.items() if v["leads"]} | set(app_by)
+        ).values_list("pk", "short_name")
+    )
+    table = []
+    for pk, name in names.items():
+        lr, ar = match_by.get(pk, {}), app_by.get(pk, {})
+        table.append(
+            {
+                "institution_id": pk,
+                "institution": name,
+                "leads": lr.get("leads") or 0,
+                "answered_in_time": lr.get("in_time") or 0,
+                "answered_in_time_share": _share(lr.get("in_time") or 0, lr.get("decided") or 0),
+                "median_response_hours": _hours(lr.get("median_hours")),
+                "approvals": ar.get("approvals") or 0,
+                "credit_granted": _money(ar.get("credit")),
+            }
+        )
+    table.sort(key=lambda r: (-Decimal(r["answered_in_time_share"] or -1), -r["leads"], r["institution"]))
+    return table
+
+
+def overdue_leads(*, user, filters: Filters) -> QuerySet[Match]:
+    """Leads not answered by their deadline (still waiting for a first response), oldest first."""
+    f = scoped_filters(user, filters)
+    return (
+        matches(user, f)
+        .filter(
+            is_lead=True,
+            first_response_at__isnull=True,
+            response_deadline__lt=timezone.now(),
+            status__in=(Match.Status.SUGGESTED, Match.Status.CLAIMED),
+        )
+        .select_related("enterprise", "product", "institution", "branch")
+        .order_by("response_deadline", "pk")
+    )
+
+
+def stalled_applications(*, user, filters: Filters) -> QuerySet[Application]:
+    """Open applications whose status has not changed for 14 days, oldest first."""
+    f = scoped_filters(user, filters)
+    return (
+        applications(user, f)
+        .filter(
+            status__in=Application.OPEN_STATUSES,
+            status_changed_at__lt=timezone.now() - timedelta(days=STALLED_AFTER_DAYS),
+        )
+        .select_related("enterprise", "product", "product__institution")
+        .order_by("status_changed_at", "pk")
+    )
+
+
+# ------------------------------------------------------------------------------------------------
+# The list behind each figure
+# ------------------------------------------------------------------------------------------------
+
+FIGURE_LISTS = {
+    "firms_registered": ("firm", _l("本期注册企业")),
+    "firms_verified": ("firm", _l("本期认证企业")),
+    "needs_open": ("need", _l("对接中的融资需求")),
+    "matches": ("match", _l("匹配结果")),
+    "near_misses": ("match", _l("差一点匹配")),
+    "leads": ("match", _l("推送线索")),
+    "applications": ("application", _l("融资申请")),
+    "approvals": ("application", _l("已授信申请")),
+    "loans": ("loan", _l("放款记录")),
+    "subsidy_paid": ("payment", _l("补贴拨付")),
+    "overdue_leads": ("match", _l("超时未响应线索")),
+    "stalled_applications": ("application", _l("停滞申请")),
+    **{f"funnel_{stage}": ("need", label) for stage, label in FUNNEL_STAGES},
+}
+
+
+def figure_list(*, user, filters: Filters, kind: str) -> QuerySet:
+    """The rows behind one figure, with what the list page and the export show already joined."""
+    f = scoped_filters(user, filters)
+    if kind == "firms_registered":
+        return (
+            enterprises(user, f)
+            .filter(_in(f, "created_at"))
+            .select_related("city")
+            .order_by("-created_at", "pk")
+        )
+    if kind == "firms_verified":
+        return (
+            enterprises(user, f)
+            .filter(verification_status=Enterprise.Verification.VERIFIED)
+            .filter(
+                Q(verified_at__gte=f.start_dt, verified_at__lt=f.end_dt)
+                | Q(verified_at__isnull=True) & _in(f, "created_at")
+            )
+            .select_related("city")
+            .order_by("-created_at", "pk")
+        )
+    if kind == "needs_open":
+        return (
+            needs(user, f)
+            .filter(_in(f, "created_at"), status=FinancingNeed.Status.OPEN)
+            .select_related("enterprise", "enterprise__city")
+            .order_by("-created_at", "pk")
+        )
+    if kind in ("matches", "near_misses", "leads"):
+        q = {"matches": Q(is_near_miss=False), "near_misses": Q(is_near_miss=True), "leads": Q(is_lead=True)}[
+            kind
+        ]
+        return (
+            matches(user, f)
+            .filter(q, _in(f, "created_at"))
+            .select_related("enterprise", "product", "institution")
+            .order_by("-created_at", "pk")
+        )
+    if kind == "applications":
+        return (
+            applications(user, f)
+            .filter(_in(f, "created_at"))
+            .select_related("enterprise", "product", "product__institution")
+            .order_by("-created_at", "pk")
+        )
+    if kind == "approvals":
+        return (
+            applications(user, f)
+            .filter(_in(f, "approved_at"))
+            .select_related("enterprise", "product", "product__institution")
+            .order_by("-approved_at", "pk")
+        )
+    if kind == "loans":
+        return (
+            loans(user, f)
+            .filter(_on(f, "start_date"))
+            .select_related("application__enterprise", "application__product__institution")
+            .order_by("-start_date", "pk")
+        )
+    if kind == "subsidy_paid":
+        return (
+            payments(user, f)
+            .filter(_in(f, "at"))
+            .select_related("policy", "claim", "claim__enterprise", "claim__institution")
+            .order_by("-at", "pk")
+        )
+    if kind.startswith("funnel_") and kind in FIGURE_LISTS:
+        qs = needs(user, f).filter(_in(f, "created_at"))
+        stage = kind.removeprefix("funnel_")
+        if stage != "need":
+            qs = qs.filter(_funnel_stages(user, f)[stage])
+        return qs.select_related("enterprise", "enterprise__city").order_by("-created_at", "pk")
+    if kind == "overdue_leads":
+        return overdue_leads(user=user, filters=f)
+    if kind == "stalled_applications":
+        return stalled_applications(user=user, filters=f)
+    raise NotAllowedError(_("没有这个清单。"), status=404)

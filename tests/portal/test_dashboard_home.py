@@ -1,0 +1,59 @@
+"""The public home page: what the portal is, headline figures cached for five minutes, entry points."""
+
+from decimal import Decimal
+
+import pytest
+from django.core.cache import cache
+
+from portal.views import HOME_FIGURES_KEY
+from tests import factories as f
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    cache.delete(HOME_FIGURES_KEY)
+    yield
+    cache.delete(HOME_FIGURES_KEY)
+
+
+def test_the_home_page_shows_the_figures_and_the_entry_points(client):
+    f.EnterpriseFactory.create_batch(2)
+    f.EnterpriseFactory(verification_status="pending")
+    f.LoanFactory(principal=Decimal("150000000"))
+    f.ProductFactory(status="draft")
+    html = client.get("/").content.decode()
+    assert '<div class="figure" data-figure="firms_verified">3</div>' in html  # 2 + the loan's firm
+    assert "1.50亿元" in html
+    assert 'data-figure="products">1<' in html  # the loan's product, not the draft
+    for path in ("/firm/register/", "/products/", "/subsidies/calculator/", "/accounts/login/"):
+        assert f'href="{path}"' in html
+
+
+def test_the_figures_are_cached_for_five_minutes_and_not_the_page(
+    client, cast, client_for, django_assert_num_queries
+):
+    client.get("/")
+    assert cache.get(HOME_FIGURES_KEY) is not None
+    f.EnterpriseFactory.create_batch(3)
+    with django_assert_num_queries(0):
+        html = client.get("/").content.decode()
+    assert 'data-figure="firms_verified">2<' in html  # cast's two firms, new ones not yet counted
+    logged_in = client_for(cast.firm_a).get("/").content.decode()
+    assert "进入我的工作台" in logged_in and "进入我的工作台" not in html
+    cache.delete(HOME_FIGURES_KEY)
+    assert 'data-figure="firms_verified">5<' in client.get("/").content.decode()
+
+
+def test_the_cache_lives_five_minutes(client, monkeypatch):
+    calls = {}
+    real_set = cache.set
+
+    def spy(key, value, timeout=None, **kw):
+        calls[key] = timeout
+        return real_set(key, value, timeout, **kw)
+
+    monkeypatch.setattr(cache, "set", spy)
+    client.get("/")
+    assert calls[HOME_FIGURES_KEY] == 300
