@@ -13,7 +13,13 @@ def match_for_user(user) -> QuerySet[Match]:
     """Firm: its own suggestions and near misses. Officer: its branch's leads. Manager: its
     institution's leads. Staff: everything. Anyone else: nothing."""
     qs = Match.objects.select_related(
-        "need", "product", "product__institution", "enterprise", "enterprise__city", "branch", "assigned_officer"
+        "need",
+        "product",
+        "product__institution",
+        "enterprise",
+        "enterprise__city",
+        "branch",
+        "assigned_officer",
     )
     if not user.is_authenticated:
         return qs.none()
@@ -31,7 +37,9 @@ def match_for_user(user) -> QuerySet[Match]:
 def application_for_user(user) -> QuerySet[Application]:
     """Firm: its own applications. Officer and manager: applications to their institution's
     products. Staff: all (read-only)."""
-    qs = Application.objects.select_related("enterprise", "enterprise__city", "product", "product__institution")
+    qs = Application.objects.select_related(
+        "enterprise", "enterprise__city", "product", "product__institution"
+    )
     if not user.is_authenticated:
         return qs.none()
     if user.role == Role.STAFF:

@@ -662,8 +662,33 @@ def _user(username: str, *, password: str, role: str, first_name: str, **fields)
     return user
 
 
-@transaction.atomic
 def seed(*, password: str, firms: int = 300) -> SeedReport:
+    """Reference data, firms and accounts in one transaction; then, each step on what the one
+    before it committed: a full match run (in-process), the banks' history of leads, applications
+    and loans, the firms' consents, and the subsidy claims on those loans."""
+    _seed_base(password=password, firms=firms)
+
+    from celery import current_app
+
+    from enterprises.demo import seed_firm_demo
+    from lenders.demo import seed_bank_history
+    from matching.demo import seed_matching
+    from subsidies.demo import seed_subsidies
+
+    eager = current_app.conf.task_always_eager
+    current_app.conf.task_always_eager = True  # the demo's match run happens here, not on a worker
+    try:
+        seed_matching()
+    finally:
+        current_app.conf.task_always_eager = eager
+    seed_bank_history(today=TODAY)
+    seed_firm_demo(today=TODAY)
+    seed_subsidies(today=TODAY)
+    return SeedReport(password=password, counts=row_counts())
+
+
+@transaction.atomic
+def _seed_base(*, password: str, firms: int) -> None:
     seed_reference_data()
     rng = random.Random(SEED)
 
@@ -717,8 +742,6 @@ def seed(*, password: str, firms: int = 300) -> SeedReport:
         "demo_manager", password=password, role=Role.MANAGER, first_name="陈涛", branch=pufa_head
     )
     users["demo_staff"] = _user("demo_staff", password=password, role=Role.STAFF, first_name="刘芳")
-
-    return SeedReport(password=password, counts=row_counts())
 
 
 def row_counts() -> dict[str, int]:

@@ -1,5 +1,3 @@
-from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
@@ -13,6 +11,7 @@ portal_patterns = [
     path("notifications/", views.notifications, name="notifications"),
     path("notifications/read/", views.notifications_read, name="notifications_read"),
     path("healthz/", views.healthz, name="healthz"),
+    path("healthz/live/", views.live, name="live"),
 ]
 
 urlpatterns = [
@@ -30,8 +29,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# Uploaded documents are never served from MEDIA_URL: only through the scoped download views.
 
 admin.site.site_header = "科金直通车 管理后台"
 admin.site.site_title = "科金直通车"

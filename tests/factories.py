@@ -194,3 +194,62 @@ class LoanFactory(factory.django.DjangoModelFactory):
     annual_rate = Decimal("3.500")
     start_date = date(2026, 1, 10)
     maturity_date = date(2027, 1, 10)
+
+
+# --- subsidies (issue 6) -------------------------------------------------------------------------
+
+
+class RepaymentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "matching.Repayment"
+
+    loan = factory.SubFactory(LoanFactory)
+    paid_on = date(2026, 3, 20)
+    principal = Decimal("0.00")
+    interest = Decimal("26250.00")
+    on_time = True
+
+
+class PolicyFactory(factory.django.DjangoModelFactory):
+    """The demo 贷款贴息 policy of domain.md §4 (ratio 50%, cap 3%, 20万元 per firm-year, basis 360)."""
+
+    class Meta:
+        model = "subsidies.Policy"
+
+    series = factory.Sequence(lambda n: f"interest-{n}")
+    version = 1
+    kind = "interest"
+    name = factory.Sequence(lambda n: f"贷款贴息政策{n}")
+    parameters = factory.LazyFunction(
+        lambda: {
+            "ratio": "0.50",
+            "principal_cap_rate": "0.03",
+            "firm_year_cap": "200000",
+            "basis": 360,
+            "eligible_product_types": ["credit"],
+            "auto_claim": True,
+            "require_on_time": True,
+            "claim_period": "quarter",
+        }
+    )
+    effective_from = date(2026, 1, 1)
+    effective_to = None
+    budget = Decimal("10000000.00")
+    is_active = True
+
+
+class RiskPolicyFactory(PolicyFactory):
+    series = factory.Sequence(lambda n: f"risk-{n}")
+    kind = "risk"
+    parameters = factory.LazyFunction(
+        lambda: {"ratio": "0.30", "bank_year_cap": "10000000", "npl_trigger": "0.01"}
+    )
+    budget = Decimal("20000000.00")
+
+
+class RewardPolicyFactory(PolicyFactory):
+    series = factory.Sequence(lambda n: f"reward-{n}")
+    kind = "reward"
+    parameters = factory.LazyFunction(lambda: {"unit": "100000000", "reward_per_unit": "200000"})
+    effective_from = date(2021, 1, 1)
+    budget = Decimal("2000000.00")

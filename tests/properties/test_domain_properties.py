@@ -51,7 +51,9 @@ rates = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("24"), places=2
 starts = st.dates(min_value=date(2020, 1, 1), max_value=date(2035, 12, 31))
 
 
-@given(principal=money, rate=rates, start=starts, months=st.integers(1, 120), basis=st.sampled_from([360, 365]))
+@given(
+    principal=money, rate=rates, start=starts, months=st.integers(1, 120), basis=st.sampled_from([360, 365])
+)
 def test_a_quote_never_pays_more_than_any_cap_and_always_adds_up(principal, rate, start, months, basis):
     q = calc.quote(
         principal=principal,
@@ -84,7 +86,11 @@ def test_wan_input_round_trips_to_yuan(amount):
     assert yuan_to_wan(wan_to_yuan(amount)) == amount
 
 
-@given(totals=st.lists(st.decimals(min_value=0, max_value=Decimal("2000000000"), places=2), min_size=1, max_size=8))
+@given(
+    totals=st.lists(
+        st.decimals(min_value=0, max_value=Decimal("2000000000"), places=2), min_size=1, max_size=8
+    )
+)
 def test_the_reward_pays_each_whole_yi_once(totals):
     years = calc.exclusive_product_reward([(2020 + i, t) for i, t in enumerate(totals)])
     paid_units = sum(y.reward for y in years) / Decimal("200000")

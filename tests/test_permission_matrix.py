@@ -1,0 +1,451 @@
+"""The permission matrix: every URL pattern and API route of the project × every role.
+
+The routes come from the resolver, so a new route without an entry in ``ROUTES`` fails
+``test_every_route_has_an_entry``. Each entry says which object the route opens (the A side owns it)
+and who may use it; the expected status for each role follows from that:
+
+- allowed          → the view answers (not 401/403/404, never a 5xx);
+- another tenant   → 404 (firm B on firm A's object, bank B on bank A's) — existence is not leaked;
+- a wrong role     → 403; anonymous → sent to login (pages) or 401/403 (API).
+"""
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.files.base import ContentFile
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from enterprises.models import Document, FinancingNeed, ServiceVisit
+from lenders.models import PoolEntry, WebhookDelivery
+from matching.models import MatchRun
+from portal.models import ImportBatch
+from subsidies.models import Claim
+from tests import factories as f
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ["anonymous", "firm_a", "firm_b", "officer_a", "officer_b", "manager_a", "staff", "admin"]
+
+FIRM, OFFICER, MANAGER, STAFF = "firm", "officer", "manager", "staff"
+BANK = (OFFICER, MANAGER)
+EVERY_ROLE = (FIRM, OFFICER, MANAGER, STAFF)
+
+
+def R(
+    method="GET",
+    *,
+    roles=EVERY_ROLE,
+    obj=None,
+    owner=None,
+    public=False,
+    kwargs=None,
+    admin=False,
+    kwargs_from="pk",
+):
+    """One route's entry. ``roles``: who may use it; ``obj``: the world's object it opens;
+    ``owner``: 'firm' or 'bank' — which tenant owns ``obj`` (the other tenant of that kind gets 404);
+    ``public``: anonymous too; ``admin``: a superuser without a role may use it; ``kwargs_from``:
+    the URL keyword that carries the object's id."""
+    return {
+        "method": method,
+        "roles": roles,
+        "obj": obj,
+        "owner": owner,
+        "public": public,
+        "kwargs": kwargs or {},
+        "admin": admin,
+        "kwargs_from": kwargs_from,
+    }
+
+
+ROUTES = {
+    # --- portal ---------------------------------------------------------------------------------
+    "portal:home": R(public=True, admin=True),
+    "portal:landing": R(admin=True),
+    "portal:staff_workspace": R(roles=(STAFF,)),
+    "portal:notifications": R(),
+    "portal:notifications_read": R("POST"),
+    "portal:healthz": R(public=True, admin=True),
+    "portal:live": R(public=True, admin=True),
+    "login": R(public=True, admin=True),
+    "logout": R("POST", public=True, admin=True),
+    "password_change": R(admin=True),
+    "password_change_done": R(admin=True),
+    "password_reset": R(public=True, admin=True),
+    "password_reset_done": R(public=True, admin=True),
+    "password_reset_confirm": R(public=True, admin=True, kwargs={"uidb64": "MQ", "token": "set-password"}),
+    "password_reset_complete": R(public=True, admin=True),
+    "api-schema": R(public=True, admin=True),
+    "api-docs": R(public=True, admin=True),
+    # --- firm -----------------------------------------------------------------------------------
+    "enterprises:workspace": R(roles=(FIRM,)),
+    "enterprises:register": R(public=True, admin=True),
+    "enterprises:profile": R(roles=(FIRM,)),
+    "enterprises:qualification_add": R(roles=(FIRM,)),
+    "enterprises:qualification_delete": R("POST", roles=(FIRM,), obj="qualification", owner="firm"),
+    "enterprises:ip_asset_add": R(roles=(FIRM,)),
+    "enterprises:ip_asset_delete": R("POST", roles=(FIRM,), obj="ip_asset", owner="firm"),
+    "enterprises:document_upload": R(roles=(FIRM,)),
+    "enterprises:document_download": R(roles=(FIRM, STAFF), obj="document", owner="firm"),
+    "enterprises:document_delete": R("POST", roles=(FIRM,), obj="document", owner="firm"),
+    "enterprises:need_list": R(roles=(FIRM,)),
+    "enterprises:need_create": R(roles=(FIRM,)),
+    "enterprises:need_edit": R(roles=(FIRM,), obj="need", owner="firm"),
+    "enterprises:need_withdraw": R(roles=(FIRM,), obj="need", owner="firm"),
+    "enterprises:apply": R(roles=(FIRM,), obj="product", kwargs_from="product_pk"),
+    "enterprises:application_list": R(roles=(FIRM,)),
+    "enterprises:application_detail": R(roles=(FIRM,), obj="application", owner="firm"),
+    "enterprises:application_withdraw": R("POST", roles=(FIRM,), obj="application", owner="firm"),
+    "enterprises:consent": R(roles=(FIRM,)),
+    "enterprises:verify_list": R(roles=(STAFF,)),
+    "enterprises:verify_action": R("POST", roles=(STAFF,), obj="enterprise"),
+    # --- bank -----------------------------------------------------------------------------------
+    "lenders:workspace": R(roles=BANK),
+    "lenders:lead_list": R(roles=(*BANK, STAFF)),
+    "lenders:lead_export": R(roles=(*BANK, STAFF)),
+    "lenders:lead_detail": R(roles=(*BANK, STAFF), obj="lead", owner="bank"),
+    "lenders:lead_action": R("POST", roles=BANK, obj="lead", owner="bank", kwargs={"action": "claim"}),
+    "lenders:application_list": R(roles=(*BANK, STAFF)),
+    "lenders:application_export": R(roles=(*BANK, STAFF)),
+    "lenders:application_detail": R(roles=(*BANK, STAFF), obj="application", owner="bank"),
+    "lenders:application_action": R("POST", roles=BANK, obj="application", owner="bank"),
+    "lenders:product_manage_list": R(roles=BANK),
+    "lenders:product_create": R(roles=(MANAGER,)),
+    "lenders:product_edit": R(roles=(MANAGER,), obj="product", owner="bank"),
+    "lenders:product_status": R(
+        "POST", roles=(MANAGER,), obj="product", owner="bank", kwargs={"action": "retire"}
+    ),
+    "lenders:pool_list": R(roles=BANK),
+    "lenders:pool_browse": R(roles=BANK),
+    "lenders:pool_add": R("POST", roles=BANK, obj="enterprise", kwargs_from="enterprise_pk"),
+    "lenders:pool_remove": R("POST", roles=BANK, obj="pool", owner="bank"),
+    "lenders:team": R(roles=(MANAGER,)),
+    "lenders:webhook_settings": R(roles=(MANAGER,)),
+    "lenders:webhook_rotate": R("POST", roles=(MANAGER,)),
+    "lenders:webhook_replay": R("POST", roles=(MANAGER,), obj="delivery", owner="bank"),
+    # --- products, matching -----------------------------------------------------------------------
+    "products:list": R(public=True, admin=True),
+    "products:detail": R(public=True, admin=True, obj="product"),
+    "matching:runs": R(roles=(STAFF,)),
+    "matching:run_start": R("POST", roles=(STAFF,)),
+    "matching:run_progress": R(roles=(STAFF,), obj="run"),
+    "matching:suggestions": R(roles=(FIRM,)),
+    # --- subsidies --------------------------------------------------------------------------------
+    "subsidies:calculator": R(public=True, admin=True),
+    "subsidies:policies": R(roles=(STAFF,)),
+    "subsidies:policy_create": R(roles=(STAFF,)),
+    "subsidies:policy_detail": R(roles=(STAFF,), obj="policy"),
+    "subsidies:policy_edit": R(roles=(STAFF,), obj="policy"),
+    "subsidies:lpr": R(roles=(STAFF,)),
+    "subsidies:claims": R(roles=(STAFF,)),
+    "subsidies:claims_export": R(roles=(STAFF,)),
+    "subsidies:claims_generate": R("POST", roles=(STAFF,)),
+    "subsidies:claim_detail": R(roles=(STAFF,), obj="claim"),
+    "subsidies:claim_recovery": R("POST", roles=(STAFF, *BANK), obj="risk_claim", owner="bank"),
+    "subsidies:claim_action": R("POST", roles=(STAFF,), obj="claim", kwargs={"action": "reject"}),
+    "subsidies:ledger": R(roles=(STAFF,)),
+    "subsidies:ledger_export": R(roles=(STAFF,)),
+    "subsidies:leverage": R(roles=(STAFF, *BANK)),
+    "subsidies:my_claims": R(roles=(FIRM,)),
+    "subsidies:my_claim_submit": R("POST", roles=(FIRM,)),
+    "subsidies:my_claim_confirm": R("POST", roles=(FIRM,), obj="claim", owner="firm"),
+    "subsidies:bank_claims": R(roles=BANK),
+    "subsidies:bank_risk_claim": R("POST", roles=BANK, obj="loan", owner="bank", kwargs_from="loan_pk"),
+    # --- dashboard, visits, official lists -----------------------------------------------------------
+    "dashboard:index": R(roles=(STAFF, MANAGER)),
+    "dashboard:list": R(roles=(STAFF, MANAGER), kwargs={"kind": "matches"}),
+    "dashboard:chart_export": R(roles=(STAFF, MANAGER), kwargs={"group_by": "city"}),
+    "dashboard:lead_record": R(roles=(STAFF,), obj="lead"),
+    "dashboard:application_record": R(roles=(STAFF,), obj="application"),
+    "dashboard:visits": R(roles=(STAFF,)),
+    "dashboard:visit_create": R(roles=(STAFF,)),
+    "dashboard:visit_detail": R(roles=(STAFF,), obj="visit"),
+    "dashboard:visit_done": R("POST", roles=(STAFF,), obj="visit"),
+    "dashboard:visit_need_confirm": R(roles=(FIRM,), obj="visit_need", owner="firm"),
+    "dashboard:firm_visits": R(roles=(STAFF,), obj="enterprise", kwargs_from="enterprise_id"),
+    "dashboard:official_lists": R(roles=(STAFF,)),
+    "dashboard:official_list_batch": R(roles=(STAFF,), obj="batch"),
+    "dashboard:official_list_flags": R(roles=(STAFF,)),
+    "dashboard:official_list_invites": R(roles=(STAFF,)),
+    # --- API ----------------------------------------------------------------------------------------
+    "api-token": R("POST", public=True, admin=True),
+    "register": R("POST", public=True, admin=True),
+    "enterprise-me": R(roles=(FIRM,)),
+    "enterprise-me-qualifications": R(roles=(FIRM,)),
+    "enterprise-me-ip-assets": R(roles=(FIRM,)),
+    "enterprise-me-consent": R(roles=(FIRM,)),
+    "enterprise-me-views": R(roles=(FIRM,)),
+    "product-eligibility": R(roles=(FIRM,), obj="product"),
+    "need-list": R(roles=(FIRM, STAFF)),
+    "need-detail": R(roles=(FIRM, STAFF), obj="need", owner="firm"),
+    "document-list": R(roles=(FIRM, STAFF)),
+    "document-detail": R(roles=(FIRM, STAFF), obj="document", owner="firm"),
+    "document-download": R(roles=(FIRM, STAFF), obj="document", owner="firm"),
+    "application-list": R(),
+    "application-detail": R(obj="application", owner="both"),
+    "application-withdraw": R("POST", roles=(FIRM,), obj="application", owner="firm"),
+    "api-lead-claim": R("POST", roles=BANK, obj="lead", owner="bank"),
+    "api-lead-contact": R("POST", roles=BANK, obj="lead", owner="bank"),
+    "api-lead-invite": R("POST", roles=BANK, obj="lead", owner="bank"),
+    "api-lead-decline": R("POST", roles=BANK, obj="lead", owner="bank"),
+    "api-lead-reassign": R("POST", roles=(MANAGER,), obj="lead", owner="bank"),
+    "api-application-transition": R("POST", roles=BANK, obj="application", owner="bank"),
+    "pool-list": R(roles=(FIRM, *BANK, STAFF)),
+    "pool-detail": R(roles=(FIRM, *BANK, STAFF), obj="pool", owner="both"),
+    "pool-leave": R("POST", roles=(FIRM,), obj="pool", owner="firm"),
+    "match-list": R(),
+    "match-detail": R(obj="lead", owner="both"),
+    "match-run-list": R(roles=(STAFF,)),
+    "match-run-detail": R(roles=(STAFF,), obj="run"),
+    "subsidy-quote": R(public=True, admin=True),
+    "subsidy-ledger": R(roles=(STAFF,)),
+    "subsidy-leverage": R(roles=(STAFF, *BANK)),
+    "subsidy-claim-list": R(),
+    "subsidy-claim-detail": R(roles=(FIRM, STAFF), obj="claim", owner="firm"),
+    "subsidy-claim-approve": R("POST", roles=(STAFF,), obj="claim"),
+    "subsidy-claim-confirm": R("POST", roles=(FIRM,), obj="claim", owner="firm"),
+    "subsidy-claim-pay": R("POST", roles=(STAFF,), obj="claim"),
+    "subsidy-claim-reject": R("POST", roles=(STAFF,), obj="claim"),
+    "dashboard-summary": R(roles=(STAFF, MANAGER)),
+    "dashboard-series": R(roles=(STAFF, MANAGER)),
+    "product-list": R(public=True, admin=True),
+    "product-detail": R(public=True, admin=True, obj="product"),
+    "product-publish": R("POST", roles=(MANAGER,), obj="product", owner="bank"),
+    "product-retire": R("POST", roles=(MANAGER,), obj="product", owner="bank"),
+}
+
+
+def iter_routes(patterns=None, prefix="", namespace=""):
+    for p in get_resolver().url_patterns if patterns is None else patterns:
+        if isinstance(p, URLResolver):
+            ns = namespace
+            if p.namespace:
+                ns = f"{namespace}:{p.namespace}" if namespace else p.namespace
+            yield from iter_routes(p.url_patterns, prefix + str(p.pattern), ns)
+        elif isinstance(p, URLPattern):
+            full = prefix + str(p.pattern)
+            if full.startswith("admin/") or p.name is None:
+                continue
+            yield (f"{namespace}:{p.name}" if namespace else p.name), full, p
+
+
+def test_every_route_has_an_entry():
+    names = {name for name, _, _ in iter_routes()}
+    missing = sorted(names - ROUTES.keys())
+    stale = sorted(ROUTES.keys() - names)
+    assert not missing, f"routes without an entry in the permission matrix: {missing}"
+    assert not stale, f"entries for routes that no longer exist: {stale}"
+
+
+# ---------------------------------------------------------------------------------------------------
+# The world: objects owned by the A side (firm A, bank A)
+# ---------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def world(cast, django_user_model):
+    firm = cast.firm_a.enterprise
+    product = f.ProductFactory(institution=cast.bank_a, name="甲行科创贷")
+    f.ProductFactory(institution=cast.bank_b, name="乙行科创贷")
+    need = f.NeedFactory(enterprise=firm)
+    now = timezone.now()
+    lead = f.MatchFactory(
+        need=need,
+        product=product,
+        branch=cast.officer_a.branch,
+        routed_at=now,
+        response_deadline=now + timedelta(days=2),
+    )
+    application = f.ApplicationFactory(enterprise=firm, product=product)
+    loan_app = f.ApplicationFactory(
+        enterprise=firm, product=f.ProductFactory(institution=cast.bank_a), status="disbursed"
+    )
+    loan = f.LoanFactory(application=loan_app)
+    policy = f.PolicyFactory()
+    claim = Claim.objects.create(
+        policy=policy,
+        kind="interest",
+        loan=loan,
+        enterprise=firm,
+        year=2026,
+        period_start=date(2026, 1, 1),
+        period_end=date(2026, 3, 31),
+        amount=Decimal("1000.00"),
+        status=Claim.Status.AWAITING_CONFIRMATION,
+    )
+    document = Document.objects.create(
+        enterprise=firm,
+        kind="business_license",
+        file=ContentFile(b"%PDF-1.4\n%\xe2\xe3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n", name="license.pdf"),
+        original_name="license.pdf",
+        content_type="application/pdf",
+        size=40,
+    )
+    visit = ServiceVisit.objects.create(enterprise=firm, visited_on=date(2026, 11, 20), team="双创中心 王工")
+    visit_need = FinancingNeed.objects.create(
+        enterprise=firm,
+        amount=Decimal("2000000"),
+        term_months=12,
+        guarantee_types=["credit"],
+        on_behalf=True,
+        confirmed_by_firm=False,
+    )
+    pool = PoolEntry.objects.create(institution=cast.bank_a, enterprise=firm, added_by=cast.officer_a)
+    delivery = WebhookDelivery.objects.create(
+        institution=cast.bank_a, event="lead.created", url="http://127.0.0.1:9/hook", payload={"id": 1}
+    )
+    default_app = f.ApplicationFactory(
+        enterprise=firm, product=f.ProductFactory(institution=cast.bank_a), status="defaulted"
+    )
+    defaulted = f.LoanFactory(
+        application=default_app,
+        status="defaulted",
+        defaulted_on=date(2026, 6, 1),
+        outstanding_at_default=Decimal("1000000"),
+    )
+    risk_claim = Claim.objects.create(
+        policy=f.RiskPolicyFactory(),
+        kind="risk",
+        loan=defaulted,
+        institution=cast.bank_a,
+        year=2026,
+        period_start=date(2026, 6, 1),
+        period_end=date(2026, 6, 1),
+        amount=Decimal("300000.00"),
+        status=Claim.Status.PAID,
+    )
+    run = MatchRun.objects.create(trigger="manual", status="succeeded")
+    batch = ImportBatch.objects.create(
+        kind="hitech", year=2026, file_name="list.xlsx", uploaded_by=cast.staff
+    )
+    admin = django_user_model.objects.create_superuser("root", "root@kejin.example", f.PASSWORD)
+    return {
+        "users": {
+            "anonymous": None,
+            "firm_a": cast.firm_a,
+            "firm_b": cast.firm_b,
+            "officer_a": cast.officer_a,
+            "officer_b": cast.officer_b,
+            "manager_a": cast.manager_a,
+            "staff": cast.staff,
+            "admin": admin,
+        },
+        "objects": {
+            "product": product,
+            "need": need,
+            "lead": lead,
+            "application": application,
+            "loan": loan,
+            "policy": policy,
+            "claim": claim,
+            "risk_claim": risk_claim,
+            "document": document,
+            "visit": visit,
+            "visit_need": visit_need,
+            "pool": pool,
+            "delivery": delivery,
+            "run": run,
+            "batch": batch,
+            "enterprise": firm,
+            "qualification": f.QualificationFactory(enterprise=firm),
+            "ip_asset": f.IPAssetFactory(enterprise=firm),
+        },
+    }
+
+
+# ---------------------------------------------------------------------------------------------------
+# Expected outcome per role, and how a response is classified
+# ---------------------------------------------------------------------------------------------------
+
+ALLOW, DENY, HIDE, LOGIN = "allow", "deny", "hide", "login"
+# Denied and hidden roles first, so an allowed role's action (which is rolled back anyway) comes last.
+ORDER = ["anonymous", "admin", "firm_b", "officer_b", "staff", "manager_a", "officer_a", "firm_a"]
+
+
+def expected(entry: dict, role: str, user) -> str:
+    if role == "anonymous":
+        return ALLOW if entry["public"] else LOGIN
+    if role == "admin":
+        return ALLOW if entry["admin"] or entry["public"] else DENY
+    if entry["public"]:
+        return ALLOW
+    if user.role not in entry["roles"]:
+        return DENY
+    owner = entry["owner"]
+    tenant = "firm" if user.role == FIRM else "bank" if user.role in BANK else None
+    if owner and role in ("firm_b", "officer_b") and owner in (tenant, "both"):
+        return HIDE
+    return ALLOW
+
+
+def outcome(response, path: str) -> str:
+    status = response.status_code
+    if status >= 500:
+        return f"error {status}"
+    if status == 404:
+        return HIDE
+    if status == 403:
+        return DENY
+    if status == 401:
+        return LOGIN
+    if status == 302 and response["Location"].startswith("/accounts/login/"):
+        return LOGIN
+    if (
+        path.startswith("/api/")
+        and status == 200
+        and response.get("Content-Type", "").startswith("application/json")
+    ):
+        body = response.json()
+        if isinstance(body, dict) and body.get("count") == 0 and body.get("results") == []:
+            return "empty"
+    return ALLOW
+
+
+def acceptable(want: str, got: str, path: str) -> bool:
+    if want == got:
+        return True
+    if want == DENY and got in ("empty", HIDE):  # a scoped list with nothing in it, or 404: never data
+        return True
+    if want == LOGIN and path.startswith("/api/") and got == DENY:  # DRF answers 403 to session-less users
+        return True
+    return want == ALLOW and got == "empty"
+
+
+def build_url(name: str, entry: dict, objects: dict) -> str:
+    from django.urls import reverse
+
+    kwargs = dict(entry["kwargs"])
+    if entry["obj"]:
+        kwargs[entry["kwargs_from"]] = objects[entry["obj"]].pk
+    return reverse(name, kwargs=kwargs or None)
+
+
+@pytest.mark.parametrize("name", sorted(ROUTES))
+def test_each_role_gets_exactly_what_the_matrix_says(name, world):
+    from django.db import transaction
+    from django.test import Client
+
+    entry = ROUTES[name]
+    url = build_url(name, entry, world["objects"])
+    problems = []
+    for role in ORDER:
+        user = world["users"][role]
+        want = expected(entry, role, user)
+        if url.startswith("/api/"):
+            client = APIClient()
+            if user is not None:
+                client.force_authenticate(user)
+        else:
+            client = Client()
+            if user is not None:
+                client.force_login(user)
+        with transaction.atomic():
+            response = getattr(client, entry["method"].lower())(url)
+            transaction.set_rollback(True)
+        got = outcome(response, url)
+        if not acceptable(want, got, url):
+            problems.append(f"{role}: expected {want}, got {got} ({response.status_code})")
+    assert not problems, f"{entry['method']} {url}: " + "; ".join(problems)
