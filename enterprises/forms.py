@@ -12,6 +12,7 @@ from portal.models import Region
 from portal.money import wan_to_yuan, yuan_to_wan
 
 from .models import Document, Enterprise, FinancingNeed, IPAsset, Qualification
+from .services import PROFILE_FIELDS
 
 
 class WanField(forms.DecimalField):
@@ -83,27 +84,7 @@ class EnterpriseForm(forms.ModelForm):
 
     class Meta:
         model = Enterprise
-        fields = [
-            "name",
-            "legal_representative",
-            "city",
-            "address",
-            "founded_on",
-            "registered_capital",
-            "industry",
-            "stage",
-            "employees",
-            "rd_staff",
-            "revenue_last_year",
-            "rd_spend_last_year",
-            "total_assets",
-            "export_business",
-            "export_amount_last_year",
-            "contact_name",
-            "contact_mobile",
-            "contact_email",
-            "description",
-        ]
+        fields = list(PROFILE_FIELDS)
         widgets = {"founded_on": DateInput(), "description": forms.Textarea(attrs={"rows": 4})}
 
 

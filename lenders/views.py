@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -21,6 +22,7 @@ from matching.services import leads as lead_services
 from matching.services.review import TRANSITIONS, allowed_actions, application_transition
 from portal.access import bank_required, manager_required, role_required
 from portal.models import Role
+from portal.reauth import reauth_redirect
 from portal.selectors import transitions_for
 from portal.services import ServiceError
 from products import services as product_services
@@ -306,6 +308,10 @@ def application_action(request, pk: int):
         return redirect("lenders:application_detail", pk=pk)
     if not request.user.is_bank:
         raise PermissionDenied(_("省级专班只能查看，不能处理申请。"))
+    if action == "approve" and (
+        confirm := reauth_redirect(request, back=reverse("lenders:application_detail", args=[pk]))
+    ):
+        return confirm
     form = ACTION_FORMS[action](request.POST, auto_id=f"{action}_%s")
     if form.is_valid():
         try:
@@ -499,6 +505,8 @@ def webhook_settings(request):
 @require_POST
 @manager_required
 def webhook_rotate(request):
+    if confirm := reauth_redirect(request, back=reverse("lenders:webhook_settings")):
+        return confirm
     secret = lender_services.webhook_secret_rotate(user=request.user)
     institution = get_object_or_404(Institution, pk=request.user.institution_id)
     page = Paginator(delivery_for_user(request.user), PAGE_SIZE).get_page(1)

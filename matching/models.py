@@ -401,3 +401,26 @@ class Repayment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.loan_id} {self.paid_on:%Y-%m-%d}"
+
+
+class TaskAttempt(models.Model):
+    """How many times a Celery message has started on a worker without finishing (its task killed
+    the worker process: ``acks_late`` redelivers such a message). Counted at task start, deleted
+    when the task returns or raises; past ``settings.TASK_MAX_ATTEMPTS`` the message is given up
+    (see ``matching.tasks.BoundedTask``) instead of crashing workers forever."""
+
+    task_id = models.CharField(_("任务编号"), max_length=64, unique=True)
+    task_name = models.CharField(_("任务"), max_length=200)
+    arguments = models.JSONField(_("参数"), default=dict, blank=True)
+    attempts = models.PositiveIntegerField(_("已尝试次数"), default=0)
+    gave_up = models.BooleanField(_("已放弃"), default=False)
+    first_started_at = models.DateTimeField(_("首次开始"), default=timezone.now)
+    last_started_at = models.DateTimeField(_("最近开始"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("任务尝试记录")
+        verbose_name_plural = _("任务尝试记录")
+        ordering = ["-last_started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.task_name} {self.task_id} ×{self.attempts}"

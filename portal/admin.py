@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from .models import Notification, Region, Transition, User
+from .models import AuditEvent, Notification, Region, Transition, User
 
 
 @admin.register(User)
@@ -52,3 +52,35 @@ class NotificationAdmin(admin.ModelAdmin):
     list_filter = ["read_at"]
     search_fields = ["title", "user__username"]
     raw_id_fields = ["user"]
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """Read-only: the audit log is written by the application only, never edited or deleted here."""
+
+    list_display = [
+        "at",
+        "username",
+        "action",
+        "object_type",
+        "object_id",
+        "from_state",
+        "to_state",
+        "ip_address",
+    ]
+    list_filter = ["action", "object_type"]
+    search_fields = ["username", "object_type", "object_id", "ip_address"]
+    date_hierarchy = "at"
+    actions = None
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

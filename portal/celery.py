@@ -45,6 +45,13 @@ PERIODIC_TASKS = [
         "task": "matching.escalate_overdue_leads",
         "crontab": {"minute": "*/15"},
     },
+    # Every 5 minutes: open needs of verified firms not matched since they last changed (their run
+    # could not be queued while Redis was down, or failed) get a run (matching 0007 creates it).
+    {
+        "name": "未匹配需求补偿匹配",
+        "task": "matching.sweep_unmatched_needs",
+        "crontab": {"minute": "*/5"},
+    },
     # 5 January, 04:00: the exclusive-product reward (专属产品奖励) of every bank for the year before.
     {
         "name": "专属产品年度奖励测算",

@@ -9,6 +9,7 @@ from django.core.mail import send_mail
 from django.db import models, transaction
 from django.utils import timezone
 
+from .audit import audit_state_change
 from .models import Notification, Transition, User
 
 logger = logging.getLogger(__name__)
@@ -40,8 +41,8 @@ class NotAllowedError(ServiceError):
 def transition_record(
     *, subject: models.Model, from_state: str, to_state: str, actor: User | None, note: str = "", data=None
 ) -> Transition:
-    """Record one state change of ``subject`` in the audit trail."""
-    return Transition.objects.create(
+    """Record one state change of ``subject`` in the audit trail (and the audit log)."""
+    transition = Transition.objects.create(
         content_type=ContentType.objects.get_for_model(subject),
         object_id=subject.pk,
         from_state=from_state or "",
@@ -50,6 +51,10 @@ def transition_record(
         note=note,
         data=data or {},
     )
+    audit_state_change(
+        subject=subject, from_state=from_state, to_state=to_state, actor=actor, note=note, data=data
+    )
+    return transition
 
 
 def notification_send(*, users, title: str, body: str = "", url: str = "") -> list[Notification]:

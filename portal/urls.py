@@ -2,20 +2,26 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from . import views
+from . import audit_views, otp_views, views
 
 portal_patterns = [
     path("", views.home, name="home"),
     path("accounts/landing/", views.landing, name="landing"),
     path("staff/", views.staff_workspace, name="staff_workspace"),
+    path("staff/audit/", audit_views.audit_list, name="audit"),
     path("notifications/", views.notifications, name="notifications"),
     path("notifications/read/", views.notifications_read, name="notifications_read"),
     path("healthz/", views.healthz, name="healthz"),
     path("healthz/live/", views.live, name="live"),
+    path("accounts/confirm/", otp_views.reauth_confirm, name="reauth"),
+    path("accounts/2fa/", otp_views.otp_setup, name="otp_setup"),
+    path("accounts/2fa/verify/", otp_views.otp_verify, name="otp_verify"),
 ]
 
 urlpatterns = [
     path("", include((portal_patterns, "portal"))),
+    # Login with the optional second factor; the rest of django.contrib.auth's views as they are.
+    path("accounts/login/", otp_views.LoginView.as_view(), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("firm/", include("enterprises.urls")),
     path("bank/", include("lenders.urls")),

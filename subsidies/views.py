@@ -18,6 +18,7 @@ from matching.selectors import loan_for_user
 from portal.access import bank_required, firm_required, role_required, staff_required
 from portal.models import Role, Transition
 from portal.money import wan_to_yuan
+from portal.reauth import reauth_redirect
 from portal.services import ServiceError
 
 from . import exports, services
@@ -210,6 +211,10 @@ def claim_detail(request, pk):
 @staff_required
 def claim_action(request, pk, action):
     claim = get_object_or_404(claim_for_user(request.user), pk=pk)
+    if action == "approve" and (
+        confirm := reauth_redirect(request, back=reverse("subsidies:claim_detail", args=[claim.pk]))
+    ):
+        return confirm
     try:
         if action == "approve":
             services.claim_approve(user=request.user, claim=claim)

@@ -54,6 +54,35 @@ def _media_root(tmp_path, settings):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture(autouse=True)
+def _api_throttle_off(settings):
+    """API throttles count in the shared Redis across tests; tests that check them switch them back on
+    with ``settings.API_THROTTLE_DISABLED = False`` (tests/portal/test_security_auth.py)."""
+    settings.API_THROTTLE_DISABLED = True
+
+
+def reauth_session(client):
+    """Mark ``client``'s session as having confirmed the password just now (portal/reauth.py), for
+    tests of acts that need a recent confirmation. Works for a test Client and an APIClient (logged
+    in with ``force_login`` or ``force_authenticate``); returns the client."""
+    from portal.reauth import SESSION_KEY
+
+    session = client.session
+    user_id = session.get("_auth_user_id")
+    if user_id is None:
+        forced = getattr(client, "handler", None) and getattr(client.handler, "_force_user", None)
+        user_id = forced.pk if forced is not None else None
+    session[SESSION_KEY] = {"uid": int(user_id) if user_id is not None else None, "at": time.time()}
+    session.save()
+    return client
+
+
+@pytest.fixture
+def reauthed():
+    """``reauthed(client)`` → the client, its password confirmed just now (see ``reauth_session``)."""
+    return reauth_session
+
+
 @pytest.fixture
 def cast(db):
     """Firm A and B, bank A (officer, second officer, manager) and bank B (officer), staff."""

@@ -24,6 +24,7 @@ from matching.models import MatchRun
 from portal.models import ImportBatch
 from subsidies.models import Claim
 from tests import factories as f
+from tests.conftest import reauth_session
 
 pytestmark = pytest.mark.django_db
 
@@ -66,10 +67,14 @@ ROUTES = {
     "portal:home": R(public=True, admin=True),
     "portal:landing": R(admin=True),
     "portal:staff_workspace": R(roles=(STAFF,)),
+    "portal:audit": R(roles=(STAFF,)),
     "portal:notifications": R(),
     "portal:notifications_read": R("POST"),
     "portal:healthz": R(public=True, admin=True),
     "portal:live": R(public=True, admin=True),
+    "portal:reauth": R(admin=True),
+    "portal:otp_setup": R(roles=(OFFICER, MANAGER, STAFF)),
+    "portal:otp_verify": R(admin=True),
     "login": R(public=True, admin=True),
     "logout": R("POST", public=True, admin=True),
     "password_change": R(admin=True),
@@ -172,6 +177,7 @@ ROUTES = {
     "dashboard:official_list_invites": R(roles=(STAFF,)),
     # --- API ----------------------------------------------------------------------------------------
     "api-token": R("POST", public=True, admin=True),
+    "api-auth-confirm": R("POST", admin=True),
     "register": R("POST", public=True, admin=True),
     "enterprise-me": R(roles=(FIRM,)),
     "enterprise-me-qualifications": R(roles=(FIRM,)),
@@ -211,6 +217,7 @@ ROUTES = {
     "subsidy-claim-reject": R("POST", roles=(STAFF,), obj="claim"),
     "dashboard-summary": R(roles=(STAFF, MANAGER)),
     "dashboard-series": R(roles=(STAFF, MANAGER)),
+    "audit-event-list": R(roles=(STAFF,)),
     "product-list": R(public=True, admin=True),
     "product-detail": R(public=True, admin=True, obj="product"),
     "product-publish": R("POST", roles=(MANAGER,), obj="product", owner="bank"),
@@ -438,10 +445,12 @@ def test_each_role_gets_exactly_what_the_matrix_says(name, world):
             client = APIClient()
             if user is not None:
                 client.force_authenticate(user)
+                reauth_session(client)  # the matrix is about tenancy, not re-authentication
         else:
             client = Client()
             if user is not None:
                 client.force_login(user)
+                reauth_session(client)
         with transaction.atomic():
             response = getattr(client, entry["method"].lower())(url)
             transaction.set_rollback(True)

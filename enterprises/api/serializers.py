@@ -10,28 +10,7 @@ from portal.models import Region
 from products.models import Product
 
 from ..models import Document, Enterprise, FinancingNeed, IPAsset, ProfileView, Qualification
-
-PROFILE_FIELDS = [
-    "name",
-    "legal_representative",
-    "city",
-    "address",
-    "founded_on",
-    "registered_capital",
-    "industry",
-    "stage",
-    "employees",
-    "rd_staff",
-    "revenue_last_year",
-    "rd_spend_last_year",
-    "total_assets",
-    "export_business",
-    "export_amount_last_year",
-    "contact_name",
-    "contact_mobile",
-    "contact_email",
-    "description",
-]
+from ..services import PROFILE_FIELDS
 
 
 class EnterpriseSerializer(serializers.ModelSerializer):

@@ -15,6 +15,7 @@ from matching.services import leads as lead_services
 from matching.services.review import application_transition
 from portal.api.permissions import IsBank, IsManager
 from portal.models import User
+from portal.reauth import reauth_check_api
 
 from .serializers import (
     ApplicationStateSerializer,
@@ -96,6 +97,8 @@ class ApplicationTransitionView(APIView):
         serializer.is_valid(raise_exception=True)
         params = dict(serializer.validated_data)
         name = params.pop("action")
+        if name == "approve":
+            reauth_check_api(request)
         application = application_transition(
             user=request.user, application=application, action=name, **params
         )

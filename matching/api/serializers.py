@@ -16,7 +16,7 @@ class MatchSerializer(serializers.ModelSerializer):
         source="need.amount", max_digits=16, decimal_places=2, read_only=True
     )
     need_term_months = serializers.IntegerField(source="need.term_months", read_only=True)
-    branch_name = serializers.CharField(source="branch.name", read_only=True, default=None)
+    branch_name = serializers.CharField(source="branch.name", read_only=True, default=None, allow_null=True)
     is_overdue = serializers.BooleanField(read_only=True)
 
     class Meta:

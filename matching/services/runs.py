@@ -120,9 +120,81 @@ def start_full_run(*, trigger: str, user=None, chunk_size: int | None = None) ->
 
 
 def _dispatch_on_commit(run_id: int, chunk_size: int | None = None) -> None:
+    transaction.on_commit(lambda: _dispatch(run_id, chunk_size))
+
+
+def _dispatch(run_id: int, chunk_size: int | None = None) -> bool:
+    """Send the run to the broker, once, without retrying. When the broker is unreachable (Redis
+    down) the caller's request must not fail: the run is marked failed with the reason, a warning is
+    logged, and :func:`needs_sweep_unmatched` matches the need later. Returns True when sent."""
+    from kombu.exceptions import OperationalError
+    from redis.exceptions import RedisError
+
     from matching import tasks
 
-    transaction.on_commit(lambda: tasks.run_start.delay(run_id, chunk_size))
+    if tasks.run_start.app.conf.task_always_eager:  # no broker: the run happens right here
+        tasks.run_start.apply_async((run_id, chunk_size))
+        return True
+    try:
+        tasks.run_start.apply_async((run_id, chunk_size), retry=False)
+    except (OperationalError, RedisError, OSError) as exc:
+        logger.warning("matching run %s not queued, broker unreachable: %s", run_id, exc)
+        run_fail(run_id=run_id, error=f"消息队列不可用，任务未能排队（将由定时补偿匹配接续）：{exc}")
+        return False
+    return True
+
+
+# =============================================================================================
+# Catching up: needs not matched since they last changed
+# =============================================================================================
+
+#: Triggers whose runs cover every open need (a need run covers only its own need).
+FULL_TRIGGERS = (MatchRun.Trigger.NIGHTLY, MatchRun.Trigger.MANUAL, MatchRun.Trigger.SEED)
+
+
+def needs_unmatched():
+    """Open needs of verified firms that no successful run has matched since they last changed —
+    THE rule of "not matched yet": a run counts when it succeeded and started (read its needs) at or
+    after the need's ``updated_at``, and it is either this need's own run or a full run."""
+    from django.db.models import Exists, OuterRef
+
+    covering = MatchRun.objects.filter(
+        status=MatchRun.Status.SUCCEEDED, started_at__gte=OuterRef("updated_at")
+    )
+    own = covering.filter(trigger=MatchRun.Trigger.NEED, need_id=OuterRef("pk"))
+    full = covering.filter(trigger__in=FULL_TRIGGERS)
+    return (
+        FinancingNeed.objects.filter(
+            status=FinancingNeed.Status.OPEN,
+            enterprise__verification_status=Enterprise.Verification.VERIFIED,
+        )
+        .exclude(Exists(own))
+        .exclude(Exists(full))
+    )
+
+
+def needs_sweep_unmatched(*, in_flight_minutes: int = 10) -> int:
+    """Queue a need run for every need of :func:`needs_unmatched` that has no run queued or running
+    since less than ``in_flight_minutes`` (those are on their way). Periodic (portal/celery.py) and
+    idempotent: a need matched twice gets the same rows. Returns the number of runs queued."""
+    from django.db.models import Exists, OuterRef
+
+    since = timezone.now() - timedelta(minutes=in_flight_minutes)
+    in_flight = MatchRun.objects.filter(
+        trigger=MatchRun.Trigger.NEED,
+        need_id=OuterRef("pk"),
+        status__in=(MatchRun.Status.QUEUED, MatchRun.Status.RUNNING),
+        created_at__gte=since,
+    )
+    queued = 0
+    for need in needs_unmatched().exclude(Exists(in_flight)).order_by("pk").iterator():
+        run = MatchRun.objects.create(trigger=MatchRun.Trigger.NEED, need=need)
+        if not _dispatch(run.pk):
+            break  # the broker is still down: the next sweep tries again
+        queued += 1
+    if queued:
+        logger.info("matching sweep queued %s need runs", queued)
+    return queued
 
 
 # =============================================================================================

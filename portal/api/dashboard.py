@@ -3,7 +3,7 @@ manager: his institution; anyone else 403)."""
 
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -56,6 +56,34 @@ SummarySerializer = inline_serializer(
         ),
     },
 )
+
+
+@extend_schema_field(
+    {
+        "oneOf": [{"type": "integer"}, {"type": "string", "format": "decimal"}],
+        "description": "计数为整数；金额（money 为 true）为元的十进制字符串，比率为小数字符串",
+    }
+)
+class PointValueField(serializers.Field):
+    """A series point's value: a count (integer) or an amount / ratio (decimal string)."""
+
+    def to_representation(self, value):
+        return value
+
+
+@extend_schema_field(
+    {
+        "oneOf": [{"type": "integer"}, {"type": "string"}],
+        "description": "分组键：机构编号（整数），或城市代码、行业、月份（字符串）",
+    }
+)
+class PointKeyField(serializers.Field):
+    """A series point's group key: an institution id (integer) or a code / month (string)."""
+
+    def to_representation(self, value):
+        return value
+
+
 SeriesSerializer = inline_serializer(
     "DashboardSeries",
     {
@@ -66,9 +94,9 @@ SeriesSerializer = inline_serializer(
         "points": inline_serializer(
             "DashboardPoint",
             {
-                "key": serializers.CharField(),
+                "key": PointKeyField(),
                 "label": serializers.CharField(),
-                "value": serializers.CharField(),
+                "value": PointValueField(),
             },
             many=True,
         ),

@@ -1,7 +1,10 @@
 """Turns a service's ServiceError into a 400/403/404/409 answer with its message."""
 
+import math
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import status
+from rest_framework.exceptions import Throttled
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -19,4 +22,9 @@ def exception_handler(exc, context):
     if isinstance(exc, DjangoValidationError):
         data = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
         return Response(data, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, Throttled):
+        wait = math.ceil(exc.wait) if exc.wait is not None else None
+        detail = f"请求过于频繁，请 {wait} 秒后重试。" if wait else "请求过于频繁，请稍后重试。"
+        headers = {"Retry-After": str(wait)} if wait else None
+        return Response({"detail": detail, "code": "throttled"}, status=429, headers=headers)
     return drf_exception_handler(exc, context)

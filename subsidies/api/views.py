@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from portal.api.permissions import IsFirm, IsStaff
 from portal.models import Role
+from portal.reauth import reauth_check_api
 from subsidies import services
 from subsidies.filtersets import ClaimFilterSet
 from subsidies.forms import QuoteQueryForm
@@ -98,7 +99,9 @@ class ClaimViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=None, responses=ClaimSerializer)
     @action(detail=True, methods=["post"], permission_classes=[IsStaff])
     def approve(self, request, pk=None):
-        return self._done(services.claim_approve(user=request.user, claim=self.get_object()))
+        claim = self.get_object()
+        reauth_check_api(request)
+        return self._done(services.claim_approve(user=request.user, claim=claim))
 
     @extend_schema(request=RejectSerializer, responses=ClaimSerializer)
     @action(detail=True, methods=["post"], permission_classes=[IsStaff])

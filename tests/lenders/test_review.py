@@ -47,10 +47,10 @@ def test_the_table_in_the_service_is_the_table_in_the_test():
 
 
 @pytest.mark.parametrize(("state", "action"), CASES, ids=[f"{s}-{a}" for s, a in CASES])
-def test_every_action_from_every_state(cast, product_a, api_for, state, action):
+def test_every_action_from_every_state(cast, product_a, api_for, reauthed, state, action):
     app = make_application(cast, product_a, status=state)
     before = Transition.objects.count()
-    response = api_for(cast.officer_a).post(
+    response = reauthed(api_for(cast.officer_a)).post(
         f"/api/v1/applications/{app.pk}/transition/", {"action": action, **VALID[action]}, format="json"
     )
     app.refresh_from_db()
@@ -91,9 +91,9 @@ def post(api, app, **body):
     return api.post(f"/api/v1/applications/{app.pk}/transition/", body, format="json")
 
 
-def test_approval_above_the_amount_applied_for_needs_confirmation(cast, product_a, api_for):
+def test_approval_above_the_amount_applied_for_needs_confirmation(cast, product_a, api_for, reauthed):
     app = make_application(cast, product_a, status="accepted")
-    api = api_for(cast.officer_a)
+    api = reauthed(api_for(cast.officer_a))
     over = post(api, app, action="approve", credit_line="3500000.00", annual_rate="4.0", term_months=12)
     assert over.status_code == 400 and "credit_line" in over.json()
     ok = post(
@@ -108,10 +108,10 @@ def test_approval_above_the_amount_applied_for_needs_confirmation(cast, product_
     assert ok.status_code == 200 and ok.json()["credit_line"] == "3500000.00"
 
 
-def test_the_rate_must_lie_within_the_product_range(cast, product_a, api_for):
+def test_the_rate_must_lie_within_the_product_range(cast, product_a, api_for, reauthed):
     app = make_application(cast, product_a, status="accepted")
     response = post(
-        api_for(cast.officer_a),
+        reauthed(api_for(cast.officer_a)),
         app,
         action="approve",
         credit_line="1000000",
@@ -170,9 +170,11 @@ def test_an_unknown_action_is_400(cast, product_a, api_for):
     assert post(api_for(cast.officer_a), app, action="teleport").status_code == 400
 
 
-def test_the_review_page_shows_documents_and_timeline_and_runs_actions_in_wan(cast, product_a, client_for):
+def test_the_review_page_shows_documents_and_timeline_and_runs_actions_in_wan(
+    cast, product_a, client_for, reauthed
+):
     app = make_application(cast, product_a, status="accepted")
-    c = client_for(cast.officer_a)
+    c = reauthed(client_for(cast.officer_a))
     page = c.get(f"/bank/applications/{app.pk}/")
     assert page.status_code == 200 and 'data-action-panel="approve"' in page.content.decode()
     response = c.post(
@@ -184,9 +186,11 @@ def test_the_review_page_shows_documents_and_timeline_and_runs_actions_in_wan(ca
     assert app.status == "approved" and app.credit_line == Decimal("2500000.00")
 
 
-def test_a_bad_form_on_the_review_page_saves_nothing_and_shows_a_chinese_error(cast, product_a, client_for):
+def test_a_bad_form_on_the_review_page_saves_nothing_and_shows_a_chinese_error(
+    cast, product_a, client_for, reauthed
+):
     app = make_application(cast, product_a, status="accepted")
-    response = client_for(cast.officer_a).post(
+    response = reauthed(client_for(cast.officer_a)).post(
         f"/bank/applications/{app.pk}/transition/",
         {"action": "approve", "credit_line": "900", "annual_rate": "4.1", "term_months": "12"},
     )

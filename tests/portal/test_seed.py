@@ -27,7 +27,7 @@ def test_seed_twice_gives_the_same_row_counts():
     assert first["subsidies.Policy"] == 3
 
 
-def test_demo_accounts_exist_with_their_roles_and_the_given_password(client):
+def test_demo_accounts_exist_with_their_roles_and_the_given_password(client, settings):
     from portal.models import User
 
     seed()
@@ -48,6 +48,7 @@ def test_demo_accounts_exist_with_their_roles_and_the_given_password(client):
     assert users["demo_officer"].branch.institution.name == "浦发银行太原分行"
     assert users["demo_officer_other"].branch.institution.name == "中国银行山西省分行"
     assert users["demo_manager"].branch.institution.name == "浦发银行太原分行"
+    settings.AXES_ENABLED = False  # Client.login() authenticates without a request; django-axes needs one
     assert client.login(username="demo_staff", password="Demo-pass-2026")
 
 

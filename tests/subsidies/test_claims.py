@@ -101,7 +101,9 @@ def test_non_credit_products_and_unverified_firms_get_no_claims(make_loan):
     assert Claim.objects.count() == 0
 
 
-def test_the_firm_confirms_then_staff_approve_and_pay_and_the_ledger_sums_up(cast, make_loan, api_for):
+def test_the_firm_confirms_then_staff_approve_and_pay_and_the_ledger_sums_up(
+    cast, make_loan, api_for, reauthed
+):
     policy = f.PolicyFactory(budget=Decimal("100000.00"))
     make_loan(enterprise=cast.firm_a.enterprise, repayments=two_quarters())
     services.interest_claims_generate(year=2026, as_of=AFTER_Q2)
@@ -115,7 +117,7 @@ def test_the_firm_confirms_then_staff_approve_and_pay_and_the_ledger_sums_up(cas
     assert r.status_code == 200, r.content
     assert r.json()["status"] == "submitted"
 
-    staff = api_for(cast.staff)
+    staff = reauthed(api_for(cast.staff))
     assert staff.post(f"/api/v1/subsidies/claims/{claim.pk}/approve/").json()["status"] == "approved"
     balance = budget_balance(series=policy.series, year=2026)
     # remaining = 100,000.00 − 13,125.00 = 86,875.00
@@ -149,12 +151,12 @@ def test_the_firm_confirms_then_staff_approve_and_pay_and_the_ledger_sums_up(cas
     assert Notification.objects.filter(user=cast.firm_a, title__contains="已拨付").exists()
 
 
-def test_staff_reject_with_a_reason_and_nothing_is_committed(cast, make_loan, api_for):
+def test_staff_reject_with_a_reason_and_nothing_is_committed(cast, make_loan, api_for, reauthed):
     f.PolicyFactory()
     make_loan(enterprise=cast.firm_a.enterprise, repayments=two_quarters())
     services.interest_claims_generate(year=2026, as_of=AFTER_Q2)
     claim = Claim.objects.first()
-    staff = api_for(cast.staff)
+    staff = reauthed(api_for(cast.staff))
     assert staff.post(f"/api/v1/subsidies/claims/{claim.pk}/reject/", {}).status_code == 400
     r = staff.post(f"/api/v1/subsidies/claims/{claim.pk}/reject/", {"reason": "企业已注销"})
     assert r.json()["status"] == "rejected" and r.json()["reject_reason"] == "企业已注销"

@@ -165,9 +165,9 @@ def test_the_firm_confirms_its_bank_account_on_the_page(cast, client_for):
     assert c.get(f"/subsidies/my-claims/{other.pk}/confirm/").status_code == 404
 
 
-def test_staff_approve_reject_and_pay_on_the_detail_page(cast, client_for):
+def test_staff_approve_reject_and_pay_on_the_detail_page(cast, client_for, reauthed):
     claim = make_claim()
-    c = client_for(cast.staff)
+    c = reauthed(client_for(cast.staff))
     assert "13125.00" in c.get(f"/subsidies/claims/{claim.pk}/").content.decode()
     c.post(f"/subsidies/claims/{claim.pk}/approve/")
     c.post(f"/subsidies/claims/{claim.pk}/pay/")
