@@ -92,7 +92,7 @@ def prepare_database(env) -> dict:
         capture_output=True,
         text=True,
     ).stdout
-    return dict(line.split() for line in out.strip().splitlines())
+    return dict(line.split() for line in out.strip().splitlines() if line.startswith("demo_"))
 
 
 def start_servers(env, args):
