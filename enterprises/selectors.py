@@ -23,8 +23,8 @@ def enterprise_for_user(user) -> QuerySet[Enterprise]:
     return qs.none()
 
 
-def need_for_user(user) -> QuerySet[FinancingNeed]:
-    qs = FinancingNeed.objects.select_related("enterprise", "enterprise__city")
+def _owned_by_firm(qs: QuerySet, user) -> QuerySet:
+    """Rows that belong to one enterprise: staff see all, a firm user its own, anyone else none."""
     if not user.is_authenticated:
         return qs.none()
     if user.role == Role.STAFF:
@@ -32,28 +32,18 @@ def need_for_user(user) -> QuerySet[FinancingNeed]:
     if user.role == Role.FIRM:
         return qs.filter(enterprise_id=user.enterprise_id)
     return qs.none()
+
+
+def need_for_user(user) -> QuerySet[FinancingNeed]:
+    return _owned_by_firm(FinancingNeed.objects.select_related("enterprise", "enterprise__city"), user)
 
 
 def qualification_for_user(user) -> QuerySet[Qualification]:
-    qs = Qualification.objects.select_related("enterprise")
-    if not user.is_authenticated:
-        return qs.none()
-    if user.role == Role.STAFF:
-        return qs
-    if user.role == Role.FIRM:
-        return qs.filter(enterprise_id=user.enterprise_id)
-    return qs.none()
+    return _owned_by_firm(Qualification.objects.select_related("enterprise"), user)
 
 
 def ip_asset_for_user(user) -> QuerySet[IPAsset]:
-    qs = IPAsset.objects.select_related("enterprise")
-    if not user.is_authenticated:
-        return qs.none()
-    if user.role == Role.STAFF:
-        return qs
-    if user.role == Role.FIRM:
-        return qs.filter(enterprise_id=user.enterprise_id)
-    return qs.none()
+    return _owned_by_firm(IPAsset.objects.select_related("enterprise"), user)
 
 
 def document_for_user(user) -> QuerySet[Document]:

@@ -10,6 +10,7 @@ from portal.models import Region
 from portal.money import wan_to_yuan, yuan_to_wan
 
 from .models import Product
+from .services import CRITERIA_FIELDS, PRODUCT_FIELDS
 
 
 class ProductForm(forms.Form):
@@ -70,30 +71,17 @@ class ProductForm(forms.Form):
     min_years = forms.IntegerField(label=_("最短成立年限（年）"), min_value=0, initial=0)
     export_required = forms.BooleanField(label=_("须有出口业务"), required=False)
 
-    PRODUCT_FIELDS = (
-        "name",
-        "product_type",
-        "amount_min",
-        "amount_max",
-        "term_min_months",
-        "term_max_months",
-        "rate_min",
-        "rate_max",
-        "guarantee_types",
-        "fully_online",
-        "is_exclusive",
-        "description",
+    max_amount_revenue_ratio = forms.DecimalField(
+        label=_("金额不超过上年营收的比例（0–1，不填为不限）"),
+        max_digits=5,
+        decimal_places=4,
+        min_value=Decimal("0.0001"),
+        max_value=Decimal("1"),
+        required=False,
     )
-    CRITERIA_FIELDS = (
-        "cities",
-        "industries",
-        "stages",
-        "required_qualifications",
-        "min_revenue",
-        "min_invention_patents",
-        "min_years",
-        "export_required",
-    )
+
+    PRODUCT_FIELDS = PRODUCT_FIELDS
+    CRITERIA_FIELDS = CRITERIA_FIELDS
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -614,17 +614,15 @@ def risk_recovery_record(*, user, claim: Claim, recovered: Decimal) -> Recovery:
     )
     payback = total_payback - (before["p"] or ZERO)
     row = Recovery.objects.create(claim=claim, recovered=recovered, payback=payback, by=user)
-    if payback > 0:
-        LedgerEntry.objects.create(
-            policy=claim.policy,
-            claim=claim,
-            kind=LedgerEntry.Kind.RECOVERY,
-            amount=payback,
-            year=claim.year,
-            by=user,
-            note=_("追回 %(r)s，按比例回补资金池 %(p)s")
-            % {"r": calc.fmt_yuan(recovered), "p": calc.fmt_yuan(payback)},
-        )
+    _ledger_write(
+        claim,
+        LedgerEntry.Kind.RECOVERY,
+        payback,
+        user,
+        timezone.now(),
+        _("追回 %(r)s，按比例回补资金池 %(p)s")
+        % {"r": calc.fmt_yuan(recovered), "p": calc.fmt_yuan(payback)},
+    )
     transition_record(
         subject=claim,
         from_state=claim.status,
@@ -717,6 +715,16 @@ def reward_claims_generate(*, year: int, actor=None) -> list[Claim]:
 # ------------------------------------------------------------------------------------------
 
 
+def _ledger_write(claim: Claim, kind: str, amount, user, at, note: str) -> LedgerEntry | None:
+    """Every yuan a claim commits, pays or brings back is one ledger row in the claim's budget year;
+    a zero amount writes nothing (the ledger holds only positive movements)."""
+    if amount <= 0:
+        return None
+    return LedgerEntry.objects.create(
+        policy=claim.policy, claim=claim, kind=kind, amount=amount, year=claim.year, at=at, by=user, note=note
+    )
+
+
 @transaction.atomic
 def claim_approve(*, user, claim: Claim) -> Claim:
     """Approve a submitted claim: commit its amount to the policy's budget of the claim's year.
@@ -737,17 +745,9 @@ def claim_approve(*, user, claim: Claim) -> Claim:
     claim.status = Claim.Status.APPROVED
     claim.reviewed_by, claim.reviewed_at = user, now
     claim.save(update_fields=["status", "reviewed_by", "reviewed_at"])
-    if claim.amount > 0:
-        LedgerEntry.objects.create(
-            policy=claim.policy,
-            claim=claim,
-            kind=LedgerEntry.Kind.COMMIT,
-            amount=claim.amount,
-            year=claim.year,
-            at=now,
-            by=user,
-            note=_("批准申领 #%(id)s") % {"id": claim.pk},
-        )
+    _ledger_write(
+        claim, LedgerEntry.Kind.COMMIT, claim.amount, user, now, _("批准申领 #%(id)s") % {"id": claim.pk}
+    )
     transition_record(subject=claim, from_state=Claim.Status.SUBMITTED, to_state=claim.status, actor=user)
     _notify(
         claim,
@@ -789,17 +789,9 @@ def claim_pay(*, user, claim: Claim) -> Claim:
     claim.status = Claim.Status.PAID
     claim.paid_at = now
     claim.save(update_fields=["status", "paid_at"])
-    if claim.amount > 0:
-        LedgerEntry.objects.create(
-            policy=claim.policy,
-            claim=claim,
-            kind=LedgerEntry.Kind.PAY,
-            amount=claim.amount,
-            year=claim.year,
-            at=now,
-            by=user,
-            note=_("拨付申领 #%(id)s") % {"id": claim.pk},
-        )
+    _ledger_write(
+        claim, LedgerEntry.Kind.PAY, claim.amount, user, now, _("拨付申领 #%(id)s") % {"id": claim.pk}
+    )
     transition_record(subject=claim, from_state=Claim.Status.APPROVED, to_state=claim.status, actor=user)
     _notify(
         claim, _("%(k)s资金已拨付：%(a)s") % {"k": claim.get_kind_display(), "a": calc.fmt_yuan(claim.amount)}

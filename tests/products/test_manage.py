@@ -56,6 +56,17 @@ def test_a_manager_creates_a_draft_in_wan_then_publishes_it_and_matching_starts(
     assert Product.objects.get(pk=product.pk).status == "retired"
 
 
+def test_the_product_page_sets_and_shows_the_revenue_share_cap(cast, client_for):
+    c = client_for(cast.manager_a)
+    assert c.post("/bank/products/new/", {**FORM, "max_amount_revenue_ratio": "0.5"}).status_code == 302
+    product = Product.objects.get(name="晋科成长贷")
+    assert product.criteria.max_amount_revenue_ratio == Decimal("0.5000")
+    edit = c.get(f"/bank/products/{product.pk}/edit/")
+    assert 'value="0.5000"' in edit.content.decode()
+    refused = c.post("/bank/products/new/", {**FORM, "name": "超比例贷", "max_amount_revenue_ratio": "1.5"})
+    assert refused.status_code == 200 and refused.context["form"].errors["max_amount_revenue_ratio"]
+
+
 @pytest.mark.parametrize(
     ("change", "field"),
     [
