@@ -18,6 +18,26 @@ from tests import factories as f
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _cache_of_this_process():
+    """Each test process keeps its cache in a Redis database of its own (the broker stays on
+    REDIS_URL's): Django's ``cache.clear()`` is a FLUSHDB, and one xdist worker's clear must not wipe
+    another's throttle counters or a running worker's task queue."""
+    if not settings.REDIS_URL:
+        yield
+        return
+    from urllib.parse import urlsplit, urlunsplit
+
+    from django.test.utils import override_settings
+
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    db = 2 + int(worker[2:]) if worker.startswith("gw") else 1
+    url = urlunsplit(urlsplit(settings.REDIS_URL)._replace(path=f"/{min(db, 15)}"))
+    caches = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}}
+    with override_settings(CACHES=caches):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _eager_celery(request):
     """Unit tests run tasks in-process; tests marked ``worker`` talk to a real worker."""

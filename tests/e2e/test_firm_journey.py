@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from enterprises.models import Enterprise, FinancingNeed
 from matching.models import Application
@@ -50,7 +51,7 @@ def test_a_firm_registers_fills_its_profile_posts_a_need_and_applies(page, live_
     page.select_option("#id_industry", "next_gen_it")
     page.click("#profile-form button[type=submit]")
     page.wait_for_load_state("networkidle")
-    assert page.locator(".alert-success").is_visible()
+    expect(page.locator(".alert-success")).to_be_visible()
     firm.refresh_from_db()
     assert firm.revenue_last_year == Decimal("30000000.00")
 
@@ -84,14 +85,13 @@ def test_a_firm_registers_fills_its_profile_posts_a_need_and_applies(page, live_
     # apply: the unmet criterion is shown before submitting; a double click submits once
     page.click("#apply-link")
     page.wait_for_url(f"**/firm/apply/{product.pk}/**")
-    assert page.locator("[data-unmet=qualification]").is_visible()
+    expect(page.locator("[data-unmet=qualification]")).to_be_visible()
     page.fill("#id_note", "用于研发投入")
     page.dblclick("#apply-submit")
     page.wait_for_url("**/firm/applications/*/")
     assert Application.objects.filter(enterprise=firm).count() == 1
     assert page.locator("#application-status").get_attribute("data-status") == "submitted"
-    assert page.locator("#timeline [data-to=submitted]").is_visible()
-
+    expect(page.locator("#timeline [data-to=submitted]")).to_be_visible()
     # tracking page lists it
     page.goto("/firm/applications/")
     row = page.locator(f"[data-application='{Application.objects.get().pk}']")
@@ -101,7 +101,7 @@ def test_a_firm_registers_fills_its_profile_posts_a_need_and_applies(page, live_
 def test_the_supermarket_and_a_product_page_fit_a_phone_screen(phone_page, cast, live_server):
     product = f.ProductFactory(institution=cast.bank_a, name="手机端产品")
     phone_page.goto("/products/")
-    assert phone_page.locator(f"[data-product='{product.pk}']").is_visible()
+    expect(phone_page.locator(f"[data-product='{product.pk}']")).to_be_visible()
     width = phone_page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390
     phone_page.goto(f"/products/{product.pk}/")

@@ -1,6 +1,7 @@
 """Each role logs in through the browser and lands on its own workspace; a firm is refused the bank's."""
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import login
 from tests.factories import PASSWORD
@@ -20,7 +21,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("browser"), pytest.mark.d
 def test_each_role_logs_in_and_lands_on_its_workspace(page, cast, live_server, who, path, heading):
     login(page, who, PASSWORD)
     assert page.url == live_server.url + path
-    assert page.locator(heading).is_visible()
+    expect(page.locator(heading)).to_be_visible()
     assert (
         page.locator("nav [data-nav=workspace]").is_visible() or page.locator(".navbar-toggler").is_visible()
     )
@@ -36,4 +37,4 @@ def test_login_works_on_a_phone_screen(phone_page, cast, live_server):
     login(phone_page, "firm_a", PASSWORD)
     assert phone_page.url.endswith("/firm/")
     phone_page.click(".navbar-toggler")
-    assert phone_page.locator("[data-nav=workspace]").is_visible()
+    expect(phone_page.locator("[data-nav=workspace]")).to_be_visible()

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from matching.models import Application, Loan
 from matching.services.applications import application_submit
@@ -41,20 +42,18 @@ def test_an_officer_works_a_lead_to_a_disbursed_loan_and_the_firm_follows_it(
     login(page, "officer_a", PASSWORD)
     page.click("nav [data-nav=leads]")
     page.locator("#lead-table tbody tr").first.locator("a.lead-link").click()
-    assert page.url.endswith(f"/bank/leads/{top.pk}/")
-    assert page.locator("[data-profile=full]").is_visible()
-
+    page.wait_for_url(f"**/bank/leads/{top.pk}/")
+    expect(page.locator("[data-profile=full]")).to_be_visible()
     page.click("[data-action=claim]")
-    assert page.locator("[data-lead-status=claimed]").is_visible()
+    expect(page.locator("[data-lead-status=claimed]")).to_be_visible()
     page.select_option("#contact_channel", "phone")
     page.fill("#contact_note", "与财务总监电话沟通了用款计划")
     page.click("[data-action=contact]")
-    assert page.locator("[data-lead-status=contacted]").is_visible()
-    assert "已响应" in page.locator("[data-countdown]").inner_text()
+    expect(page.locator("[data-lead-status=contacted]")).to_be_visible()
+    expect(page.locator("[data-countdown]")).to_contain_text("已响应")
     page.fill("#invite_note", "欢迎申请甲行科创贷")
     page.click("[data-action=invite]")
-    assert page.locator("[data-lead-status=invited]").is_visible()
-
+    expect(page.locator("[data-lead-status=invited]")).to_be_visible()
     top.refresh_from_db()
     application = application_submit(
         user=cast.firm_a,
@@ -68,16 +67,16 @@ def test_an_officer_works_a_lead_to_a_disbursed_loan_and_the_firm_follows_it(
     page.goto("/bank/applications/")
     page.locator(f"[data-application='{application.pk}'] a").click()
     page.click("[data-action=accept]")
-    assert page.locator("[data-application-status=accepted]").is_visible()
+    expect(page.locator("[data-application-status=accepted]")).to_be_visible()
     page.fill("#approve_credit_line", "280")
     page.fill("#approve_annual_rate", "4.2")
     page.fill("#approve_term_months", "12")
     page.click("[data-action=approve]")
-    assert page.locator("[data-application-status=approved]").is_visible()
+    expect(page.locator("[data-application-status=approved]")).to_be_visible()
     page.fill("#disburse_start_date", "2026-11-30")
     page.fill("#disburse_maturity_date", "2027-11-30")
     page.click("[data-action=disburse]")
-    assert page.locator("[data-application-status=disbursed]").is_visible()
+    expect(page.locator("[data-application-status=disbursed]")).to_be_visible()
     loan = Loan.objects.get(application=application)
     assert (
         loan.principal == Decimal("2800000.00")
@@ -107,7 +106,7 @@ def test_the_inbox_works_on_a_phone_screen(phone_page, cast, live_server):
     )
     login(phone_page, "officer_a", PASSWORD)
     phone_page.goto("/bank/leads/")
-    assert phone_page.locator("[data-overdue]").first.is_visible()
+    expect(phone_page.locator("[data-overdue]").first).to_be_visible()
     assert phone_page.evaluate("document.documentElement.scrollWidth") <= 390
     phone_page.locator("a.lead-link").first.click()
-    assert phone_page.locator("[data-action=claim]").is_visible()
+    expect(phone_page.locator("[data-action=claim]")).to_be_visible()
