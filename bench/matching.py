@@ -17,7 +17,9 @@ Printed figures:
 * the full run: pairs evaluated, matches (eligible), near misses, rows written, seconds, pairs/s;
 * the write floor: the time PostgreSQL takes to write the same rows with one bulk INSERT — an
   ``INSERT INTO … SELECT`` of the run's rows into an empty copy of the match table with the same
-  indexes, measured right after the run, commit included — and the ratio run / floor;
+  indexes, measured right after the run, commit included — and the ratio run / floor. The copy
+  (``LIKE … INCLUDING ALL``) has the table's indexes and checks but no foreign keys: the run pays
+  for its need, product and branch references at commit, the floor does not;
 * the incremental path: ``enqueue_need_match`` for a new firm's need, end to end (the MatchRun,
   the task, the evaluation and the upsert), median and p95 of ``--incremental`` needs.
 

@@ -225,21 +225,19 @@ def product_eligibility(*, user, product, need: FinancingNeed | None = None, on=
     """The engine's verdict for the caller's enterprise (and a need) on a product: the same
     ``matching.engine.evaluate`` the matching service runs, fed by ``matching.facts``."""
     from matching.engine import evaluate
-    from matching.facts import firm_facts, need_facts, product_facts
-    from portal.models import Region
+    from matching.facts import city_names, firm_facts, need_facts, product_facts
 
     enterprise = (
         Enterprise.objects.select_related("city")
         .prefetch_related("qualifications", "ip_assets")
         .get(pk=user.enterprise_id)
     )
-    city_names = dict(Region.objects.values_list("code", "name"))
     return evaluate(
         firm_facts(enterprise),
         product_facts(product),
         need_facts(need) if need is not None else None,
         on=on or timezone.localdate(),
-        city_names=city_names,
+        city_names=city_names(),
     )
 
 

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 __all__ = [
     "CRITERIA",
@@ -50,6 +50,7 @@ __all__ = [
     "CriterionResult",
     "Evaluation",
     "FirmFacts",
+    "Matcher",
     "NeedFacts",
     "ProductFacts",
     "QualificationFact",
@@ -234,9 +235,9 @@ class ProductFacts:
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class CriterionResult:
-    """The verdict on one hard criterion.
+class CriterionResult(NamedTuple):
+    """The verdict on one hard criterion (immutable; a named tuple because a full run builds
+    millions of them).
 
     ``advice`` (not part of :meth:`Evaluation.as_dict`) is what the firm should do when the
     criterion is not met; :func:`advice` collects it for near misses.
@@ -249,8 +250,7 @@ class CriterionResult:
     advice: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class ScorePart:
+class ScorePart(NamedTuple):
     """One soft factor's contribution to the score."""
 
     code: str
@@ -604,8 +604,10 @@ def _evaluate(
     need: NeedFacts | None,
     on: date,
     city_names: Mapping[str, str] | None,
+    firm_factors: tuple[_Factor, _Factor, _Factor] | None = None,
 ) -> Evaluation:
-    """The body of :func:`evaluate`, run inside the engine's decimal context."""
+    """The body of :func:`evaluate` and :meth:`Matcher.pairs`, run inside the engine's decimal
+    context."""
     criteria: list[CriterionResult] = []
     add = criteria.append
 
@@ -779,7 +781,7 @@ def _evaluate(
     if need is not None:
         _need_criteria(firm, product, need, add)
 
-    return Evaluation(tuple(criteria), *_score(firm, product, need, on))
+    return Evaluation(tuple(criteria), *_score(firm, product, need, on, firm_factors))
 
 
 def _need_criteria(firm: FirmFacts, product: ProductFacts, need: NeedFacts, add: Any) -> None:
@@ -912,23 +914,38 @@ def _need_criteria(firm: FirmFacts, product: ProductFacts, need: NeedFacts, add:
 # ---------------------------------------------------------------------------------------------
 
 
+_Factor = tuple[str, Decimal, str]  # (code, fraction of the factor's weight in [0, 1], reason)
+
+
+def _firm_factors(firm: FirmFacts, on: date) -> tuple[_Factor, _Factor, _Factor]:
+    """The factors that depend on the firm alone (the same for every product it is judged
+    against): R&D intensity, IP strength, qualification strength."""
+    return _rd_intensity(firm), _ip_strength(firm), _qualification_strength(firm, on)
+
+
 def _score(
-    firm: FirmFacts, product: ProductFacts, need: NeedFacts | None, on: date
+    firm: FirmFacts,
+    product: ProductFacts,
+    need: NeedFacts | None,
+    on: date,
+    firm_factors: tuple[_Factor, _Factor, _Factor] | None = None,
 ) -> tuple[int, tuple[ScorePart, ...]]:
     """The score and its parts.
 
     Each factor yields a fraction in [0, 1]; its exact points are fraction × weight (Decimal).
     The score is the exact sum rounded ROUND_HALF_UP; the parts' integer points are the exact
     points apportioned by largest remainder (ties to the earlier factor), so they add up to the
-    score exactly and each stays within its maximum.
+    score exactly and each stays within its maximum. ``firm_factors`` is
+    ``_firm_factors(firm, on)`` when the caller judges one firm against many products.
     """
+    rd, ip, qual = firm_factors if firm_factors is not None else _firm_factors(firm, on)
     factors = (
         _amount_fit(product, need),
         _rate_headroom(product, need),
-        _rd_intensity(firm),
-        _ip_strength(firm),
-        _qualification_strength(firm, on),
-        _stage_fit(firm, product),
+        rd,
+        ip,
+        qual,
+        _stage_fit(firm.stage, product.product_type),
     )
     exact = [_W[code] * frac for code, frac, _ in factors]
     total = int(sum(exact, _ZERO).to_integral_value(rounding=ROUND_HALF_UP))
@@ -1063,12 +1080,14 @@ def _qualification_strength(firm: FirmFacts, on: date) -> tuple[str, Decimal, st
     )
 
 
-def _stage_fit(firm: FirmFacts, product: ProductFacts) -> tuple[str, Decimal, str]:
-    """Loans suit growth/mature firms, equity suits seed/startup firms, insurance is neutral."""
-    table = _STAGE_FIT.get(product.product_type)
-    stage = STAGES.get(firm.stage, firm.stage)
-    kind = PRODUCT_TYPES.get(product.product_type, product.product_type)
-    frac = table.get(firm.stage) if table is not None else None
+@lru_cache(maxsize=256)
+def _stage_fit(firm_stage: str, product_type: str) -> tuple[str, Decimal, str]:
+    """Loans suit growth/mature firms, equity suits seed/startup firms, insurance is neutral.
+    (Memoised: a handful of stages × product types.)"""
+    table = _STAGE_FIT.get(product_type)
+    stage = STAGES.get(firm_stage, firm_stage)
+    kind = PRODUCT_TYPES.get(product_type, product_type)
+    frac = table.get(firm_stage) if table is not None else None
     if frac is None:
         return "stage_fit", _HALF, f"{stage}企业与{kind}的阶段匹配按中性计一半分"
     if frac >= _ONE:
@@ -1110,10 +1129,28 @@ def failed_count(
     building any reason text. Stops counting once the count exceeds ``stop_after``.
 
     The full matching run screens millions of pairs and stores only eligible pairs and near misses,
-    so it asks this first and calls :func:`evaluate` only for pairs failing at most
-    :data:`NEAR_MISS_MAX_FAILED` criteria. The rules are the same as in :func:`_evaluate` (a test
-    checks both agree on random pairs); change them together.
+    so it asks this first (through :class:`Matcher`) and calls the evaluation only for pairs failing
+    at most :data:`NEAR_MISS_MAX_FAILED` criteria. The rules are the same as in :func:`_evaluate`
+    (a test checks both agree on random pairs); change them together.
     """
+    return _screen(firm, _screen_firm(firm, on), product, need, stop_after)
+
+
+def _screen_firm(firm: FirmFacts, on: date) -> tuple[frozenset[str], int, Decimal]:
+    """What the screen needs of a firm, worked out once: the qualification codes it holds on
+    ``on``, its full years since founding, its revenue floored at zero."""
+    held = frozenset(q.code for q in firm.qualifications if _holds(q, on))
+    revenue = firm.revenue if firm.revenue > _ZERO else _ZERO
+    return held, _full_years(firm.founded_on, on), revenue
+
+
+def _screen(
+    firm: FirmFacts,
+    firm_screen: tuple[frozenset[str], int, Decimal],
+    product: ProductFacts,
+    need: NeedFacts,
+    stop_after: int,
+) -> int:
     n = 0
     cities = product.cities
     if cities and firm.city not in cities and (firm.city_parent is None or firm.city_parent not in cities):
@@ -1124,16 +1161,15 @@ def failed_count(
         n += 1
     if n > stop_after:
         return n
+    held, years, revenue = firm_screen
     if product.required_qualifications:
-        quals = firm.qualifications
         for code in product.required_qualifications:
-            satisfiers = _SATISFIED_BY.get(code, (code,))
-            if not any(q.code in satisfiers and _holds(q, on) for q in quals):
+            if held.isdisjoint(_SATISFIED_BY.get(code, (code,))):
                 n += 1
                 break
     if product.min_revenue is not None and firm.revenue < product.min_revenue:
         n += 1
-    if product.min_years > 0 and _full_years(firm.founded_on, on) < product.min_years:
+    if product.min_years > 0 and years < product.min_years:
         n += 1
     if product.export_required and not firm.export_business:
         n += 1
@@ -1147,11 +1183,8 @@ def failed_count(
     if need.term_months < product.term_min or need.term_months > product.term_max:
         n += 1
     ratio = product.max_amount_revenue_ratio
-    if ratio is not None:
-        with localcontext(_CTX):
-            revenue = firm.revenue if firm.revenue > _ZERO else _ZERO
-            if amount > revenue * ratio:
-                n += 1
+    if ratio is not None and amount > _CTX.multiply(revenue, ratio):
+        n += 1
     if not (product.guarantee_types & need.guarantee_types):
         n += 1
     if (
@@ -1161,3 +1194,56 @@ def failed_count(
     ):
         n += 1
     return n
+
+
+# ---------------------------------------------------------------------------------------------
+# Many pairs at once (the matching service's path)
+# ---------------------------------------------------------------------------------------------
+
+
+class Matcher:
+    """Judge needs against one fixed list of products on one day — what a matching run does for
+    every need of a chunk.
+
+    :meth:`pairs` gives, for one firm's need, the :class:`Evaluation` of each product the pair
+    fails at most ``max_failed`` criteria of (eligible pairs and near misses: the pairs a run
+    stores). It applies exactly the rules of :func:`evaluate` — it calls the same functions — and
+    only saves repeated work: the products are checked once, the screen (:func:`failed_count`)
+    drops far-off pairs before any reason text is built, and the firm-level parts (qualifications
+    held, years, the firm's score factors) are worked out once per need instead of once per pair.
+    """
+
+    def __init__(
+        self,
+        products: list[ProductFacts] | tuple[ProductFacts, ...],
+        *,
+        on: date,
+        city_names: Mapping[str, str] | None = None,
+        max_failed: int = NEAR_MISS_MAX_FAILED,
+    ) -> None:
+        self.products = tuple(products)
+        self.on = on
+        self.city_names = city_names
+        self.max_failed = max_failed
+        probe_firm = FirmFacts("", None, "", "", on, 0, 0, _ZERO, _ZERO, False, 0, 0)
+        for product in self.products:
+            _validate(probe_firm, product, None)
+
+    def pairs(self, firm: FirmFacts, need: NeedFacts) -> list[tuple[int, Evaluation]]:
+        """``[(index in products, evaluation), …]`` for the products within ``max_failed`` failed
+        criteria of this need, in product order."""
+        if not self.products:
+            return []
+        _validate(firm, self.products[0], need)  # the products passed already: checks firm and need
+        on, city_names, max_failed = self.on, self.city_names, self.max_failed
+        firm_screen = _screen_firm(firm, on)
+        firm_factors = None
+        out: list[tuple[int, Evaluation]] = []
+        with localcontext(_CTX):
+            for i, product in enumerate(self.products):
+                if _screen(firm, firm_screen, product, need, max_failed) > max_failed:
+                    continue
+                if firm_factors is None:
+                    firm_factors = _firm_factors(firm, on)
+                out.append((i, _evaluate(firm, product, need, on, city_names, firm_factors)))
+        return out

@@ -37,6 +37,13 @@ def firm_facts(enterprise: Enterprise) -> FirmFacts:
     )
 
 
+def city_names() -> dict[str, str]:
+    """Region code → name, for the engine to name cities in its reasons."""
+    from portal.models import Region
+
+    return dict(Region.objects.values_list("code", "name"))
+
+
 def need_facts(need: FinancingNeed) -> NeedFacts:
     return NeedFacts(
         amount=need.amount,

@@ -125,11 +125,24 @@ class Match(models.Model):
     product = models.ForeignKey(
         "products.Product", verbose_name=_("产品"), on_delete=models.CASCADE, related_name="matches"
     )
+    # enterprise and institution are copies of need.enterprise and product.institution, kept on the
+    # row so that each role's scope is one indexed column. The database enforces need and product;
+    # these copies are written only by the matching service from those rows, so they carry no
+    # constraint of their own (a full run writes millions of rows: each constraint is a lookup per
+    # row at commit). Deleting through the ORM still cascades.
     enterprise = models.ForeignKey(
-        "enterprises.Enterprise", verbose_name=_("企业"), on_delete=models.CASCADE, related_name="matches"
+        "enterprises.Enterprise",
+        verbose_name=_("企业"),
+        on_delete=models.CASCADE,
+        related_name="matches",
+        db_constraint=False,
     )
     institution = models.ForeignKey(
-        "lenders.Institution", verbose_name=_("机构"), on_delete=models.CASCADE, related_name="matches"
+        "lenders.Institution",
+        verbose_name=_("机构"),
+        on_delete=models.CASCADE,
+        related_name="matches",
+        db_constraint=False,
     )
     score = models.PositiveSmallIntegerField(_("匹配度"), default=0)
     reasons = models.JSONField(_("匹配理由"), default=list, blank=True)
@@ -161,13 +174,14 @@ class Match(models.Model):
     escalated_at = models.DateTimeField(_("超时转派时间"), null=True, blank=True)
     decline_reason = models.CharField(_("婉拒原因"), max_length=32, blank=True)
     decline_note = models.TextField(_("婉拒说明"), blank=True)
-    run = models.ForeignKey(
+    run = models.ForeignKey(  # the run that last wrote the verdict: history, not an integrity rule
         MatchRun,
         verbose_name=_("匹配任务"),
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
+        db_constraint=False,
     )
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)

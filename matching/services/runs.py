@@ -12,10 +12,12 @@ Every run — one need, one product, or everything — is a :class:`MatchRun` sp
 2. load the published products once (their engine facts, institution and routing), the chunk's
    needs with their firms' qualifications and IP in bulk (prefetch), and the existing matches of
    those needs (light columns only);
-3. screen every need × product pair with ``engine.failed_count`` and call ``engine.evaluate`` only
-   for pairs that are eligible or near misses — the only pairs that are stored;
-4. write them with one bulk upsert on (need, product) that refreshes the engine's verdict (score,
-   reasons, missing …) and never touches what a bank did (status, officer, timestamps);
+3. judge every need against the products with ``engine.Matcher``: it screens each pair with the
+   engine's ``failed_count`` and evaluates only pairs that are eligible or near misses — the only
+   pairs that are stored — working out each firm's own part of the score once;
+4. write them: new (need, product) rows are copied straight into the table (PostgreSQL COPY),
+   existing rows get one bulk upsert on (need, product) that refreshes the engine's verdict
+   (score, reasons, missing …) and never touches what a bank did (status, officer, timestamps);
 5. route new leads, withdraw matches that no longer hold, and mark the chunk done with a
    conditional UPDATE that adds its figures to the run (F() increments) only the first time.
 
@@ -35,10 +37,11 @@ embedded demo, tasks run eagerly in one process) serialises writers by itself.
 
 from __future__ import annotations
 
-import json
+import gc
 import logging
 import time
 from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -52,7 +55,7 @@ from enterprises.models import Enterprise, FinancingNeed
 from lenders.models import Branch
 from lenders.services import webhook_leads_created
 from matching import engine
-from matching.facts import firm_facts, need_facts, product_facts
+from matching.facts import city_names, firm_facts, need_facts, product_facts
 from matching.models import Match, MatchRun, MatchRunChunk
 from portal.models import Role, User
 from portal.services import NotAllowedError, ServiceError, notification_send, transition_record
@@ -361,6 +364,22 @@ def run_chunk_process(*, run_id: int, index: int) -> ChunkResult | None:
     return result
 
 
+@contextmanager
+def _gc_paused():
+    """Pause Python's cyclic garbage collector while a chunk is matched (:func:`match_needs`). The
+    chunk allocates millions of small, acyclic objects (criteria, score parts, rows) that it keeps
+    until the write, and each automatic collection walks all of them again: about half the chunk's
+    Python time. Reference counting still frees everything; the collector runs again afterwards."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+@_gc_paused()
 def match_needs(*, run: MatchRun, need_ids: list[int]) -> ChunkResult:
     """Match the given needs against the run's products and write the result (call inside a
     transaction). The heart of every run; see the module docstring."""
@@ -373,10 +392,9 @@ def match_needs(*, run: MatchRun, need_ids: list[int]) -> ChunkResult:
     threshold = settings.MATCH_LEAD_THRESHOLD
     product_run = run.trigger == MatchRun.Trigger.PRODUCT
 
-    products = [
-        (p.pk, p.institution_id, product_facts(p))
-        for p in _published_products(run).select_related("criteria").order_by("pk")
-    ]
+    product_rows = list(_published_products(run).select_related("criteria").order_by("pk"))
+    products = [(p.pk, p.institution_id) for p in product_rows]
+    matcher = engine.Matcher([product_facts(p) for p in product_rows], on=today, city_names=city_names())
     needs_qs = (
         FinancingNeed.objects.filter(pk__in=need_ids, status=FinancingNeed.Status.OPEN)
         .select_related("enterprise__city")
@@ -395,12 +413,11 @@ def match_needs(*, run: MatchRun, need_ids: list[int]) -> ChunkResult:
     router = BranchRouter.load()
     deadline = lead_deadline(now)
 
-    rows: list[tuple] = []  # STAGE_COLUMNS
+    rows: list[tuple] = []  # see _write
     eligible_keys: set[tuple[int, int]] = set()
     lead_keys: set[tuple[int, int]] = set()  # pairs that qualify as a lead now
     route_of: dict[tuple[int, int], int | None] = {}
     firm_cache: dict[int, engine.FirmFacts] = {}
-    screen, evaluate, near_max = engine.failed_count, engine.evaluate, engine.NEAR_MISS_MAX_FAILED
     n_needs = 0
     for need in needs_qs:
         n_needs += 1
@@ -408,34 +425,21 @@ def match_needs(*, run: MatchRun, need_ids: list[int]) -> ChunkResult:
         ff = firm_cache.get(firm.pk)
         if ff is None:
             ff = firm_cache[firm.pk] = firm_facts(firm)
-        nf = need_facts(need)
         verified = firm.verification_status == Enterprise.Verification.VERIFIED
-        for product_id, institution_id, pf in products:
-            if screen(ff, pf, nf, on=today, stop_after=near_max) > near_max:
-                continue
-            ev = evaluate(ff, pf, nf, on=today)
-            eligible = ev.eligible
-            if not eligible and not ev.near_miss:
-                continue  # the screen and the engine agree (tested); kept for safety
+        for index, ev in matcher.pairs(ff, need_facts(need)):
+            product_id, institution_id = products[index]
             key = (need.pk, product_id)
-            if eligible:
-                data = ev.as_dict()
-                reasons, parts = data["criteria"], data["score_parts"]
-            else:  # a near miss keeps the criteria it fails and the advice; never shown to a bank
-                reasons = [
-                    {"code": c.code, "label": c.label, "met": False, "reason": c.reason} for c in ev.failed
-                ]
-                parts = []
-            lead = branch_id = routed_at = response_deadline = None
+            eligible = ev.eligible
+            branch_id = None
+            new_lead = False
             if eligible:
                 result.matches += 1
                 eligible_keys.add(key)
                 if verified and ev.score >= threshold:
                     lead_keys.add(key)
-                    route_of[key] = router.route(institution_id, ff.city, ff.city_parent)
-                    if key not in existing:  # a new lead: route it in the INSERT itself
-                        lead, branch_id, routed_at, response_deadline = True, route_of[key], now, deadline
-            else:
+                    branch_id = route_of[key] = router.route(institution_id, ff.city, ff.city_parent)
+                    new_lead = key not in existing  # a new lead: routed in the INSERT itself
+            else:  # a near miss keeps the criteria it fails and the advice; never shown to a bank
                 result.near_misses += 1
             rows.append(
                 (
@@ -443,21 +447,16 @@ def match_needs(*, run: MatchRun, need_ids: list[int]) -> ChunkResult:
                     product_id,
                     firm.pk,
                     institution_id,
-                    ev.score,
-                    reasons,
-                    parts,
-                    [] if eligible else engine.advice(ev),
-                    not eligible,
-                    bool(lead),
-                    branch_id,
-                    routed_at,
-                    response_deadline,
+                    ev,
+                    eligible,
+                    new_lead,
+                    branch_id if new_lead else None,
                 )
             )
     result.pairs = n_needs * len(products)
 
     if rows:
-        _upsert(rows, run_id=run.pk, now=now)
+        _write(rows, existing=existing.keys(), run_id=run.pk, now=now, deadline=deadline)
     new_leads: dict[int | None, int] = defaultdict(int)
     for key in lead_keys - existing.keys():
         new_leads[route_of[key]] += 1
@@ -516,53 +515,97 @@ def match_needs(*, run: MatchRun, need_ids: list[int]) -> ChunkResult:
     return result
 
 
-STAGE_COLUMNS = (
-    "need_id",
-    "product_id",
-    "enterprise_id",
-    "institution_id",
-    "score",
-    "reasons",
-    "score_parts",
-    "missing",
-    "is_near_miss",
-    "is_lead",
-    "branch_id",
-    "routed_at",
-    "response_deadline",
-)
-_JSON_COLUMNS = (5, 6, 7)
+# A chunk's result rows: (need_id, product_id, enterprise_id, institution_id, evaluation, eligible,
+# new_lead, branch_id). ``new_lead``: a pair not stored yet that qualifies as a lead — the INSERT
+# routes it (branch, routed_at, response_deadline); an existing row's lead columns are never
+# written here (promotion has its own conditional UPDATE).
 
 
-# The PostgreSQL path's statements (columns as in STAGE_COLUMNS). The update refreshes the verdict
-# columns only, and only where they changed.
-_COPY_SQL = "COPY matching_match_stage (need_id, product_id, enterprise_id, institution_id, score, reasons, score_parts, missing, is_near_miss, is_lead, branch_id, routed_at, response_deadline) FROM STDIN"
-_UPSERT_SQL = (
-    "INSERT INTO matching_match AS m (need_id, product_id, enterprise_id, institution_id, score, reasons, score_parts, missing, is_near_miss, is_lead, branch_id, routed_at, response_deadline, "
-    "status, run_id, created_at, updated_at, decline_reason, decline_note) "
-    "SELECT need_id, product_id, enterprise_id, institution_id, score, reasons, score_parts, missing, is_near_miss, is_lead, branch_id, routed_at, response_deadline, %s, %s, %s, %s, '', '' "
-    "FROM matching_match_stage ON CONFLICT (need_id, product_id) DO UPDATE SET "
-    "enterprise_id = EXCLUDED.enterprise_id, institution_id = EXCLUDED.institution_id, score = EXCLUDED.score, reasons = EXCLUDED.reasons, score_parts = EXCLUDED.score_parts, missing = EXCLUDED.missing, is_near_miss = EXCLUDED.is_near_miss, run_id = EXCLUDED.run_id, updated_at = EXCLUDED.updated_at "
-    "WHERE m.enterprise_id IS DISTINCT FROM EXCLUDED.enterprise_id OR m.institution_id IS DISTINCT FROM EXCLUDED.institution_id OR m.score IS DISTINCT FROM EXCLUDED.score OR m.reasons IS DISTINCT FROM EXCLUDED.reasons OR m.score_parts IS DISTINCT FROM EXCLUDED.score_parts OR m.missing IS DISTINCT FROM EXCLUDED.missing OR m.is_near_miss IS DISTINCT FROM EXCLUDED.is_near_miss"
-)
+def verdict(evaluation: engine.Evaluation, eligible: bool) -> tuple[list, list, list]:
+    """What a match row stores of the engine's verdict: (reasons, score_parts, missing).
+
+    An eligible pair keeps every criterion with its reason and the score's parts; a near miss keeps
+    only the criteria it fails and the advice for each (never shown to a bank)."""
+    if eligible:
+        data = evaluation.as_dict()
+        return data["criteria"], data["score_parts"], []
+    reasons = [
+        {"code": c.code, "label": c.label, "met": False, "reason": c.reason} for c in evaluation.failed
+    ]
+    return reasons, [], engine.advice(evaluation)
 
 
-def _upsert(rows: list[tuple], *, run_id: int, now: datetime) -> None:
-    """Insert new (need, product) rows and refresh the verdict of existing ones (VERDICT_FIELDS),
-    in one statement per chunk. Lead columns are written only by the INSERT of a new row; status and
-    everything a bank did are never touched."""
+class _VerdictJson:
+    """:func:`verdict` as JSON text, for COPY: the same values as ``json.dumps(verdict(…))`` (a
+    test checks), assembled from memoised fragments — a full run writes millions of rows whose
+    criteria and score parts repeat."""
+
+    def __init__(self) -> None:
+        from json.encoder import encode_basestring  # the C encoder; ensure_ascii=False form
+
+        self._q = encode_basestring
+        self._criteria: dict[engine.CriterionResult, str] = {}
+        self._parts: dict[engine.ScorePart, str] = {}
+
+    def _criterion(self, c: engine.CriterionResult) -> str:
+        text = self._criteria.get(c)
+        if text is None:
+            q = self._q
+            met = "true" if c.met else "false"
+            text = self._criteria[c] = (
+                f'{{"code":{q(c.code)},"label":{q(c.label)},"met":{met},"reason":{q(c.reason)}}}'
+            )
+        return text
+
+    def _part(self, p: engine.ScorePart) -> str:
+        text = self._parts.get(p)
+        if text is None:
+            q = self._q
+            text = self._parts[p] = (
+                f'{{"code":{q(p.code)},"label":{q(p.label)},"points":{int(p.points)},'
+                f'"max_points":{int(p.max_points)},"reason":{q(p.reason)}}}'
+            )
+        return text
+
+    def columns(self, evaluation: engine.Evaluation, eligible: bool) -> tuple[str, str, str]:
+        if eligible:
+            reasons = "[" + ",".join(map(self._criterion, evaluation.criteria)) + "]"
+            return reasons, "[" + ",".join(map(self._part, evaluation.score_parts)) + "]", "[]"
+        reasons = "[" + ",".join(map(self._criterion, evaluation.failed)) + "]"
+        return reasons, "[]", "[" + ",".join(map(self._q, engine.advice(evaluation))) + "]"
+
+
+def _write(rows: list[tuple], *, existing, run_id: int, now: datetime, deadline: datetime) -> None:
+    """Insert the new (need, product) rows and refresh the verdict of existing ones
+    (VERDICT_FIELDS). Lead columns are written only when a row is inserted; status and everything a
+    bank did are never touched. Rerunning over unchanged data writes nothing."""
     if connection.vendor == "postgresql":
-        _upsert_postgresql(rows, run_id=run_id, now=now)
+        _write_postgresql(rows, existing=existing, run_id=run_id, now=now, deadline=deadline)
         return
-    Match.objects.bulk_create(
-        [
+    objects = []
+    for need_id, product_id, enterprise_id, institution_id, ev, eligible, new_lead, branch_id in rows:
+        reasons, parts, missing = verdict(ev, eligible)
+        objects.append(
             Match(
-                **dict(zip(STAGE_COLUMNS, row, strict=True)),
+                need_id=need_id,
+                product_id=product_id,
+                enterprise_id=enterprise_id,
+                institution_id=institution_id,
+                score=ev.score,
+                reasons=reasons,
+                score_parts=parts,
+                missing=missing,
+                is_near_miss=not eligible,
+                is_lead=new_lead,
+                branch_id=branch_id,
+                routed_at=now if new_lead else None,
+                response_deadline=deadline if new_lead else None,
                 run_id=run_id,
                 created_at=now,
             )
-            for row in rows
-        ],
+        )
+    Match.objects.bulk_create(
+        objects,
         batch_size=500,
         update_conflicts=True,
         unique_fields=["need", "product"],
@@ -570,47 +613,80 @@ def _upsert(rows: list[tuple], *, run_id: int, now: datetime) -> None:
     )
 
 
-def _copy_text(value) -> str:
-    """One value in PostgreSQL's COPY text format."""
-    if value is None:
-        return "\\N"
-    if value is True:
-        return "t"
-    if value is False:
-        return "f"
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return str(value)
+# The PostgreSQL path. New rows are copied straight into the match table: under the chunk's
+# advisory locks (_lock_needs) no other writer adds rows for its needs, and only matching runs
+# create match rows, so a pair missing from ``existing`` is missing from the table — and should
+# that ever be wrong, the COPY fails on the unique constraint inside a savepoint and the chunk falls
+# back to the upsert for every row. Existing rows go through a temporary table and one
+# INSERT … ON CONFLICT DO UPDATE that refreshes the verdict columns only, and only where they changed.
+_COLUMNS = "need_id, product_id, enterprise_id, institution_id, score, reasons, score_parts, missing, is_near_miss, is_lead, branch_id, routed_at, response_deadline"
+_COPY_NEW_SQL = f"COPY matching_match ({_COLUMNS}, status, run_id, created_at, updated_at, decline_reason, decline_note) FROM STDIN"
+_COPY_STAGE_SQL = f"COPY matching_match_stage ({_COLUMNS}) FROM STDIN"
+_UPSERT_SQL = (
+    "INSERT INTO matching_match AS m (need_id, product_id, enterprise_id, institution_id, score, reasons, score_parts, missing, is_near_miss, is_lead, branch_id, routed_at, response_deadline, status, run_id, created_at, updated_at, decline_reason, decline_note) "
+    "SELECT need_id, product_id, enterprise_id, institution_id, score, reasons, score_parts, missing, is_near_miss, is_lead, branch_id, routed_at, response_deadline, %s, %s, %s, %s, '', '' "
+    "FROM matching_match_stage ON CONFLICT (need_id, product_id) DO UPDATE SET "
+    "enterprise_id = EXCLUDED.enterprise_id, institution_id = EXCLUDED.institution_id, score = EXCLUDED.score, reasons = EXCLUDED.reasons, score_parts = EXCLUDED.score_parts, missing = EXCLUDED.missing, is_near_miss = EXCLUDED.is_near_miss, run_id = EXCLUDED.run_id, updated_at = EXCLUDED.updated_at "
+    "WHERE m.enterprise_id IS DISTINCT FROM EXCLUDED.enterprise_id OR m.institution_id IS DISTINCT FROM EXCLUDED.institution_id OR m.score IS DISTINCT FROM EXCLUDED.score OR m.reasons IS DISTINCT FROM EXCLUDED.reasons OR m.score_parts IS DISTINCT FROM EXCLUDED.score_parts OR m.missing IS DISTINCT FROM EXCLUDED.missing OR m.is_near_miss IS DISTINCT FROM EXCLUDED.is_near_miss"
+)
 
 
-def _upsert_postgresql(rows: list[tuple], *, run_id: int, now: datetime) -> None:
-    """The measured PostgreSQL path: COPY the chunk into a temporary table, then one
-    INSERT … SELECT … ON CONFLICT (need_id, product_id) DO UPDATE. It skips rows whose verdict did
-    not change, so a rerun over unchanged data writes nothing. Same result as the portable
-    ``bulk_create(update_conflicts=True)`` path, without building a model object and a SQL literal
-    per value (about four times faster on a full run)."""
+_NULL = "\\N"  # NULL in COPY text format
+
+
+def _copy_lines(rows, encoder: _VerdictJson, now_text: str, deadline_text: str, suffix: str):
+    """The rows in PostgreSQL's COPY text format (columns as in ``_COLUMNS``, then ``suffix``)."""
+    out = []
+    append = out.append
+    columns = encoder.columns
+    for need_id, product_id, enterprise_id, institution_id, ev, eligible, new_lead, branch_id in rows:
+        reasons, parts, missing = columns(ev, eligible)
+        text = f"{reasons}\t{parts}\t{missing}"
+        if "\\" in text:  # JSON escapes (\" …): COPY text format reads a backslash as an escape
+            text = text.replace("\\", "\\\\")
+        lead = (
+            f"t\t{_NULL if branch_id is None else branch_id}\t{now_text}\t{deadline_text}"
+            if new_lead
+            else "f\t\\N\t\\N\t\\N"
+        )
+        append(
+            f"{need_id}\t{product_id}\t{enterprise_id}\t{institution_id}\t{ev.score}\t{text}\t"
+            f"{'f' if eligible else 't'}\t{lead}{suffix}\n"
+        )
+    return "".join(out)
+
+
+def _write_postgresql(rows, *, existing, run_id: int, now: datetime, deadline: datetime) -> None:
     import io
 
-    dumps = json.dumps
-    buf = io.StringIO()
-    write = buf.write
-    for row in rows:
-        fields = [_copy_text(v) for v in row]
-        for i in _JSON_COLUMNS:
-            fields[i] = dumps(row[i], ensure_ascii=False, separators=(",", ":")).replace("\\", "\\\\")
-        write("\t".join(fields))
-        write("\n")
-    buf.seek(0)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "CREATE TEMPORARY TABLE IF NOT EXISTS matching_match_stage ("
-            "need_id bigint, product_id bigint, enterprise_id bigint, institution_id bigint, score smallint, "
-            "reasons jsonb, score_parts jsonb, missing jsonb, is_near_miss boolean, is_lead boolean, "
-            "branch_id bigint, routed_at timestamptz, response_deadline timestamptz) ON COMMIT DELETE ROWS"
-        )
-        cursor.copy_expert(_COPY_SQL, buf)
-        cursor.execute(_UPSERT_SQL, [Match.Status.SUGGESTED, run_id, now, now])
-        cursor.execute("TRUNCATE matching_match_stage")
+    from django.db import IntegrityError
+    from psycopg2 import IntegrityError as DriverIntegrityError  # copy_expert is not wrapped by Django
+
+    encoder = _VerdictJson()
+    now_text, deadline_text = now.isoformat(), deadline.isoformat()
+    fresh = [r for r in rows if (r[0], r[1]) not in existing]
+    known = [r for r in rows if (r[0], r[1]) in existing] if len(fresh) < len(rows) else []
+    if fresh:
+        suffix = f"\t{Match.Status.SUGGESTED}\t{run_id}\t{now_text}\t{now_text}\t\t"
+        data = io.StringIO(_copy_lines(fresh, encoder, now_text, deadline_text, suffix))
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.copy_expert(_COPY_NEW_SQL, data)
+        except (IntegrityError, DriverIntegrityError):  # a row appeared after all: upsert everything
+            logger.warning("matching run %s: new rows already stored, upserting the chunk", run_id)
+            known = rows
+    if known:
+        data = io.StringIO(_copy_lines(known, encoder, now_text, deadline_text, ""))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "CREATE TEMPORARY TABLE IF NOT EXISTS matching_match_stage ("
+                "need_id bigint, product_id bigint, enterprise_id bigint, institution_id bigint, score smallint, "
+                "reasons jsonb, score_parts jsonb, missing jsonb, is_near_miss boolean, is_lead boolean, "
+                "branch_id bigint, routed_at timestamptz, response_deadline timestamptz) ON COMMIT DELETE ROWS"
+            )
+            cursor.copy_expert(_COPY_STAGE_SQL, data)
+            cursor.execute(_UPSERT_SQL, [Match.Status.SUGGESTED, run_id, now, now])
+            cursor.execute("TRUNCATE matching_match_stage")
 
 
 def _withdraw(items: list[tuple[int, str]], now: datetime) -> None:

@@ -432,63 +432,178 @@ def test_a_declined_lead_passes_the_need_on_and_the_last_one_tells_the_firm_noth
 # --- the engine's screen ------------------------------------------------------------------------
 
 
+SCREEN_DAY = date(2026, 2, 28)
+SCREEN_CITIES = ["140100", "140200", "140171", "140700"]
+
+
+def random_firm(rng: random.Random, on: date = SCREEN_DAY) -> engine.FirmFacts:
+    city = rng.choice(SCREEN_CITIES)
+    quals = tuple(
+        engine.QualificationFact(
+            rng.choice(list(engine.QUALIFICATIONS)),
+            on - timedelta(days=rng.randint(-30, 900)),
+            rng.choice([None, on, on - timedelta(days=1), on + timedelta(days=200)]),
+            rng.random() < 0.5,
+        )
+        for _ in range(rng.randint(0, 3))
+    )
+    return engine.FirmFacts(
+        city=city,
+        city_parent="140100" if city == "140171" else None,
+        industry=rng.choice(list(engine.INDUSTRIES)),
+        stage=rng.choice(list(engine.STAGES)),
+        founded_on=rng.choice([date(2024, 2, 29), date(2020, 3, 1), date(2025, 6, 1)]),
+        employees=50,
+        rd_staff=5,
+        revenue=Decimal(rng.choice([0, 1_000_000, 8_000_000, 50_000_000])),
+        rd_spend=Decimal(rng.choice([0, 300_000, 900_000])),
+        export_business=rng.random() < 0.3,
+        invention_patents=rng.randint(0, 3),
+        ip_assets=rng.randint(3, 8),
+        qualifications=quals,
+    )
+
+
+def random_product(rng: random.Random) -> engine.ProductFacts:
+    return engine.ProductFacts(
+        product_type=rng.choice(list(engine.PRODUCT_TYPES)),
+        amount_min=Decimal(rng.choice([100_000, 1_000_000])),
+        amount_max=Decimal(rng.choice([5_000_000, 30_000_000])),
+        term_min=rng.choice([3, 12]),
+        term_max=rng.choice([12, 36]),
+        rate_min=rng.choice([None, Decimal("3.00"), Decimal("4.50")]),
+        rate_max=Decimal("6.00"),
+        guarantee_types=frozenset(rng.sample(list(engine.GUARANTEE_TYPES), rng.randint(1, 2))),
+        cities=frozenset(rng.sample(SCREEN_CITIES[:2], rng.randint(0, 1))),
+        industries=frozenset(rng.sample(list(engine.INDUSTRIES), rng.choice([0, 3]))),
+        stages=frozenset(rng.sample(list(engine.STAGES), rng.choice([0, 2]))),
+        required_qualifications=frozenset(rng.sample(list(engine.QUALIFICATIONS), rng.choice([0, 0, 1, 2]))),
+        min_revenue=rng.choice([None, Decimal(5_000_000)]),
+        min_invention_patents=rng.choice([0, 0, 1, 2]),
+        min_years=rng.choice([0, 0, 2]),
+        export_required=rng.random() < 0.2,
+        max_amount_revenue_ratio=rng.choice([None, Decimal("0.5")]),
+    )
+
+
+def random_need(rng: random.Random) -> engine.NeedFacts:
+    return engine.NeedFacts(
+        amount=Decimal(rng.choice([100_000, 3_000_000, 30_000_000, 40_000_000])),
+        term_months=rng.choice([3, 12, 36, 48]),
+        guarantee_types=frozenset(rng.sample(list(engine.GUARANTEE_TYPES), rng.randint(0, 2))),
+        max_annual_rate=rng.choice([None, Decimal("4.00"), Decimal("6.00")]),
+    )
+
+
 def test_the_screen_counts_exactly_the_criteria_evaluate_fails():
     rng = random.Random(7)
-    on = date(2026, 2, 28)
-    cities = ["140100", "140200", "140171", "140700"]
+    on = SCREEN_DAY
     for _ in range(3000):
-        city = rng.choice(cities)
-        quals = tuple(
-            engine.QualificationFact(
-                rng.choice(list(engine.QUALIFICATIONS)),
-                on - timedelta(days=rng.randint(-30, 900)),
-                rng.choice([None, on, on - timedelta(days=1), on + timedelta(days=200)]),
-                rng.random() < 0.5,
-            )
-            for _ in range(rng.randint(0, 3))
-        )
-        firm = engine.FirmFacts(
-            city=city,
-            city_parent="140100" if city == "140171" else None,
-            industry=rng.choice(list(engine.INDUSTRIES)),
-            stage=rng.choice(list(engine.STAGES)),
-            founded_on=rng.choice([date(2024, 2, 29), date(2020, 3, 1), date(2025, 6, 1)]),
-            employees=50,
-            rd_staff=5,
-            revenue=Decimal(rng.choice([0, 1_000_000, 8_000_000, 50_000_000])),
-            rd_spend=Decimal(300_000),
-            export_business=rng.random() < 0.3,
-            invention_patents=rng.randint(0, 3),
-            ip_assets=5,
-            qualifications=quals,
-        )
-        product_facts = engine.ProductFacts(
-            product_type=rng.choice(list(engine.PRODUCT_TYPES)),
-            amount_min=Decimal(rng.choice([100_000, 1_000_000])),
-            amount_max=Decimal(rng.choice([5_000_000, 30_000_000])),
-            term_min=rng.choice([3, 12]),
-            term_max=rng.choice([12, 36]),
-            rate_min=rng.choice([None, Decimal("3.00"), Decimal("4.50")]),
-            rate_max=Decimal("6.00"),
-            guarantee_types=frozenset(rng.sample(list(engine.GUARANTEE_TYPES), rng.randint(1, 2))),
-            cities=frozenset(rng.sample(cities[:2], rng.randint(0, 1))),
-            industries=frozenset(rng.sample(list(engine.INDUSTRIES), rng.choice([0, 3]))),
-            stages=frozenset(rng.sample(list(engine.STAGES), rng.choice([0, 2]))),
-            required_qualifications=frozenset(
-                rng.sample(list(engine.QUALIFICATIONS), rng.choice([0, 0, 1, 2]))
-            ),
-            min_revenue=rng.choice([None, Decimal(5_000_000)]),
-            min_invention_patents=rng.choice([0, 0, 1, 2]),
-            min_years=rng.choice([0, 0, 2]),
-            export_required=rng.random() < 0.2,
-            max_amount_revenue_ratio=rng.choice([None, Decimal("0.5")]),
-        )
-        need = engine.NeedFacts(
-            amount=Decimal(rng.choice([100_000, 3_000_000, 30_000_000, 40_000_000])),
-            term_months=rng.choice([3, 12, 36, 48]),
-            guarantee_types=frozenset(rng.sample(list(engine.GUARANTEE_TYPES), rng.randint(0, 2))),
-            max_annual_rate=rng.choice([None, Decimal("4.00"), Decimal("6.00")]),
-        )
+        firm, product_facts, need = random_firm(rng), random_product(rng), random_need(rng)
         failed = len(engine.evaluate(firm, product_facts, need, on=on).failed)
         assert engine.failed_count(firm, product_facts, need, on=on) == failed
         assert (engine.failed_count(firm, product_facts, need, on=on, stop_after=2) > 2) == (failed > 2)
+
+
+def test_the_matcher_keeps_exactly_the_pairs_evaluate_would_store():
+    """The run's path (engine.Matcher) gives, pair for pair, what evaluate() gives, for the pairs
+    failing at most two criteria, and nothing for the others."""
+    rng = random.Random(11)
+    names = {"140100": "太原市", "140200": "大同市", "140171": "综改区", "140700": "晋中市"}
+    products = [random_product(rng) for _ in range(40)]
+    matcher = engine.Matcher(products, on=SCREEN_DAY, city_names=names)
+    kept = 0
+    for _ in range(150):
+        firm, need = random_firm(rng), random_need(rng)
+        expected = []
+        for i, p in enumerate(products):
+            ev = engine.evaluate(firm, p, need, on=SCREEN_DAY, city_names=names)
+            if len(ev.failed) <= engine.NEAR_MISS_MAX_FAILED:
+                expected.append((i, ev))
+        assert matcher.pairs(firm, need) == expected
+        kept += len(expected)
+    assert kept > 500  # eligible pairs and near misses both occur in this sample
+
+
+def test_the_matcher_refuses_float_money_like_evaluate():
+    rng = random.Random(3)
+    matcher = engine.Matcher([random_product(rng)], on=SCREEN_DAY)
+    need = random_need(rng)
+    with pytest.raises(TypeError):
+        matcher.pairs(random_firm(rng), engine.NeedFacts(1e6, need.term_months, need.guarantee_types, None))
+    with pytest.raises(TypeError):
+        engine.Matcher(
+            [engine.ProductFacts("credit", 1e5, Decimal(1_000_000), 1, 12, None, None, frozenset())],
+            on=SCREEN_DAY,
+        )
+
+
+def test_the_copy_text_holds_the_same_verdict_as_the_portable_path():
+    """The PostgreSQL path writes JSON text built from fragments; it must hold the same values as
+    the verdict() the portable path stores — eligible pairs and near misses, quotes included."""
+    import json
+
+    rng = random.Random(5)
+    encoder = runs._VerdictJson()
+    seen = {True: 0, False: 0}
+    for _ in range(20000):
+        if seen[True] >= 30 and seen[False] >= 200:
+            break
+        firm, p, need = random_firm(rng), random_product(rng), random_need(rng)
+        ev = engine.evaluate(firm, p, need, on=SCREEN_DAY)
+        if len(ev.failed) > engine.NEAR_MISS_MAX_FAILED:
+            continue
+        seen[ev.eligible] += 1
+        texts = encoder.columns(ev, ev.eligible)
+        assert tuple(json.loads(t) for t in texts) == runs.verdict(ev, ev.eligible)
+    assert seen[True] >= 30 and seen[False] >= 200
+
+
+def test_a_row_stored_behind_the_runs_back_makes_the_chunk_upsert_instead_of_failing(run_full):
+    """New rows are copied straight into the table; if one exists after all, the chunk falls back
+    to the upsert: no error, no duplicate, the verdict refreshed."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the COPY path is PostgreSQL's")
+    p = product()
+    need = f.NeedFactory(enterprise=strong_firm())
+    run_full()
+    stored = Match.objects.get(need=need, product=p)
+    ev = engine.Evaluation((engine.CriterionResult("city", "所在地区", True, "新的理由"),), 1, ())
+    now = timezone.now()
+    row = (need.pk, p.pk, need.enterprise_id, p.institution_id, ev, True, False, None)
+    runs._write([row], existing=set(), run_id=stored.run_id, now=now, deadline=now)
+    again = Match.objects.get(need=need, product=p)
+    assert Match.objects.filter(need=need, product=p).count() == 1
+    assert again.score == 1
+    assert again.reasons == [{"code": "city", "label": "所在地区", "met": True, "reason": "新的理由"}]
+    assert (again.is_lead, again.status, again.branch_id) == (stored.is_lead, stored.status, stored.branch_id)
+
+
+def test_stored_reasons_name_the_cities(run_full):
+    """What the firm reads on its suggestions page says 大同市, not a division code."""
+    p = product(cities=["140200"])
+    need = f.NeedFactory(enterprise=strong_firm())
+    run_full()
+    m = Match.objects.get(need=need, product=p)
+    assert m.is_near_miss
+    city = next(c for c in m.reasons if c["code"] == "city")
+    assert "大同市" in city["reason"] and "140200" not in city["reason"]
+    assert any("大同市" in line for line in m.missing)
+
+
+def test_deleting_a_firm_or_a_product_still_removes_their_matches(run_full):
+    """enterprise and institution on a match carry no database constraint (copies of need and
+    product); deleting through the ORM cascades all the same."""
+    p = product()
+    firm = strong_firm()
+    f.NeedFactory(enterprise=firm)
+    other = f.NeedFactory(enterprise=strong_firm())
+    run_full()
+    assert Match.objects.filter(enterprise=firm).exists()
+    firm.delete()
+    assert not Match.objects.filter(enterprise_id=firm.pk).exists()
+    assert Match.objects.filter(need=other).exists()
+    p.delete()  # an institution's products are protected: its matches go with them
+    assert not Match.objects.filter(institution_id=p.institution_id).exists()
