@@ -9,7 +9,10 @@ on loopback, and drives them with locust (as a library, headless, bounded users 
    requests/s, median and p95 per endpoint, and failures;
 2. saturation runs of the same length and users for the inbox endpoint, the product list endpoint,
    and a trivial Django JSON view (the stack's ceiling) — each endpoint's requests/s as a ratio of
-   the ceiling's.
+   the ceiling's. A saturation run polls one URL with one token, as a bank's system polls its
+   inbox: after the first request it measures the cached path (portal/api/caching.py and
+   portal/api/authentication.py — the token lookup and the rendered page come from Redis until a
+   lead or product changes); the mixed run's writes (applications) make the caches go stale.
 
 The last line is exactly ``failures=<n> inbox_ratio=<x> products_ratio=<y>``.
 """

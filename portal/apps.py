@@ -8,3 +8,7 @@ class PortalConfig(AppConfig):
 
     def ready(self):
         from . import audit  # noqa: F401  (connects the login/logout/failed-login audit receivers)
+        from .api import authentication, caching
+
+        caching._connect()  # cached API lists go stale when their rows change
+        authentication._connect()  # cached token lookups are dropped when a token or user changes

@@ -9,6 +9,7 @@ from django.core.mail import send_mail
 from django.db import models, transaction
 from django.utils import timezone
 
+from .api.caching import lists_changed
 from .audit import audit_state_change
 from .models import Notification, Transition, User
 
@@ -54,6 +55,7 @@ def transition_record(
     audit_state_change(
         subject=subject, from_state=from_state, to_state=to_state, actor=actor, note=note, data=data
     )
+    lists_changed(subject._meta.label_lower)
     return transition
 
 

@@ -240,7 +240,7 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "portal.api.authentication.CachedTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "portal.api.pagination.PageNumberPagination",
@@ -266,6 +266,10 @@ REST_FRAMEWORK = {
 }
 # The load benchmark drives hundreds of requests a second from one address: it sets API_THROTTLE_DISABLED=1.
 API_THROTTLE_DISABLED = envbool("API_THROTTLE_DISABLED", False)
+# How long a rendered API list (product catalogue, match lists) may be served from the cache; 0 = off.
+API_LIST_CACHE_SECONDS = envint("API_LIST_CACHE_SECONDS", 15)
+# How long an API token → user lookup may be served from the cache; 0 = off.
+API_TOKEN_CACHE_SECONDS = envint("API_TOKEN_CACHE_SECONDS", 60)
 SPECTACULAR_SETTINGS = {
     "TITLE": "KeJin 科金直通车 API",
     "DESCRIPTION": "山西省科技金融信息服务平台开放接口。金额为人民币元（十进制字符串），利率为年化百分比。",

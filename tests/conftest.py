@@ -75,6 +75,15 @@ def _media_root(tmp_path, settings):
 
 
 @pytest.fixture(autouse=True)
+def _api_list_cache_off(settings):
+    """Tests run inside a transaction that never commits, so the cached API lists and token lookups
+    would not go stale between a test's steps; the tests of the caches switch them back on
+    (tests/portal/test_api_list_cache.py)."""
+    settings.API_LIST_CACHE_SECONDS = 0
+    settings.API_TOKEN_CACHE_SECONDS = 0
+
+
+@pytest.fixture(autouse=True)
 def _api_throttle_off(settings):
     """API throttles count in the shared Redis across tests; tests that check them switch them back on
     with ``settings.API_THROTTLE_DISABLED = False`` (tests/portal/test_security_auth.py)."""

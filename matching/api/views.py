@@ -8,20 +8,25 @@ from matching.filtersets import MatchFilterSet, MatchRunFilterSet
 from matching.models import MatchRun
 from matching.selectors import match_for_user
 from matching.services.runs import start_full_run
+from portal.api.caching import CachedListMixin
 from portal.api.permissions import IsStaff
 
 from .serializers import MatchDetailSerializer, MatchRunSerializer, MatchSerializer
 
 
-class MatchViewSet(viewsets.ReadOnlyModelViewSet):
+class MatchViewSet(CachedListMixin, viewsets.ReadOnlyModelViewSet):
     """匹配结果：企业看到自己的推荐与差一点匹配，客户经理看到本网点线索，银行管理者看到本机构线索，省级专班看到全部。"""
 
+    cache_topic = "matching.match"
     filterset_class = MatchFilterSet
     ordering_fields = ["score", "created_at", "response_deadline"]
     ordering = ["-score", "id"]
 
     def get_queryset(self):
-        return match_for_user(self.request.user)
+        qs = match_for_user(self.request.user)
+        if self.action == "list":  # the list shows neither: no need to read and decode them per row
+            qs = qs.defer("reasons", "score_parts")
+        return qs
 
     def get_serializer_class(self):
         return MatchDetailSerializer if self.action == "retrieve" else MatchSerializer

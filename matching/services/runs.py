@@ -57,6 +57,7 @@ from lenders.services import webhook_leads_created
 from matching import engine
 from matching.facts import city_names, firm_facts, need_facts, product_facts
 from matching.models import Match, MatchRun, MatchRunChunk
+from portal.api.caching import lists_changed
 from portal.models import Role, User
 from portal.services import NotAllowedError, ServiceError, notification_send, transition_record
 from products.models import Product
@@ -512,6 +513,7 @@ def match_needs(*, run: MatchRun, need_ids: list[int]) -> ChunkResult:
         _withdraw(withdraw, now)
     result.leads = new_leads_count
     _tell_branches(new_leads)
+    lists_changed("matching.match")
     return result
 
 

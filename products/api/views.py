@@ -4,6 +4,7 @@ from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
+from portal.api.caching import CachedListMixin
 from portal.api.permissions import IsManager
 from products import services
 from products.api.serializers import ProductSerializer, ProductWriteSerializer
@@ -14,9 +15,12 @@ from products.selectors import product_for_user
 WRITE_ACTIONS = {"create", "update", "partial_update", "publish", "retire"}
 
 
-class ProductViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+class ProductViewSet(
+    CachedListMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet
+):
     """产品超市：已上架的金融产品（公开）；银行管理者可新建、修改、上架、下架本机构产品。"""
 
+    cache_topic = "products.product"
     serializer_class = ProductSerializer
     filterset_class = ProductFilterSet
     ordering_fields = ["amount_max", "rate_min", "term_max_months", "published_at", "name"]

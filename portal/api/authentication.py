@@ -1,0 +1,64 @@
+"""API token authentication with the token → user lookup cached.
+
+Banks' systems poll the lead inbox with the same token many times a minute, and the lookup (one
+query joining the token and its user) is most of what a cached list costs. The pair is kept in the
+cache for ``settings.API_TOKEN_CACHE_SECONDS`` (0 turns it off) under a hash of the key, never the
+key itself, and dropped as soon as the token is deleted or its user is saved — deactivated, given
+another role or branch, or simply logged in — so a revoked token or a locked-out user stops working
+at once (the signals below), and in any case within the lifetime.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+from rest_framework.authentication import TokenAuthentication
+
+
+def _cache_key(key: str) -> str:
+    return "apitoken:" + hashlib.sha256(key.encode()).hexdigest()
+
+
+class CachedTokenAuthentication(TokenAuthentication):
+    """``Authorization: Token <key>``, as DRF's TokenAuthentication, with the lookup cached."""
+
+    def authenticate_credentials(self, key):
+        seconds = settings.API_TOKEN_CACHE_SECONDS
+        if not seconds:
+            return super().authenticate_credentials(key)
+        cache_key = _cache_key(key)
+        found = cache.get(cache_key)
+        if found is not None:
+            return found
+        user, token = super().authenticate_credentials(key)  # refuses unknown keys and inactive users
+        cache.set(cache_key, (user, token), seconds)
+        return user, token
+
+
+def forget_tokens(*keys: str) -> None:
+    """Drop cached lookups of these token keys (after the current transaction commits too, so that a
+    request racing the change cannot put the old pair back)."""
+    names = [_cache_key(k) for k in keys]
+    if names:
+        cache.delete_many(names)
+        transaction.on_commit(lambda: cache.delete_many(names))
+
+
+def _connect() -> None:
+    from rest_framework.authtoken.models import Token
+
+    from portal.models import User
+
+    def token_deleted(sender, instance, **kwargs):
+        forget_tokens(instance.key)
+
+    def user_saved(sender, instance, **kwargs):
+        forget_tokens(*Token.objects.filter(user_id=instance.pk).values_list("key", flat=True))
+
+    post_delete.connect(token_deleted, sender=Token, weak=False, dispatch_uid="apitoken-token-deleted")
+    post_save.connect(user_saved, sender=User, weak=False, dispatch_uid="apitoken-user-saved")
+    post_delete.connect(user_saved, sender=User, weak=False, dispatch_uid="apitoken-user-deleted")
