@@ -4,6 +4,7 @@ its profile by bank officers, so the consent page has something to show. Idempot
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
+from decimal import Decimal
 
 from django.utils import timezone
 
@@ -42,3 +43,84 @@ def seed_firm_demo(*, today) -> None:
             viewed_at=at,
             defaults={"institution_id": viewer.institution_id, "restricted": False},
         )
+
+
+# Service visits 一对一精准服务: (firm username or firm name, days before the demo's today, team,
+# institution name or None, topics, findings, follow-up, follow-up due in days after the visit or
+# None, a need found on the visit or None).
+VISITS = (
+    (
+        "demo_firm",
+        12,
+        "省科技金融服务中心 王磊、浦发银行太原科技支行 李娜",
+        "浦发银行太原分行",
+        ["hitech_application", "financing_need"],
+        "企业拟于明年申报高新技术企业，研发费用归集尚未单独设账；二期产线有设备购置资金需求。",
+        "协助企业建立研发费用辅助账，提交高企申报材料清单",
+        18,
+        None,
+    ),
+    (
+        "demo_firm2",
+        5,
+        "省科技金融服务中心 赵敏、中国银行太原科技金融中心 陈晨",
+        "中国银行山西省分行",
+        ["financing_need", "rd_expense"],
+        "企业新接到半导体材料订单，原材料采购存在资金缺口，可提供订单和应收账款作为担保。",
+        "银行客户经理一周内上门收集订单合同与近两年财务报表",
+        6,
+        {
+            "amount": Decimal("8000000"),
+            "term_months": 12,
+            "purpose": "working_capital",
+            "guarantee_types": ["order", "receivable"],
+            "description": "走访中了解到：新增订单原材料采购资金缺口约800万元。",
+        },
+    ),
+    (
+        "demo_firm",
+        40,
+        "省科技金融服务中心 王磊",
+        None,
+        ["rd_expense"],
+        "讲解研发费用加计扣除政策，企业财务已按要求归集上年度研发投入。",
+        "",
+        None,
+        None,
+    ),
+)
+
+
+def seed_visits(*, today) -> int:
+    """A few service visits by demo_staff (one with follow-ups due soon, one that found a financing
+    need posted on the firm's behalf and waiting for the firm's confirmation). Idempotent: a visit
+    already recorded (same firm, day and team) is skipped. Returns the visits created."""
+    from .visits import visit_record
+
+    staff = User.objects.filter(username="demo_staff").first()
+    if staff is None:
+        return 0
+    created = 0
+    for username, days_ago, team, institution_name, topics, findings, follow_up, due_in, need in VISITS:
+        owner = User.objects.filter(username=username).select_related("enterprise").first()
+        if owner is None or owner.enterprise_id is None:
+            continue
+        visited_on = min(today - timedelta(days=days_ago), timezone.localdate())
+        if owner.enterprise.visits.filter(visited_on=visited_on, team=team).exists():
+            continue
+        visit_record(
+            user=staff,
+            enterprise=owner.enterprise,
+            visited_on=visited_on,
+            team=team,
+            topics=topics,
+            institution=Institution.objects.filter(name=institution_name).first()
+            if institution_name
+            else None,
+            findings=findings,
+            follow_up=follow_up,
+            follow_up_due=visited_on + timedelta(days=due_in) if due_in is not None else None,
+            need=need,
+        )
+        created += 1
+    return created

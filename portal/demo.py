@@ -665,12 +665,12 @@ def _user(username: str, *, password: str, role: str, first_name: str, **fields)
 def seed(*, password: str, firms: int = 300) -> SeedReport:
     """Reference data, firms and accounts in one transaction; then, each step on what the one
     before it committed: a full match run (in-process), the banks' history of leads, applications
-    and loans, the firms' consents, and the subsidy claims on those loans."""
+    and loans, the firms' consents, the centre's service visits, and the subsidy claims on those loans."""
     _seed_base(password=password, firms=firms)
 
     from celery import current_app
 
-    from enterprises.demo import seed_firm_demo
+    from enterprises.demo import seed_firm_demo, seed_visits
     from lenders.demo import seed_bank_history
     from matching.demo import seed_matching
     from subsidies.demo import seed_subsidies
@@ -683,6 +683,7 @@ def seed(*, password: str, firms: int = 300) -> SeedReport:
         current_app.conf.task_always_eager = eager
     seed_bank_history(today=TODAY)
     seed_firm_demo(today=TODAY)
+    seed_visits(today=TODAY)
     seed_subsidies(today=TODAY)
     return SeedReport(password=password, counts=row_counts())
 
@@ -745,6 +746,7 @@ def _seed_base(*, password: str, firms: int) -> None:
 
 
 def row_counts() -> dict[str, int]:
+    from enterprises.models import ServiceVisit
     from matching.models import Application, Loan, Match
     from subsidies.models import Claim, LedgerEntry
 
@@ -760,6 +762,7 @@ def row_counts() -> dict[str, int]:
         Qualification,
         IPAsset,
         FinancingNeed,
+        ServiceVisit,
         User,
         Match,
         Application,

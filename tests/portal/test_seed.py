@@ -86,3 +86,17 @@ def test_every_demo_product_is_valid_and_some_demo_firm_meets_its_criteria():
         pf = product_facts(product)
         eligible = [1 for firm, need in facts if evaluate(firm, pf, need, on=date(2026, 11, 28)).eligible]
         assert eligible, f"no demo need is eligible for {product.name}"
+
+
+def test_the_demo_has_service_visits_with_a_follow_up_due_and_a_need_awaiting_the_firm(client):
+    from enterprises.models import FinancingNeed, ServiceVisit
+    from portal.models import User
+
+    seed()
+    assert ServiceVisit.objects.count() == 3
+    staff = User.objects.get(username="demo_staff")
+    client.force_login(staff)
+    page = client.get("/staff/visits/")
+    assert page.status_code == 200 and "太原芯元半导体材料有限公司" in page.content.decode()
+    waiting = FinancingNeed.objects.get(enterprise__users__username="demo_firm2", on_behalf=True)
+    assert waiting.amount == 8_000_000 and not waiting.confirmed_by_firm
