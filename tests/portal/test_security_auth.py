@@ -148,9 +148,10 @@ def test_anonymous_and_user_rates_come_from_settings_and_can_be_switched_off(cas
 
 def test_production_cookies_are_secure_httponly_and_lax():
     code = (
-        "import django; django.setup(); from django.conf import settings as s; "
-        "print(s.SESSION_COOKIE_SECURE, s.SESSION_COOKIE_HTTPONLY, s.SESSION_COOKIE_SAMESITE, "
-        "s.CSRF_COOKIE_SECURE, s.AXES_ENABLED, s.API_THROTTLE_DISABLED, s.IDLE_TIMEOUT_MINUTES)"
+        "import sys, django; django.setup(); from django.conf import settings as s; "
+        "sys.stdout.write(' '.join(map(str, (s.SESSION_COOKIE_SECURE, s.SESSION_COOKIE_HTTPONLY, "
+        "s.SESSION_COOKIE_SAMESITE, s.CSRF_COOKIE_SECURE, s.AXES_ENABLED, s.API_THROTTLE_DISABLED, "
+        "s.IDLE_TIMEOUT_MINUTES))))"
     )
     env = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE")}
     env.update(
