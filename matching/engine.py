@@ -249,6 +249,10 @@ class CriterionResult(NamedTuple):
     reason: str
     advice: str = ""
 
+    def as_dict(self) -> dict[str, Any]:
+        """How a criterion is stored and shown (``advice`` is not part of it)."""
+        return {"code": self.code, "label": self.label, "met": self.met, "reason": self.reason}
+
 
 class ScorePart(NamedTuple):
     """One soft factor's contribution to the score."""
@@ -258,6 +262,9 @@ class ScorePart(NamedTuple):
     points: int
     max_points: int
     reason: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return self._asdict()
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,19 +297,8 @@ class Evaluation:
             "eligible": self.eligible,
             "near_miss": self.near_miss,
             "score": self.score,
-            "criteria": [
-                {"code": c.code, "label": c.label, "met": c.met, "reason": c.reason} for c in self.criteria
-            ],
-            "score_parts": [
-                {
-                    "code": p.code,
-                    "label": p.label,
-                    "points": p.points,
-                    "max_points": p.max_points,
-                    "reason": p.reason,
-                }
-                for p in self.score_parts
-            ],
+            "criteria": [c.as_dict() for c in self.criteria],
+            "score_parts": [p.as_dict() for p in self.score_parts],
         }
 
 
@@ -537,21 +533,27 @@ _MONEY_FIELDS = (
 )
 
 
-def _validate(firm: FirmFacts, product: ProductFacts, need: NeedFacts | None) -> None:
+def _validate(firm: FirmFacts | None, product: ProductFacts | None, need: NeedFacts | None) -> None:
     """Refuse floats (and anything else that is not Decimal) where money or rates are expected.
+    ``None`` skips that object (:class:`Matcher` checks its products once and each firm and need once).
 
     One combined test on the hot path; the field-by-field search runs only to name the culprit.
     """
     if (
-        isinstance(firm.revenue, Decimal)
-        and isinstance(firm.rd_spend, Decimal)
-        and isinstance(product.amount_min, Decimal)
-        and isinstance(product.amount_max, Decimal)
-        and (product.rate_min is None or isinstance(product.rate_min, Decimal))
-        and (product.rate_max is None or isinstance(product.rate_max, Decimal))
-        and (product.min_revenue is None or isinstance(product.min_revenue, Decimal))
+        (firm is None or (isinstance(firm.revenue, Decimal) and isinstance(firm.rd_spend, Decimal)))
         and (
-            product.max_amount_revenue_ratio is None or isinstance(product.max_amount_revenue_ratio, Decimal)
+            product is None
+            or (
+                isinstance(product.amount_min, Decimal)
+                and isinstance(product.amount_max, Decimal)
+                and (product.rate_min is None or isinstance(product.rate_min, Decimal))
+                and (product.rate_max is None or isinstance(product.rate_max, Decimal))
+                and (product.min_revenue is None or isinstance(product.min_revenue, Decimal))
+                and (
+                    product.max_amount_revenue_ratio is None
+                    or isinstance(product.max_amount_revenue_ratio, Decimal)
+                )
+            )
         )
         and (
             need is None
@@ -1225,16 +1227,15 @@ class Matcher:
         self.on = on
         self.city_names = city_names
         self.max_failed = max_failed
-        probe_firm = FirmFacts("", None, "", "", on, 0, 0, _ZERO, _ZERO, False, 0, 0)
         for product in self.products:
-            _validate(probe_firm, product, None)
+            _validate(None, product, None)
 
     def pairs(self, firm: FirmFacts, need: NeedFacts) -> list[tuple[int, Evaluation]]:
         """``[(index in products, evaluation), …]`` for the products within ``max_failed`` failed
         criteria of this need, in product order."""
         if not self.products:
             return []
-        _validate(firm, self.products[0], need)  # the products passed already: checks firm and need
+        _validate(firm, None, need)
         on, city_names, max_failed = self.on, self.city_names, self.max_failed
         firm_screen = _screen_firm(firm, on)
         firm_factors = None

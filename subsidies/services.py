@@ -383,18 +383,8 @@ def interest_claims_generate(*, year: int, as_of: date | None = None, actor=None
                 report["skipped"] += 1
                 report["reasons"][str(why)] = report["reasons"].get(str(why), 0) + 1
                 continue
-            claim = _claim_insert(
-                policy=fig["policy"],
-                kind=PolicyKind.INTEREST,
-                loan=loan,
-                enterprise=fig["enterprise"],
-                institution_id=fig["institution_id"],
-                year=start.year,
-                period_start=start,
-                period_end=end,
-                amount=fig["amount"],
-                explanation=fig["reasons"],
-                status=Claim.Status.AWAITING_CONFIRMATION,
+            claim = _interest_claim_insert(
+                loan=loan, fig=fig, start=start, end=end, status=Claim.Status.AWAITING_CONFIRMATION
             )
             existing.add((loan.pk, start))
             transition_record(
@@ -413,6 +403,25 @@ def interest_claims_generate(*, year: int, as_of: date | None = None, actor=None
             report["created"] += 1
             report["amount"] += claim.amount
     return report
+
+
+def _interest_claim_insert(*, loan: Loan, fig: dict, start: date, end: date, status: str, **payee) -> Claim:
+    """The interest-subsidy claim of one loan period, from :func:`interest_claim_figures`' figures
+    (generated 免申即享 or submitted by the firm)."""
+    return _claim_insert(
+        policy=fig["policy"],
+        kind=PolicyKind.INTEREST,
+        loan=loan,
+        enterprise=fig["enterprise"],
+        institution_id=fig["institution_id"],
+        year=start.year,
+        period_start=start,
+        period_end=end,
+        amount=fig["amount"],
+        explanation=fig["reasons"],
+        status=status,
+        **payee,
+    )
 
 
 def _check_account(payee_name: str, payee_bank: str, payee_account: str) -> tuple[str, str, str]:
@@ -447,17 +456,11 @@ def interest_claim_submit(
         fig = interest_claim_figures(loan=loan, period_start=start, period_end=end)
     except Skip as why:
         raise ServiceError(str(why), field="period") from why
-    claim = _claim_insert(
-        policy=fig["policy"],
-        kind=PolicyKind.INTEREST,
+    claim = _interest_claim_insert(
         loan=loan,
-        enterprise=fig["enterprise"],
-        institution_id=fig["institution_id"],
-        year=start.year,
-        period_start=start,
-        period_end=end,
-        amount=fig["amount"],
-        explanation=fig["reasons"],
+        fig=fig,
+        start=start,
+        end=end,
         status=Claim.Status.SUBMITTED,
         payee_name=payee_name,
         payee_bank=payee_bank,

@@ -531,10 +531,7 @@ def verdict(evaluation: engine.Evaluation, eligible: bool) -> tuple[list, list, 
     if eligible:
         data = evaluation.as_dict()
         return data["criteria"], data["score_parts"], []
-    reasons = [
-        {"code": c.code, "label": c.label, "met": False, "reason": c.reason} for c in evaluation.failed
-    ]
-    return reasons, [], engine.advice(evaluation)
+    return [c.as_dict() for c in evaluation.failed], [], engine.advice(evaluation)
 
 
 class _VerdictJson:
@@ -649,7 +646,7 @@ def _copy_lines(rows, encoder: _VerdictJson, now_text: str, deadline_text: str, 
         lead = (
             f"t\t{_NULL if branch_id is None else branch_id}\t{now_text}\t{deadline_text}"
             if new_lead
-            else "f\t\\N\t\\N\t\\N"
+            else f"f\t{_NULL}\t{_NULL}\t{_NULL}"
         )
         append(
             f"{need_id}\t{product_id}\t{enterprise_id}\t{institution_id}\t{ev.score}\t{text}\t"
