@@ -160,6 +160,7 @@ def build_users(tokens: dict, product_ids: list[int]):
                     "amount": "1000000.00",
                     "term_months": 12,
                     "purpose": "working_capital",
+                    "share_profile": True,
                 },
                 headers=firm_h,
                 name="apply",

@@ -110,16 +110,16 @@ class ServiceVisitAdmin(admin.ModelAdmin):
 
 @admin.register(ProfileConsent)
 class ProfileConsentAdmin(admin.ModelAdmin):
-    list_display = ["enterprise", "institution", "granted", "changed_at", "changed_by"]
-    list_filter = ["granted", "institution"]
+    list_display = ["enterprise", "institution", "status", "granted_at", "expires_on", "changed_by"]
+    list_filter = ["status", "for_lead", "for_application", "for_pool", "institution"]
     search_fields = ["enterprise__name"]
     raw_id_fields = ["enterprise", "changed_by"]
 
 
 @admin.register(ProfileView)
 class ProfileViewAdmin(admin.ModelAdmin):
-    list_display = ["enterprise", "institution", "viewer", "restricted", "viewed_at"]
-    list_filter = ["restricted", "institution"]
+    list_display = ["enterprise", "institution", "viewer", "purpose", "restricted", "viewed_at"]
+    list_filter = ["purpose", "restricted", "institution"]
     search_fields = ["enterprise__name", "viewer__username"]
     raw_id_fields = ["enterprise", "viewer"]
     date_hierarchy = "viewed_at"

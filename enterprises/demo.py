@@ -12,12 +12,18 @@ from lenders.models import Institution
 from portal.models import User
 
 from .models import Enterprise, ProfileConsent, ProfileView
+from .services import consent_grant
 
-CONSENTING_TO = ("浦发银行太原分行", "中国银行山西省分行")
-VIEWS = (  # viewer username, days before the demo's today, hour
-    ("demo_officer", 3, 10),
-    ("demo_officer", 1, 15),
-    ("demo_officer_other", 2, 9),
+# demo_firm's consent records: institution name → purposes and profile groups (None: all).
+CONSENTING_TO = {
+    "浦发银行太原分行": (None, None),
+    "中国银行山西省分行": (["lead", "application"], ["basic", "financials", "qualifications"]),
+}
+VIEWS = (  # viewer username, days before the demo's today, hour, minute, purpose
+    ("demo_officer", 3, 10, 0, "lead"),
+    ("demo_officer", 3, 10, 20, "lead"),  # opened again within the hour: one row, 2 times
+    ("demo_officer", 1, 15, 0, "application"),
+    ("demo_officer_other", 2, 9, 0, "lead"),
 )
 
 
@@ -26,22 +32,23 @@ def seed_firm_demo(*, today) -> None:
     if user is None or user.enterprise_id is None:
         return
     firm: Enterprise = user.enterprise
-    for name in CONSENTING_TO:
+    for name, (purposes, scope) in CONSENTING_TO.items():
         institution = Institution.objects.filter(name=name).first()
         if institution is not None:
-            ProfileConsent.objects.get_or_create(
-                enterprise=firm, institution=institution, defaults={"granted": True, "changed_by": user}
-            )
-    for username, days, hour in VIEWS:
+            if not ProfileConsent.objects.filter(enterprise=firm, institution=institution).exists():
+                consent_grant(
+                    user=user, enterprise=firm, institution=institution, purposes=purposes, scope=scope
+                )
+    for username, days, hour, minute, purpose in VIEWS:
         viewer = User.objects.filter(username=username).first()
         if viewer is None or viewer.institution_id is None:
             continue
-        at = timezone.make_aware(datetime.combine(today - timedelta(days=days), time(hour, 0)))
+        at = timezone.make_aware(datetime.combine(today - timedelta(days=days), time(hour, minute)))
         ProfileView.objects.get_or_create(
             enterprise=firm,
             viewer=viewer,
             viewed_at=at,
-            defaults={"institution_id": viewer.institution_id, "restricted": False},
+            defaults={"institution_id": viewer.institution_id, "restricted": False, "purpose": purpose},
         )
 
 

@@ -11,6 +11,7 @@ from matching.engine import GUARANTEE_TYPES
 from portal.models import Region
 from portal.money import wan_to_yuan, yuan_to_wan
 
+from .consent import ConsentPurpose, ProfileGroup
 from .models import Document, Enterprise, FinancingNeed, IPAsset, Qualification
 from .services import PROFILE_FIELDS
 
@@ -164,3 +165,36 @@ class ApplicationForm(forms.Form):
         super().__init__(*args, **kwargs)
         if documents is not None:
             self.fields["documents"].queryset = documents
+
+
+class ShareProfileForm(forms.Form):
+    """The box a firm ticks on the apply form: the bank sees the profile for reviewing it."""
+
+    share_profile = forms.BooleanField(
+        label=_("我同意向该机构展示上述企业资料，用于审查本次申请（有效期一年，可随时在“资料授权”页撤回）"),
+        required=True,
+        error_messages={"required": _("请勾选同意向该机构展示企业资料：银行需要查看企业资料才能审查申请。")},
+    )
+
+
+class ConsentGrantForm(forms.Form):
+    """Grant or extend one institution's (or all institutions') consent: purposes, scope, expiry."""
+
+    purposes = forms.MultipleChoiceField(
+        label=_("授权用途"),
+        choices=ConsentPurpose.choices,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("请至少选择一项授权用途。")},
+    )
+    scope = forms.MultipleChoiceField(
+        label=_("授权范围"),
+        choices=ProfileGroup.choices,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("请至少选择一项授权范围。")},
+    )
+    expires_on = forms.DateField(
+        label=_("到期日"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("留空为一年后（最长一年）。"),
+    )

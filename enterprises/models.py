@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from matching.engine import GUARANTEE_TYPES, INDUSTRIES, STAGES
 
+from .consent import ConsentPurpose
 from .uscc import validate_uscc_field
 
 MONEY = {"max_digits": 16, "decimal_places": 2}
@@ -357,18 +358,44 @@ class ServiceVisit(models.Model):
 
 
 class ProfileConsent(models.Model):
-    """A firm's decision whether one institution may see its full profile.
+    """A firm's consent record: one institution (or, with no institution, every institution — the
+    "share with all" switch ``Enterprise.shares_profile``) may read the profile groups in ``scope``
+    for the purposes ticked, from ``granted_at`` until ``expires_on`` (at most one year).
 
-    An explicit row wins over the "all institutions" switch ``Enterprise.shares_profile``: a firm that
-    shares with everyone can still refuse one institution (a row with ``granted=False``)."""
+    One row per (firm, institution): granting again or applying extends it, revoking keeps the row
+    with status revoked — which also refuses that institution when the switch is on. Whether a
+    row counts today is :meth:`is_live`; what a bank may see is ``enterprises.consent.consent_scope``."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("有效")
+        REVOKED = "revoked", _("已撤回")
+        EXPIRED = "expired", _("已到期")
 
     enterprise = models.ForeignKey(
         Enterprise, verbose_name=_("企业"), on_delete=models.CASCADE, related_name="consents"
     )
     institution = models.ForeignKey(
-        "lenders.Institution", verbose_name=_("金融机构"), on_delete=models.CASCADE, related_name="+"
+        "lenders.Institution",
+        verbose_name=_("金融机构"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("留空表示全部金融机构。"),
     )
-    granted = models.BooleanField(_("同意展示"), default=True)
+    for_lead = models.BooleanField(_("线索跟进"), default=True)
+    for_application = models.BooleanField(_("申请审查"), default=True)
+    for_pool = models.BooleanField(_("培育库"), default=True)
+    scope = models.JSONField(
+        _("授权范围"),
+        default=list,
+        help_text=_("资料分组代码：basic、financials、ip、qualifications、documents。"),
+    )
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    granted_at = models.DateTimeField(_("授权时间"), default=timezone.now)
+    expires_on = models.DateField(_("到期日"))
+    revoked_at = models.DateTimeField(_("撤回时间"), null=True, blank=True)
+    expiry_notified_on = models.DateField(_("到期提醒日期"), null=True, blank=True)
     changed_at = models.DateTimeField(_("变更时间"), default=timezone.now)
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -384,11 +411,38 @@ class ProfileConsent(models.Model):
         verbose_name_plural = _("资料授权")
         ordering = ["enterprise", "institution"]
         constraints = [
-            models.UniqueConstraint(fields=["enterprise", "institution"], name="consent_unique_institution")
+            models.UniqueConstraint(fields=["enterprise", "institution"], name="consent_unique_institution"),
+            models.UniqueConstraint(
+                fields=["enterprise"], condition=Q(institution__isnull=True), name="consent_unique_all"
+            ),
         ]
+        indexes = [models.Index(fields=["status", "expires_on"], name="consent_status_expiry_idx")]
 
     def __str__(self) -> str:
-        return f"{self.enterprise} → {self.institution}: {'同意' if self.granted else '不同意'}"
+        whom = self.institution or _("全部金融机构")
+        return f"{self.enterprise} → {whom}: {self.get_status_display()} {self.expires_on}"
+
+    @property
+    def purposes(self) -> list[str]:
+        """The purposes ticked, in the vocabulary's order (``ConsentPurpose`` values)."""
+        from .consent import ConsentPurpose
+
+        return [p for p in ConsentPurpose.values if getattr(self, f"for_{p}")]
+
+    def covers(self, purpose: str | None) -> bool:
+        """Whether the record is for ``purpose`` (any purpose when None)."""
+        return bool(self.purposes) if purpose is None else purpose in self.purposes
+
+    def is_live(self, on: date) -> bool:
+        """Active and not past its expiry on day ``on``."""
+        return self.status == self.Status.ACTIVE and on <= self.expires_on
+
+    def status_on(self, on: date) -> str:
+        """The status as it stands on ``on``: an active record past its expiry is expired already,
+        before the nightly task writes it."""
+        if self.status == self.Status.ACTIVE and on > self.expires_on:
+            return self.Status.EXPIRED
+        return self.status
 
 
 class ProfileView(models.Model):
@@ -414,6 +468,9 @@ class ProfileView(models.Model):
         related_name="+",
     )
     restricted = models.BooleanField(_("仅基本信息"), default=True)
+    purpose = models.CharField(
+        _("查看用途"), max_length=12, choices=ConsentPurpose.choices, blank=True, default=""
+    )
     viewed_at = models.DateTimeField(_("查看时间"), default=timezone.now)
 
     class Meta:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from portal.models import Role
 
+from .consent import ConsentPurpose, ProfileGroup, consent_scope, ordered_groups
 from .models import Document, Enterprise, FinancingNeed, IPAsset, ProfileConsent, ProfileView, Qualification
 
 
@@ -70,23 +73,105 @@ def pending_enterprises() -> QuerySet[Enterprise]:
 
 
 def profile_views_for(enterprise: Enterprise) -> QuerySet[ProfileView]:
+    """Every opening of the firm's profile, one row each (the API's log)."""
     return ProfileView.objects.filter(enterprise=enterprise).select_related(
         "institution", "viewer", "viewer__branch"
     )
 
 
-def consent_overview(enterprise: Enterprise) -> list[dict]:
-    """Every lending institution with whether the firm currently shares its profile with it."""
+VIEW_COLLAPSE_WINDOW = timedelta(hours=1)
+
+
+def profile_views_collapsed(enterprise: Enterprise) -> list[dict]:
+    """The firm's view log as it reads it: repeated opens by the same person, for the same purpose,
+    within an hour of the first of them are one row with a count. Newest first; each row has
+    ``first``, ``last``, ``count``, ``institution``, ``viewer``, ``purpose`` (code),
+    ``purpose_display``, ``restricted`` (of the latest open)."""
+    labels = dict(ConsentPurpose.choices)
+    open_rows: dict[tuple, dict] = {}
+    rows: list[dict] = []
+    for view in profile_views_for(enterprise).order_by("viewed_at", "id"):
+        key = (view.viewer_id, view.institution_id, view.purpose)
+        row = open_rows.get(key)
+        if row is not None and view.viewed_at < row["first"] + VIEW_COLLAPSE_WINDOW:
+            row["count"] += 1
+            row["last"] = view.viewed_at
+            row["restricted"] = view.restricted
+            continue
+        row = {
+            "id": view.pk,
+            "first": view.viewed_at,
+            "last": view.viewed_at,
+            "count": 1,
+            "institution": view.institution,
+            "viewer": view.viewer,
+            "purpose": view.purpose,
+            "purpose_display": labels.get(view.purpose, ""),
+            "restricted": view.restricted,
+        }
+        open_rows[key] = row
+        rows.append(row)
+    rows.sort(key=lambda r: (r["last"], r["id"]), reverse=True)
+    return rows
+
+
+def consent_overview(enterprise: Enterprise, *, on=None) -> list[dict]:
+    """Every lending institution with the firm's consent as it stands today: ``granted`` (it may see
+    something, for some purpose), ``purposes``, ``scope``, ``granted_at``, ``expires_on``,
+    ``status`` (active / revoked / expired / none) and ``source`` — "institution" when the
+    institution's own record decides, "all" when the share-with-all switch does, None when no
+    record exists. ``record`` is the institution's own record (or None)."""
     from lenders.models import Institution
 
-    explicit = dict(
-        ProfileConsent.objects.filter(enterprise=enterprise).values_list("institution_id", "granted")
-    )
+    day = on or timezone.localdate()
+    records = {c.institution_id: c for c in ProfileConsent.objects.filter(enterprise=enterprise)}
+    switch = records.get(None)
+    switch_live = enterprise.shares_profile and switch is not None and switch.is_live(day)
+    purpose_labels = dict(ConsentPurpose.choices)
+    group_labels = dict(ProfileGroup.choices)
     rows = []
     for inst in Institution.objects.filter(is_lender=True).order_by("name"):
-        granted = explicit.get(inst.pk, enterprise.shares_profile)
-        rows.append({"institution": inst, "granted": granted, "explicit": inst.pk in explicit})
+        own = records.get(inst.pk)
+        if own is not None and (
+            own.is_live(day) or own.status == ProfileConsent.Status.REVOKED or not switch_live
+        ):
+            shown, source = own, "institution"
+        elif switch_live:
+            shown, source = switch, "all"
+        else:
+            shown, source = None, None
+        scope = consent_scope(enterprise=enterprise, institution_id=inst.pk, on=day)
+        live = shown is not None and shown.is_live(day)
+        purposes = shown.purposes if live else []
+        groups = ordered_groups(shown.scope) if live else []
+        rows.append(
+            {
+                "institution": inst,
+                "granted": bool(scope),
+                "explicit": own is not None,
+                "record": own,
+                "source": source,
+                "purposes": purposes,
+                "purpose_labels": [purpose_labels[p] for p in purposes],
+                "scope": groups,
+                "scope_labels": [group_labels[g] for g in groups],
+                "granted_at": shown.granted_at if shown is not None else None,
+                "expires_on": shown.expires_on if shown is not None else None,
+                "status": shown.status_on(day) if shown is not None else "none",
+            }
+        )
     return rows
+
+
+def consent_switch(enterprise: Enterprise, *, on=None) -> dict:
+    """The share-with-all switch as the consent page shows it: on (live today), its record, status."""
+    day = on or timezone.localdate()
+    record = ProfileConsent.objects.filter(enterprise=enterprise, institution__isnull=True).first()
+    live = enterprise.shares_profile and record is not None and record.is_live(day)
+    status = record.status_on(day) if record is not None else "none"
+    if record is not None and not enterprise.shares_profile and status == ProfileConsent.Status.ACTIVE:
+        status = ProfileConsent.Status.REVOKED
+    return {"on": live, "record": record, "status": status}
 
 
 def qualification_status(qualification: Qualification, *, on=None) -> str:
@@ -243,6 +328,7 @@ def product_eligibility(*, user, product, need: FinancingNeed | None = None, on=
 
 __all__ = [
     "consent_overview",
+    "consent_switch",
     "document_for_user",
     "enterprise_for_user",
     "enterprise_profile_for_bank",
@@ -251,6 +337,7 @@ __all__ = [
     "pending_enterprises",
     "product_eligibility",
     "profile_completeness",
+    "profile_views_collapsed",
     "profile_views_for",
     "qualification_for_user",
 ]

@@ -7,6 +7,7 @@ Every function takes keyword-only arguments, runs in one transaction, records st
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -24,11 +25,13 @@ from portal.models import Region, Role, User
 from portal.services import NotAllowedError, ServiceError, notification_send, transition_record
 
 from . import uscc as uscc_rules
+from .consent import ALL_GROUPS, ALL_PURPOSES, ConsentPurpose, consent_scope, one_year_after, ordered_groups
 from .models import Document, Enterprise, FinancingNeed, IPAsset, ProfileConsent, ProfileView, Qualification
 
 MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
 NEED_AMOUNT_MAX = Decimal("10000000000")  # 100亿元
 NEED_TERM_MAX = 360
+CONSENT_NOTICE_DAYS = 30  # the firm hears this many days before a consent expires
 OPEN_LEAD_STATUSES = (
     Match.Status.SUGGESTED,
     Match.Status.CLAIMED,
@@ -165,6 +168,8 @@ def firm_register(
     user.enterprise = firm
     user.set_password(password)
     user.save()
+    if firm.shares_profile:  # the registration form's "share with all institutions" box
+        consent_grant(user=user, enterprise=firm, institution=None)
     transition_record(
         subject=firm, from_state="", to_state=firm.verification_status, actor=user, note=_("企业注册")
     )
@@ -520,77 +525,244 @@ def leads_withdraw(*, matches, actor: User | None, note: str) -> int:
 
 
 def consent_granted(*, enterprise: Enterprise, institution_id: int | None) -> bool:
-    """Whether the firm lets this institution see its full profile (explicit row wins over the switch)."""
-    if institution_id is None:
-        return False
-    row = ProfileConsent.objects.filter(enterprise=enterprise, institution_id=institution_id).first()
-    if row is not None:
-        return row.granted
-    return enterprise.shares_profile
+    """Whether the firm lets this institution see any part of its profile, for any purpose, today
+    (a thin wrapper over :func:`enterprises.consent.consent_scope`)."""
+    return bool(consent_scope(enterprise=enterprise, institution_id=institution_id))
+
+
+def _consent_label(consent: ProfileConsent) -> str:
+    return consent.institution.name if consent.institution_id else _("全部金融机构")
+
+
+def _clean_choices(values, *, allowed, field: str, empty: str, unknown: str) -> list[str]:
+    values = list(dict.fromkeys(values))
+    if not values:
+        raise ServiceError(empty, field=field)
+    bad = [v for v in values if v not in allowed]
+    if bad:
+        raise ServiceError(unknown % {"codes": "、".join(map(str, bad))}, field=field)
+    return values
+
+
+def consent_expiry_check(*, expires_on, today) -> object:
+    """The expiry of a grant made ``today``: one year when not given, never later, never in the past."""
+    latest = one_year_after(today)
+    if expires_on is None:
+        return latest
+    if expires_on > latest:
+        raise ServiceError(
+            _("授权有效期最长一年：到期日不能晚于 %(d)s。") % {"d": latest.isoformat()}, field="expires_on"
+        )
+    if expires_on < today:
+        raise ServiceError(_("到期日不能早于今天（%(d)s）。") % {"d": today.isoformat()}, field="expires_on")
+    return expires_on
 
 
 @transaction.atomic
-def consent_set(
-    *, user: User, enterprise: Enterprise, institution: Institution, granted: bool
+def consent_grant(
+    *,
+    user: User | None,
+    enterprise: Enterprise,
+    institution: Institution | None,
+    purposes=None,
+    scope=None,
+    expires_on=None,
 ) -> ProfileConsent:
-    """Grant or revoke consent for one institution. Revoking withdraws that institution's open leads."""
-    _require_own_enterprise(user, enterprise)
-    before = consent_granted(enterprise=enterprise, institution_id=institution.pk)
-    consent, _created = ProfileConsent.objects.update_or_create(
-        enterprise=enterprise,
-        institution=institution,
-        defaults={"granted": bool(granted), "changed_at": timezone.now(), "changed_by": user},
+    """Grant (or extend, or change) the firm's consent for one institution — or, with
+    ``institution=None``, for all (the ``shares_profile`` switch). Purposes and scope default to all,
+    ``expires_on`` to one year from today (the maximum). Granting again starts a new grant period:
+    ``granted_at`` is now and the 30-day notice will be sent again before the new expiry.
+
+    ``user`` is the firm's own user; None only for system paths (seeding, test factories)."""
+    if user is not None:
+        _require_own_enterprise(user, enterprise)
+    today = timezone.localdate()
+    purposes = _clean_choices(
+        ALL_PURPOSES if purposes is None else purposes,
+        allowed=ALL_PURPOSES,
+        field="purposes",
+        empty=_("请至少选择一项授权用途。"),
+        unknown=_("未知的授权用途：%(codes)s（可选 lead、application、pool）。"),
     )
-    if before != bool(granted):
-        transition_record(
-            subject=enterprise,
-            from_state="consent_granted" if before else "consent_refused",
-            to_state="consent_granted" if granted else "consent_refused",
-            actor=user,
-            note=_("资料授权：%(inst)s") % {"inst": institution.name},
-            data={"institution": institution.pk},
+    groups = ordered_groups(
+        _clean_choices(
+            ALL_GROUPS if scope is None else scope,
+            allowed=ALL_GROUPS,
+            field="scope",
+            empty=_("请至少选择一项授权范围。"),
+            unknown=_("未知的资料分组：%(codes)s（可选 basic、financials、ip、qualifications、documents）。"),
         )
-    if not granted:
-        leads_withdraw(
-            matches=Match.objects.filter(
-                enterprise=enterprise, institution=institution, is_lead=True, status__in=OPEN_LEAD_STATUSES
-            ),
-            actor=user,
-            note=_("企业撤回了向贵机构展示资料的授权"),
-        )
+    )
+    expires_on = consent_expiry_check(expires_on=expires_on, today=today)
+    now = timezone.now()
+    consent = (
+        ProfileConsent.objects.select_for_update()
+        .filter(enterprise=enterprise, institution=institution)
+        .order_by("pk")
+        .first()
+    )
+    before = consent.status_on(today) if consent is not None else "none"
+    wanted = {f"for_{p}": p in purposes for p in ALL_PURPOSES}
+    if (
+        consent is not None
+        and before == ProfileConsent.Status.ACTIVE
+        and consent.expires_on == expires_on
+        and consent.scope == groups
+        and all(getattr(consent, k) == v for k, v in wanted.items())
+        and (institution is not None or enterprise.shares_profile)
+    ):
+        return consent  # the same grant again (a form sent twice, a PUT of what GET returned)
+    if consent is None:
+        consent = ProfileConsent(enterprise=enterprise, institution=institution)
+    for k, v in wanted.items():
+        setattr(consent, k, v)
+    consent.scope = groups
+    consent.status = ProfileConsent.Status.ACTIVE
+    consent.granted_at = now
+    consent.expires_on = expires_on
+    consent.revoked_at = None
+    consent.expiry_notified_on = None
+    consent.changed_at = now
+    consent.changed_by = user
+    consent.save()
+    if institution is None:
+        if not enterprise.shares_profile:
+            enterprise.shares_profile = True
+            enterprise.save(update_fields=["shares_profile", "updated_at"])
+        # Sharing with everyone again lifts the refusals of single institutions.
+        ProfileConsent.objects.filter(
+            enterprise=enterprise, institution__isnull=False, status=ProfileConsent.Status.REVOKED
+        ).delete()
+    labels = dict(ConsentPurpose.choices)
+    transition_record(
+        subject=enterprise,
+        from_state=_consent_state(institution, before),
+        to_state=_consent_state(institution, ProfileConsent.Status.ACTIVE),
+        actor=user,
+        note=_("资料授权：%(who)s，用途 %(purposes)s，至 %(until)s")
+        % {
+            "who": _consent_label(consent),
+            "purposes": "、".join(str(labels[p]) for p in consent.purposes),
+            "until": expires_on.isoformat(),
+        },
+        data={"institution": institution.pk if institution else None, "purposes": purposes, "scope": groups},
+    )
     return consent
 
 
+def _consent_state(institution, status: str) -> str:
+    """The state names the audit trail has used for consent since before consent records."""
+    granted = status == ProfileConsent.Status.ACTIVE
+    if institution is None:
+        return "shares_all" if granted else "shares_none"
+    return "consent_granted" if granted else "consent_refused"
+
+
 @transaction.atomic
-def consent_set_all(*, user: User, enterprise: Enterprise, granted: bool) -> Enterprise:
-    """The all-institutions switch. Granting clears per-institution refusals; revoking refuses every
-    institution and withdraws every open lead."""
+def consent_grant_for_application(
+    *, user: User | None, enterprise: Enterprise, institution: Institution
+) -> ProfileConsent:
+    """The consent a firm gives by applying (it ticked 同意向该机构展示企业资料): the ``application``
+    purpose for the product's institution, every profile group, one year from today — added to
+    what the institution's record already covers while it is live, else a new grant."""
+    today = timezone.localdate()
+    consent = ProfileConsent.objects.filter(enterprise=enterprise, institution=institution).first()
+    purposes = {ConsentPurpose.APPLICATION.value}
+    if consent is not None and consent.is_live(today):
+        purposes |= set(consent.purposes)
+    return consent_grant(
+        user=user,
+        enterprise=enterprise,
+        institution=institution,
+        purposes=[p for p in ALL_PURPOSES if p in purposes],
+        scope=ALL_GROUPS,
+    )
+
+
+@transaction.atomic
+def consent_revoke(
+    *, user: User, enterprise: Enterprise, institution: Institution | None
+) -> ProfileConsent | None:
+    """Revoke at once. One institution: its record becomes revoked (it also refuses the institution
+    while the switch is on) and its open leads are withdrawn. ``institution=None``: the switch goes
+    off, every record of the firm is revoked and every open lead withdrawn."""
     _require_own_enterprise(user, enterprise)
-    before = enterprise.shares_profile
-    enterprise.shares_profile = bool(granted)
-    enterprise.save(update_fields=["shares_profile", "updated_at"])
+    today = timezone.localdate()
     now = timezone.now()
-    if granted:
-        ProfileConsent.objects.filter(enterprise=enterprise, granted=False).update(
-            granted=True, changed_at=now, changed_by=user
-        )
-    else:
-        ProfileConsent.objects.filter(enterprise=enterprise, granted=True).update(
-            granted=False, changed_at=now, changed_by=user
-        )
+    if institution is None:
+        switch = ProfileConsent.objects.filter(enterprise=enterprise, institution__isnull=True).first()
+        was_on = enterprise.shares_profile and switch is not None and switch.is_live(today)
+        enterprise.shares_profile = False
+        enterprise.save(update_fields=["shares_profile", "updated_at"])
+        ProfileConsent.objects.filter(enterprise=enterprise).exclude(
+            status=ProfileConsent.Status.REVOKED
+        ).update(status=ProfileConsent.Status.REVOKED, revoked_at=now, changed_at=now, changed_by=user)
         leads_withdraw(
             matches=Match.objects.filter(enterprise=enterprise, is_lead=True, status__in=OPEN_LEAD_STATUSES),
             actor=user,
             note=_("企业撤回了向全部金融机构展示资料的授权"),
         )
-    if before != bool(granted):
+        if was_on:
+            transition_record(
+                subject=enterprise,
+                from_state="shares_all",
+                to_state="shares_none",
+                actor=user,
+                note=_("资料授权：全部金融机构"),
+            )
+        return None
+    before = consent_granted(enterprise=enterprise, institution_id=institution.pk)
+    consent, _created = ProfileConsent.objects.update_or_create(
+        enterprise=enterprise,
+        institution=institution,
+        defaults={
+            "status": ProfileConsent.Status.REVOKED,
+            "revoked_at": now,
+            "changed_at": now,
+            "changed_by": user,
+        },
+        create_defaults={
+            "status": ProfileConsent.Status.REVOKED,
+            "revoked_at": now,
+            "changed_at": now,
+            "changed_by": user,
+            "scope": [],
+            "expires_on": today,
+        },
+    )
+    if before:
         transition_record(
             subject=enterprise,
-            from_state="shares_all" if before else "shares_none",
-            to_state="shares_all" if granted else "shares_none",
+            from_state="consent_granted",
+            to_state="consent_refused",
             actor=user,
-            note=_("资料授权：全部金融机构"),
+            note=_("资料授权：%(inst)s") % {"inst": institution.name},
+            data={"institution": institution.pk},
         )
+    leads_withdraw(
+        matches=Match.objects.filter(
+            enterprise=enterprise, institution=institution, is_lead=True, status__in=OPEN_LEAD_STATUSES
+        ),
+        actor=user,
+        note=_("企业撤回了向贵机构展示资料的授权"),
+    )
+    return consent
+
+
+def consent_set(*, user: User, enterprise: Enterprise, institution: Institution, granted: bool):
+    """Grant (every purpose and group, one year) or revoke consent for one institution."""
+    if granted:
+        return consent_grant(user=user, enterprise=enterprise, institution=institution)
+    return consent_revoke(user=user, enterprise=enterprise, institution=institution)
+
+
+def consent_set_all(*, user: User, enterprise: Enterprise, granted: bool) -> Enterprise:
+    """The all-institutions switch: on grants every purpose and group to all for one year (and
+    lifts single refusals); off revokes every record and withdraws every open lead."""
+    if granted:
+        consent_grant(user=user, enterprise=enterprise, institution=None)
+    else:
+        consent_revoke(user=user, enterprise=enterprise, institution=None)
     return enterprise
 
 
@@ -598,9 +770,13 @@ def consent_set_all(*, user: User, enterprise: Enterprise, granted: bool) -> Ent
 def consent_update(
     *, user: User, enterprise: Enterprise, shares_profile: bool, institutions: dict
 ) -> Enterprise:
-    """Apply a whole consent form: the switch, then each institution's decision ({id: bool})."""
+    """Apply a whole consent form: the switch, then each institution's decision. ``institutions``
+    maps an institution id to a bool (grant with defaults / revoke) or to a dict with ``granted``
+    (default true) and optional ``purposes``, ``scope``, ``expires_on``."""
     _require_own_enterprise(user, enterprise)
-    if bool(shares_profile) != enterprise.shares_profile:
+    if bool(shares_profile) != enterprise.shares_profile or (
+        shares_profile and not consent_scope_all_live(enterprise=enterprise)
+    ):
         consent_set_all(user=user, enterprise=enterprise, granted=shares_profile)
     if institutions:
         found = Institution.objects.in_bulk(list(institutions))
@@ -610,33 +786,123 @@ def consent_update(
                 _("找不到这些金融机构：%(ids)s") % {"ids": ", ".join(map(str, sorted(missing)))},
                 field="institutions",
             )
-        for inst_id, granted in institutions.items():
-            if consent_granted(enterprise=enterprise, institution_id=inst_id) != bool(granted):
-                consent_set(user=user, enterprise=enterprise, institution=found[inst_id], granted=granted)
+        for inst_id, decision in institutions.items():
+            if not isinstance(decision, dict):
+                decision = {"granted": bool(decision)}
+            granted = decision.get("granted")
+            detail = {
+                k: decision[k] for k in ("purposes", "scope", "expires_on") if decision.get(k) is not None
+            }
+            if granted is None:
+                granted = True
+            currently = consent_granted(enterprise=enterprise, institution_id=inst_id)
+            if granted and detail and _same_as_switch(enterprise, inst_id, detail):
+                continue  # a row shown from the share-with-all record, sent back unchanged
+            if not granted:
+                if currently:  # nothing to revoke otherwise (a row sent back as GET showed it)
+                    consent_revoke(user=user, enterprise=enterprise, institution=found[inst_id])
+            elif detail or not currently:
+                consent_grant(user=user, enterprise=enterprise, institution=found[inst_id], **detail)
     return enterprise
 
 
-def profile_view_record(*, viewer: User, enterprise: Enterprise) -> None:
-    """Log that ``viewer`` opened the firm's profile (institution, officer, when, restricted or not).
-    The firm's own users are not logged."""
+def _same_as_switch(enterprise: Enterprise, institution_id: int, detail: dict) -> bool:
+    """Whether an institution without its own record is asked for exactly what the live switch gives."""
+    if ProfileConsent.objects.filter(enterprise=enterprise, institution_id=institution_id).exists():
+        return False
+    switch = ProfileConsent.objects.filter(enterprise=enterprise, institution__isnull=True).first()
+    if not (enterprise.shares_profile and switch is not None and switch.is_live(timezone.localdate())):
+        return False
+    return (
+        list(detail.get("purposes", switch.purposes)) == switch.purposes
+        and ordered_groups(detail.get("scope", switch.scope)) == ordered_groups(switch.scope)
+        and detail.get("expires_on", switch.expires_on) == switch.expires_on
+    )
+
+
+def consent_scope_all_live(*, enterprise: Enterprise) -> bool:
+    """Whether the firm's share-with-all switch is on with a live record today."""
+    switch = ProfileConsent.objects.filter(enterprise=enterprise, institution__isnull=True).first()
+    return enterprise.shares_profile and switch is not None and switch.is_live(timezone.localdate())
+
+
+def consents_expire(*, on=None) -> dict:
+    """The nightly pass over consent records (idempotent): a record past its ``expires_on`` becomes
+    expired (the switch's record turns the switch off); a live record within 30 days of its expiry
+    tells the firm once per grant period (a conditional UPDATE claims the notice, so two runs, or two
+    workers, never send it twice)."""
+    today = on or timezone.localdate()
+    now = timezone.now()
+    past = ProfileConsent.objects.filter(status=ProfileConsent.Status.ACTIVE, expires_on__lt=today)
+    switch_firms = list(past.filter(institution__isnull=True).values_list("enterprise_id", flat=True))
+    expired = past.update(status=ProfileConsent.Status.EXPIRED, changed_at=now)
+    if switch_firms:
+        Enterprise.objects.filter(pk__in=switch_firms).update(shares_profile=False, updated_at=now)
+    notified = 0
+    due = (
+        ProfileConsent.objects.filter(
+            status=ProfileConsent.Status.ACTIVE,
+            expires_on__gte=today,
+            expires_on__lte=today + timedelta(days=CONSENT_NOTICE_DAYS),
+            expiry_notified_on__isnull=True,
+        )
+        .select_related("enterprise", "institution")
+        .order_by("expires_on", "pk")
+    )
+    for consent in due:
+        with transaction.atomic():
+            claimed = ProfileConsent.objects.filter(
+                pk=consent.pk, status=ProfileConsent.Status.ACTIVE, expiry_notified_on__isnull=True
+            ).update(expiry_notified_on=today)
+            if claimed != 1:
+                continue
+            notification_send(
+                users=_firm_users(consent.enterprise),
+                title=_("资料授权即将到期：%(who)s，%(d)s")
+                % {"who": _consent_label(consent), "d": consent.expires_on.isoformat()},
+                body=_(
+                    "您对%(who)s的资料授权将于 %(d)s 到期，到期后该机构只能看到企业名称、城市和行业。"
+                    "如需继续授权，请在“资料授权”页续期。"
+                )
+                % {"who": _consent_label(consent), "d": consent.expires_on.isoformat()},
+                url=reverse("enterprises:consent"),
+            )
+            notified += 1
+    return {"expired": expired, "notified": notified}
+
+
+def profile_view_record(*, viewer: User, enterprise: Enterprise, purpose: str | None = None) -> None:
+    """Log that ``viewer`` opened the firm's profile for ``purpose`` (a ``ConsentPurpose`` value;
+    None when the caller does not say): institution, officer, when, restricted or not for that
+    purpose. The firm's own users are not logged."""
     if viewer is None or not viewer.is_authenticated:
         return
     if viewer.role == Role.FIRM and viewer.enterprise_id == enterprise.pk:
         return
+    if purpose is not None and purpose not in ALL_PURPOSES:
+        raise ValueError(f"unknown consent purpose {purpose!r}")
     institution_id = viewer.institution_id if viewer.is_bank else None
-    restricted = viewer.role != Role.STAFF and not consent_granted(
-        enterprise=enterprise, institution_id=institution_id
+    restricted = viewer.role != Role.STAFF and not consent_scope(
+        enterprise=enterprise, institution_id=institution_id, purpose=purpose
     )
     ProfileView.objects.create(
-        enterprise=enterprise, institution_id=institution_id, viewer=viewer, restricted=restricted
+        enterprise=enterprise,
+        institution_id=institution_id,
+        viewer=viewer,
+        restricted=restricted,
+        purpose=purpose or "",
     )
 
 
 __all__ = [
+    "consent_grant",
+    "consent_grant_for_application",
     "consent_granted",
+    "consent_revoke",
     "consent_set",
     "consent_set_all",
     "consent_update",
+    "consents_expire",
     "document_delete",
     "document_upload",
     "enterprise_update",

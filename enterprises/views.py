@@ -26,18 +26,22 @@ from products.selectors import product_for_user
 
 from . import services
 from . import uscc as uscc_rules
+from .consent import ConsentPurpose, ProfileGroup, group_rows, one_year_after
 from .forms import (
     ApplicationForm,
+    ConsentGrantForm,
     DocumentForm,
     EnterpriseForm,
     IPAssetForm,
     NeedForm,
     QualificationForm,
     RegisterForm,
+    ShareProfileForm,
 )
 from .models import Enterprise, FinancingNeed
 from .selectors import (
     consent_overview,
+    consent_switch,
     document_for_user,
     enterprise_for_user,
     ip_asset_for_user,
@@ -46,7 +50,7 @@ from .selectors import (
     pending_enterprises,
     product_eligibility,
     profile_completeness,
-    profile_views_for,
+    profile_views_collapsed,
     qualification_for_user,
     qualification_status,
 )
@@ -354,7 +358,8 @@ def apply(request, product_pk: int):
     if need is not None:
         initial = {"amount": need.amount, "term_months": need.term_months, "purpose": need.purpose}
     form = ApplicationForm(request.POST or None, initial=initial, documents=documents)
-    if request.method == "POST" and form.is_valid():
+    share_form = ShareProfileForm(request.POST or None)
+    if request.method == "POST" and form.is_valid() & share_form.is_valid():
         data = form.cleaned_data
         try:
             application = application_submit(
@@ -367,9 +372,10 @@ def apply(request, product_pk: int):
                 match=match,
                 need=need,
                 documents=data.get("documents") or (),
+                share_profile=share_form.cleaned_data["share_profile"],
             )
         except ServiceError as exc:
-            _form_error(form, exc)
+            _form_error(share_form if exc.field == "share_profile" else form, exc)
         else:
             messages.success(request, _("申请已提交，银行客户经理会尽快与您联系。"))
             return redirect("enterprises:application_detail", pk=application.pk)
@@ -388,6 +394,9 @@ def apply(request, product_pk: int):
         "evaluation": evaluation,
         "unmet": evaluation.failed,
         "open_application": open_application,
+        "share_form": share_form,
+        "share_groups": group_rows(),
+        "share_until": one_year_after(timezone.localdate()),
     }
     return render(request, "matching/application_form.html", context)
 
@@ -466,13 +475,15 @@ def application_withdraw_view(request, pk: int):
 
 @firm_required
 def consent(request):
+    """The firm's consent page: the share-with-all switch, each institution's record (purposes,
+    scope, granted, expiry, status) with revoke and grant/extend, and the view log (collapsed)."""
     enterprise = _my_enterprise(request)
     if request.method == "POST":
         action = request.POST.get("action")
         try:
             if action == "all_on":
                 services.consent_set_all(user=request.user, enterprise=enterprise, granted=True)
-                messages.success(request, _("已同意向全部金融机构展示企业资料。"))
+                messages.success(request, _("已同意向全部金融机构展示企业资料，有效期一年。"))
             elif action == "all_off":
                 services.consent_set_all(user=request.user, enterprise=enterprise, granted=False)
                 messages.success(request, _("已撤回全部授权，所有进行中的线索已撤回。"))
@@ -480,23 +491,46 @@ def consent(request):
                 institution = get_object_or_404(
                     Institution, pk=request.POST.get("institution"), is_lender=True
                 )
-                services.consent_set(
-                    user=request.user,
-                    enterprise=enterprise,
-                    institution=institution,
-                    granted=action == "grant",
-                )
-                if action == "grant":
-                    messages.success(request, _("已同意向%(i)s展示企业资料。") % {"i": institution.name})
-                else:
+                if action == "revoke":
+                    services.consent_revoke(user=request.user, enterprise=enterprise, institution=institution)
                     messages.success(
                         request, _("已撤回对%(i)s的授权，其进行中的线索已撤回。") % {"i": institution.name}
+                    )
+                else:
+                    detail = {}
+                    if request.POST.get("custom"):  # the grant/extend form, not the one-click grant
+                        grant_form = ConsentGrantForm(request.POST)
+                        if not grant_form.is_valid():
+                            for errors in grant_form.errors.values():
+                                for error in errors:
+                                    messages.error(request, error)
+                            return redirect("enterprises:consent")
+                        detail = grant_form.cleaned_data
+                    consent = services.consent_grant(
+                        user=request.user, enterprise=enterprise, institution=institution, **detail
+                    )
+                    messages.success(
+                        request,
+                        _("已授权%(i)s查看企业资料，至 %(d)s。")
+                        % {"i": institution.name, "d": consent.expires_on.isoformat()},
                     )
         except ServiceError as exc:
             messages.error(request, exc.message)
         return redirect("enterprises:consent")
-    views = Paginator(profile_views_for(enterprise), PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"enterprise": enterprise, "rows": consent_overview(enterprise), "page": views}
+    views = Paginator(profile_views_collapsed(enterprise), PAGE_SIZE).get_page(request.GET.get("page"))
+    today = timezone.localdate()
+    context = {
+        "enterprise": enterprise,
+        "switch": consent_switch(enterprise),
+        "rows": consent_overview(enterprise),
+        "page": views,
+        "purposes": ConsentPurpose.choices,
+        "groups": group_rows(),
+        "group_labels": dict(ProfileGroup.choices),
+        "purpose_labels": dict(ConsentPurpose.choices),
+        "today": today,
+        "latest_expiry": one_year_after(today),
+    }
     return render(request, "enterprises/consent.html", context)
 
 

@@ -21,6 +21,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from enterprises.services import consent_grant_for_application
 from lenders.choices import DECLINE_REASONS
 from lenders.models import Branch, Institution, PoolEntry
 from matching.models import Application, Match
@@ -210,6 +211,7 @@ def _application_history(
         status_changed_at=submitted_at,
     )
     transition_record(subject=app, from_state="", to_state=app.status, actor=firm_user, note="提交申请")
+    consent_grant_for_application(user=firm_user, enterprise=app.enterprise, institution=product.institution)
     _backdate(app, submitted_at)
     day = min(applied_on, today)
 

@@ -22,7 +22,8 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from enterprises.models import Enterprise, ProfileConsent
+from enterprises.consent import ConsentPurpose, consenting_q
+from enterprises.models import Enterprise
 from matching.models import Application, Loan, Match
 from matching.selectors import application_for_user, match_for_user
 from portal.models import Role, User
@@ -123,16 +124,10 @@ def application_review_list(*, user, filters=None) -> QuerySet[Application]:
 def pool_candidates(*, user, filters=None) -> QuerySet[Enterprise]:
     """Verified firms that consent to show their profile to the user's institution."""
     institution_id = user.institution_id
-    refused = ProfileConsent.objects.filter(
-        enterprise_id=OuterRef("pk"), institution_id=institution_id, granted=False
-    )
-    granted = ProfileConsent.objects.filter(
-        enterprise_id=OuterRef("pk"), institution_id=institution_id, granted=True
-    )
     qs = (
         Enterprise.objects.select_related("city")
         .filter(verification_status=Enterprise.Verification.VERIFIED)
-        .filter((Q(shares_profile=True) & ~Exists(refused)) | Exists(granted))
+        .filter(consenting_q(institution_id=institution_id, purpose=ConsentPurpose.POOL))
         .annotate(
             in_pool=Exists(
                 PoolEntry.objects.filter(enterprise_id=OuterRef("pk"), institution_id=institution_id)

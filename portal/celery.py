@@ -52,6 +52,14 @@ PERIODIC_TASKS = [
         "task": "matching.sweep_unmatched_needs",
         "crontab": {"minute": "*/5"},
     },
+    # Every night at 01:30 Beijing time: a firm's consent past its expiry date stops counting
+    # (marked expired; banks see only name, city and industry again), and a firm whose consent
+    # expires within 30 days is told once, so it can extend it in time (enterprises 0008 creates it).
+    {
+        "name": "资料授权到期处理",
+        "task": "enterprises.consents_expire",
+        "crontab": {"minute": "30", "hour": "1"},
+    },
     # 5 January, 04:00: the exclusive-product reward (专属产品奖励) of every bank for the year before.
     {
         "name": "专属产品年度奖励测算",

@@ -11,7 +11,8 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from enterprises.models import Enterprise, FinancingNeed, IPAsset, Qualification
+from enterprises.models import Enterprise, FinancingNeed, IPAsset, ProfileConsent, Qualification
+from enterprises.services import consent_grant
 from enterprises.uscc import ALPHABET, make_uscc
 from lenders.models import Branch, Institution
 from products.models import Criteria, Product
@@ -553,6 +554,13 @@ def _firm_spec(i: int, rng: random.Random) -> dict:
 
 
 def _upsert_firm(uscc: str, spec: dict, *, verified: bool, shares: bool) -> tuple[Enterprise, bool]:
+    firm, created = _upsert_firm_row(uscc, spec, verified=verified, shares=shares)
+    if shares and not ProfileConsent.objects.filter(enterprise=firm, institution__isnull=True).exists():
+        consent_grant(user=None, enterprise=firm, institution=None)  # its "share with all" record
+    return firm, created
+
+
+def _upsert_firm_row(uscc: str, spec: dict, *, verified: bool, shares: bool) -> tuple[Enterprise, bool]:
     return Enterprise.objects.update_or_create(
         uscc=uscc,
         defaults={

@@ -54,6 +54,7 @@ class BranchFactory(factory.django.DjangoModelFactory):
 class EnterpriseFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Enterprise
+        skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"山西测试科技{n}有限公司")
     uscc = factory.LazyFunction(lambda: _uscc(next(_serial) + 5000))
@@ -68,6 +69,15 @@ class EnterpriseFactory(factory.django.DjangoModelFactory):
     rd_spend_last_year = Decimal("4000000.00")
     verification_status = "verified"
     shares_profile = True
+
+    @factory.post_generation
+    def share_with_all(obj, create, extracted, **kwargs):
+        """A firm made with ``shares_profile`` on has the switch's live consent record, as a firm that
+        ticked the box gets (every purpose and group, one year from today)."""
+        if create and obj.shares_profile:
+            from enterprises.services import consent_grant
+
+            consent_grant(user=None, enterprise=obj, institution=None)
 
 
 class QualificationFactory(factory.django.DjangoModelFactory):

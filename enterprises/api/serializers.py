@@ -9,6 +9,7 @@ from matching.models import Application
 from portal.models import Region
 from products.models import Product
 
+from ..consent import ConsentPurpose, ProfileGroup
 from ..models import Document, Enterprise, FinancingNeed, IPAsset, ProfileView, Qualification
 from ..services import PROFILE_FIELDS
 
@@ -205,6 +206,11 @@ class ApplicationSerializer(serializers.ModelSerializer):
     match = serializers.IntegerField(source="match_id", required=False, allow_null=True)
     need = serializers.IntegerField(source="need_id", required=False, allow_null=True)
     documents = serializers.ListField(child=serializers.IntegerField(), required=False, write_only=True)
+    share_profile = serializers.BooleanField(
+        required=False,
+        write_only=True,
+        help_text="必须为 true：同意向该产品所属机构展示企业资料（申请审查用途，全部资料分组，一年）。",
+    )
 
     class Meta:
         model = Application
@@ -222,6 +228,7 @@ class ApplicationSerializer(serializers.ModelSerializer):
             "match",
             "need",
             "documents",
+            "share_profile",
             "status",
             "credit_line",
             "approved_rate",
@@ -258,13 +265,30 @@ class WithdrawSerializer(serializers.Serializer):
 
 
 class ConsentInstitutionSerializer(serializers.Serializer):
+    """One institution's consent. Reading: ``granted`` (it may see something today), the record's
+    ``purposes``, ``scope``, ``granted_at``, ``expires_on``, ``status`` (active / revoked / expired /
+    none) and ``source`` ("institution" or "all": the share-with-all switch). Writing: ``granted``
+    false revokes; ``granted`` true (the default) grants, with the given ``purposes``, ``scope``
+    and ``expires_on`` or, where left out, every purpose, every group and one year."""
+
     institution = serializers.IntegerField()
     institution_name = serializers.CharField(read_only=True)
-    granted = serializers.BooleanField()
+    granted = serializers.BooleanField(required=False, allow_null=True, default=None)
+    purposes = serializers.ListField(
+        child=serializers.ChoiceField(choices=ConsentPurpose.choices), required=False, allow_empty=True
+    )
+    scope = serializers.ListField(
+        child=serializers.ChoiceField(choices=ProfileGroup.choices), required=False, allow_empty=True
+    )
+    granted_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    expires_on = serializers.DateField(required=False, allow_null=True)
+    status = serializers.CharField(read_only=True)
+    source = serializers.CharField(read_only=True, allow_null=True)
 
 
 class ConsentSerializer(serializers.Serializer):
     shares_profile = serializers.BooleanField()
+    shares_profile_expires_on = serializers.DateField(read_only=True, allow_null=True)
     institutions = ConsentInstitutionSerializer(many=True, required=False)
 
 
@@ -274,7 +298,16 @@ class ProfileViewSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ProfileView
-        fields = ["id", "institution", "institution_name", "viewer", "viewer_name", "restricted", "viewed_at"]
+        fields = [
+            "id",
+            "institution",
+            "institution_name",
+            "viewer",
+            "viewer_name",
+            "purpose",
+            "restricted",
+            "viewed_at",
+        ]
 
     def get_viewer_name(self, obj) -> str | None:
         return obj.viewer.display_name if obj.viewer_id else None

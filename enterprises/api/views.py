@@ -25,6 +25,7 @@ from ..filtersets import ApplicationFilterSet, NeedFilterSet
 from ..models import ProfileView
 from ..selectors import (
     consent_overview,
+    consent_switch,
     document_for_user,
     enterprise_for_user,
     ip_asset_for_user,
@@ -134,27 +135,35 @@ class IPAssetMeView(generics.ListCreateAPIView):
 
 
 class ConsentMeView(APIView):
-    """资料授权：全部机构开关 shares_profile，及逐家机构的 granted。撤回会撤回该机构进行中的线索。"""
+    """资料授权：全部机构开关 shares_profile，及逐家机构的授权记录（granted、purposes 用途、scope 资料范围、
+    granted_at、expires_on 到期日（最长一年）、status：active/revoked/expired/none）。撤回立即生效，并撤回该机构进行中的线索。"""
 
     permission_classes = [IsFirm]
 
     def _body(self, enterprise):
-        rows = consent_overview(enterprise)
+        switch = consent_switch(enterprise)
         return {
-            "shares_profile": enterprise.shares_profile,
+            "shares_profile": switch["on"],
+            "shares_profile_expires_on": switch["record"].expires_on if switch["on"] else None,
             "institutions": [
                 {
                     "institution": r["institution"].pk,
                     "institution_name": r["institution"].name,
                     "granted": r["granted"],
+                    "purposes": r["purposes"],
+                    "scope": r["scope"],
+                    "granted_at": r["granted_at"],
+                    "expires_on": r["expires_on"],
+                    "status": r["status"],
+                    "source": r["source"],
                 }
-                for r in rows
+                for r in consent_overview(enterprise)
             ],
         }
 
     @extend_schema(responses=ConsentSerializer)
     def get(self, request):
-        return Response(self._body(_my_enterprise(request)))
+        return Response(ConsentSerializer(self._body(_my_enterprise(request))).data)
 
     @extend_schema(request=ConsentSerializer, responses=ConsentSerializer)
     def put(self, request):
@@ -166,9 +175,9 @@ class ConsentMeView(APIView):
             user=request.user,
             enterprise=enterprise,
             shares_profile=data["shares_profile"],
-            institutions={row["institution"]: row["granted"] for row in data.get("institutions", [])},
+            institutions={row["institution"]: row for row in data.get("institutions", [])},
         )
-        return Response(self._body(_my_enterprise(request)))
+        return Response(ConsentSerializer(self._body(_my_enterprise(request))).data)
 
 
 class ProfileViewMeView(generics.ListAPIView):
@@ -334,6 +343,7 @@ class ApplicationViewSet(
             match=match,
             need=need,
             documents=documents,
+            share_profile=data.get("share_profile", False),
         )
 
     @extend_schema(request=WithdrawSerializer, responses=ApplicationDetailSerializer)

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from enterprises.services import consent_grant_for_application
 from lenders.services import webhook_application_event
 from portal.models import Role, User
 from portal.services import ConflictError, NotAllowedError, ServiceError, notification_send, transition_record
@@ -58,10 +59,19 @@ def application_submit(
     match: Match | None = None,
     need=None,
     documents=(),
+    share_profile: bool = False,
 ) -> Application:
-    """A firm applies for a product. Eligibility is not required (the bank decides)."""
+    """A firm applies for a product. Eligibility is not required (the bank decides).
+
+    Applying shares the profile with the product's institution, explicitly: ``share_profile`` must
+    be True (the firm ticked the box), and the application grants (or extends) that institution's
+    ``application`` consent — every profile group, one year — in the same transaction."""
     if not (user.is_authenticated and user.role == Role.FIRM and user.enterprise_id):
         raise NotAllowedError(_("只有企业用户可以提交融资申请。"))
+    if share_profile is not True:
+        raise ServiceError(
+            _("请勾选“同意向该机构展示企业资料”：银行需要查看企业资料才能审查申请。"), field="share_profile"
+        )
     enterprise = user.enterprise
     if not product.is_published:
         raise ServiceError(_("该产品未上架，不能申请。"), field="product")
@@ -104,6 +114,7 @@ def application_submit(
         raise ConflictError(_duplicate_message(product), field="product", code="duplicate")
     if documents:
         application.documents.set(documents)
+    consent_grant_for_application(user=user, enterprise=enterprise, institution=product.institution)
     transition_record(
         subject=application, from_state="", to_state=application.status, actor=user, note=note or ""
     )

@@ -87,6 +87,8 @@ def test_a_firm_registers_fills_its_profile_posts_a_need_and_applies(page, live_
     page.wait_for_url(f"**/firm/apply/{product.pk}/**")
     expect(page.locator("[data-unmet=qualification]")).to_be_visible()
     page.fill("#id_note", "用于研发投入")
+    expect(page.locator("[data-share-group=financials]")).to_be_visible()  # what the bank will see
+    page.check("#id_share_profile")
     page.dblclick("#apply-submit")
     page.wait_for_url("**/firm/applications/*/")
     assert Application.objects.filter(enterprise=firm).count() == 1

@@ -62,6 +62,7 @@ def test_an_officer_works_a_lead_to_a_disbursed_loan_and_the_firm_follows_it(
         term_months=12,
         purpose="working_capital",
         match=top,
+        share_profile=True,
     )
 
     page.goto("/bank/applications/")

@@ -44,6 +44,7 @@ def test_applying_creates_the_application_records_a_transition_and_notifies_the_
             "purpose": "working_capital",
             "documents": [doc.pk],
             "need": need.pk,
+            "share_profile": "on",
         },
     )
     assert r.status_code == 302
@@ -63,13 +64,13 @@ def test_applying_creates_the_application_records_a_transition_and_notifies_the_
 def test_a_second_application_to_the_same_product_while_one_is_open_is_refused(cast, client_for, api_for):
     product = f.ProductFactory(institution=cast.bank_a)
     c = client_for(cast.firm_a)
-    data = {"amount": "300", "term_months": "12", "purpose": "working_capital"}
+    data = {"amount": "300", "term_months": "12", "purpose": "working_capital", "share_profile": "on"}
     assert c.post(f"/firm/apply/{product.pk}/", data).status_code == 302
     r = c.post(f"/firm/apply/{product.pk}/", data)
     assert r.status_code == 200 and "仍在办理中" in r.content.decode()
     r = api_for(cast.firm_a).post(
         "/api/v1/applications/",
-        {"product": product.pk, "amount": "3000000.00", "term_months": 12, "purpose": "rd"},
+        {"product": product.pk, "amount": "3000000.00", "term_months": 12, "purpose": "rd", "share_profile": True},
         format="json",
     )
     assert r.status_code == 409 and "仍在办理中" in r.json()["detail"]
@@ -95,7 +96,7 @@ def test_the_database_constraint_is_turned_into_a_clear_message(cast, monkeypatc
     monkeypatch.setattr(applications.Application, "objects", NoPrecheck(), raising=False)
     with pytest.raises(ConflictError) as exc:
         application_submit(
-            user=cast.firm_a, product=product, amount=Decimal("100"), term_months=12, purpose="rd"
+            user=cast.firm_a, product=product, amount=Decimal("100"), term_months=12, purpose="rd", share_profile=True
         )
     assert "仍在办理中" in exc.value.message
 
@@ -103,7 +104,7 @@ def test_the_database_constraint_is_turned_into_a_clear_message(cast, monkeypatc
 def test_withdrawing_an_application_then_applying_again_is_allowed(cast, client_for):
     product = f.ProductFactory(institution=cast.bank_a)
     app = application_submit(
-        user=cast.firm_a, product=product, amount=Decimal("1000000"), term_months=12, purpose="rd"
+        user=cast.firm_a, product=product, amount=Decimal("1000000"), term_months=12, purpose="rd", share_profile=True
     )
     c = client_for(cast.firm_a)
     assert "确定撤回" in c.get(f"/firm/applications/{app.pk}/withdraw/").content.decode()
@@ -115,7 +116,7 @@ def test_withdrawing_an_application_then_applying_again_is_allowed(cast, client_
     ).exists()
     assert cast.officer_a.notifications.filter(title__contains="撤回申请").exists()
     again = application_submit(
-        user=cast.firm_a, product=product, amount=Decimal("1000000"), term_months=12, purpose="rd"
+        user=cast.firm_a, product=product, amount=Decimal("1000000"), term_months=12, purpose="rd", share_profile=True
     )
     assert again.status == "submitted"
 
@@ -125,7 +126,7 @@ def test_api_applications_list_detail_with_timeline_and_withdraw(cast, api_for):
     api = api_for(cast.firm_a)
     r = api.post(
         "/api/v1/applications/",
-        {"product": product.pk, "amount": "3000000.00", "term_months": 12, "purpose": "rd"},
+        {"product": product.pk, "amount": "3000000.00", "term_months": 12, "purpose": "rd", "share_profile": True},
         format="json",
     )
     assert r.status_code == 201, r.json()
@@ -171,7 +172,7 @@ def test_a_firm_cannot_attach_another_firms_need_or_document(cast, api_for):
         size=len(PNG),
     )
     api = api_for(cast.firm_a)
-    base = {"product": product.pk, "amount": "3000000.00", "term_months": 12, "purpose": "rd"}
+    base = {"product": product.pk, "amount": "3000000.00", "term_months": 12, "purpose": "rd", "share_profile": True}
     assert (
         api.post("/api/v1/applications/", {**base, "need": other_need.pk}, format="json").status_code == 400
     )
@@ -199,7 +200,7 @@ def test_applying_from_a_suggestion_links_the_match_and_tells_its_officer(cast, 
     assert f"?match={match.pk}" in page
     r = c.post(
         f"/firm/apply/{product.pk}/?match={match.pk}",
-        {"amount": "500", "term_months": "12", "purpose": "rd", "match": match.pk},
+        {"amount": "500", "term_months": "12", "purpose": "rd", "match": match.pk, "share_profile": "on"},
     )
     assert r.status_code == 302
     app = Application.objects.get()
@@ -218,7 +219,7 @@ def test_the_firm_is_notified_in_site_and_by_email_when_its_application_changes(
     product = f.ProductFactory(institution=cast.bank_a)
     with django_capture_on_commit_callbacks(execute=True):
         app = application_submit(
-            user=cast.firm_a, product=product, amount=Decimal("1000000"), term_months=12, purpose="rd"
+            user=cast.firm_a, product=product, amount=Decimal("1000000"), term_months=12, purpose="rd", share_profile=True
         )
     with django_capture_on_commit_callbacks(execute=True):
         application_withdraw(user=cast.firm_a, application=app)

@@ -108,7 +108,8 @@ def test_every_profile_view_is_logged_and_shown_to_the_firm(cast, api_for, clien
     assert rows[0]["viewer_name"]
     assert api_for(cast.firm_b).get("/api/v1/enterprises/me/views/").json()["count"] == 0
     page = client_for(cast.firm_a).get("/firm/consent/").content.decode()
-    assert cast.bank_a.name in page and page.count("data-view=") == 3
+    # officer A's two opens within the hour are one row with a count
+    assert cast.bank_a.name in page and page.count("data-view=") == 2 and 'data-count="2"' in page
 
 
 def test_a_view_without_consent_is_logged_as_restricted(cast, leads):

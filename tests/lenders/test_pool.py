@@ -2,6 +2,7 @@
 news reaches the bank; a firm sees its pools and leaves one."""
 
 import pytest
+from django.utils import timezone
 
 from enterprises.models import ProfileConsent
 from lenders.models import PoolEntry
@@ -19,7 +20,9 @@ def test_browsing_lists_only_verified_consenting_firms_with_filters(cast, client
     f.EnterpriseFactory(name="未认证企业", verification_status="pending")
     f.EnterpriseFactory(name="不公开企业", shares_profile=False)
     refused = f.EnterpriseFactory(name="拒绝甲行企业")
-    ProfileConsent.objects.create(enterprise=refused, institution=cast.bank_a, granted=False)
+    ProfileConsent.objects.create(
+        enterprise=refused, institution=cast.bank_a, status="revoked", expires_on=timezone.localdate()
+    )
     c = client_for(cast.officer_a)
     html = c.get("/bank/pool/browse/").content.decode()
     assert (
