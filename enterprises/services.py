@@ -616,9 +616,9 @@ def consent_update(
     return enterprise
 
 
-def profile_view_record(*, viewer: User, enterprise: Enterprise) -> None:
-    """Log that ``viewer`` opened the firm's profile (institution, officer, when, restricted or not).
-    The firm's own users are not logged."""
+def profile_view_record(*, viewer: User, enterprise: Enterprise, purpose: str | None = None) -> None:
+    """Log that ``viewer`` opened the firm's profile (institution, officer, when, restricted or not)
+    for ``purpose`` (a ConsentPurpose; the consent records keep it). The firm's own users are not logged."""
     if viewer is None or not viewer.is_authenticated:
         return
     if viewer.role == Role.FIRM and viewer.enterprise_id == enterprise.pk:
