@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class EnterprisesConfig(AppConfig):
     name = "enterprises"
     verbose_name = _("企业")
+
+    def ready(self):
+        from . import selectors  # noqa: F401  (registers the access rules of this app's models)

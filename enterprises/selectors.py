@@ -8,17 +8,17 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from portal.access import VIEW, access_rule, restrict
 from portal.models import Role
 
-from .consent import ConsentPurpose, ProfileGroup, consent_scope, ordered_groups
+from .consent import ALL_GROUPS, ConsentPurpose, ProfileGroup, consent_scope, ordered_groups
 from .models import Document, Enterprise, FinancingNeed, IPAsset, ProfileConsent, ProfileView, Qualification
 
 
-def enterprise_for_user(user) -> QuerySet[Enterprise]:
-    """A firm user sees its own enterprise; staff see all; others see none here (banks see leads)."""
-    qs = Enterprise.objects.select_related("city")
-    if not user.is_authenticated:
-        return qs.none()
+@access_rule(Enterprise)
+def _enterprise_rule(qs: QuerySet, user, action: str) -> QuerySet:
+    """A firm user reads and edits its own enterprise; staff read all and act on all (verification);
+    a bank reads a firm only through ``enterprise_profile_for_bank``, never this queryset."""
     if user.role == Role.STAFF:
         return qs
     if user.role == Role.FIRM:
@@ -26,42 +26,82 @@ def enterprise_for_user(user) -> QuerySet[Enterprise]:
     return qs.none()
 
 
-def _owned_by_firm(qs: QuerySet, user) -> QuerySet:
-    """Rows that belong to one enterprise: staff see all, a firm user its own, anyone else none."""
-    if not user.is_authenticated:
-        return qs.none()
+def enterprise_for_user(user, action: str = VIEW) -> QuerySet[Enterprise]:
+    return restrict(Enterprise.objects.select_related("city"), user, action)
+
+
+def _owned_by_firm(qs: QuerySet, user, action: str) -> QuerySet:
+    """Rows that belong to one enterprise: the firm's own users read and act on them; staff read
+    them all (and act on none); anyone else: none."""
     if user.role == Role.STAFF:
-        return qs
+        return qs if action == VIEW else qs.none()
     if user.role == Role.FIRM:
         return qs.filter(enterprise_id=user.enterprise_id)
     return qs.none()
 
 
-def need_for_user(user) -> QuerySet[FinancingNeed]:
-    return _owned_by_firm(FinancingNeed.objects.select_related("enterprise", "enterprise__city"), user)
+access_rule(FinancingNeed)(_owned_by_firm)
+access_rule(Qualification)(_owned_by_firm)
+access_rule(IPAsset)(_owned_by_firm)
 
 
-def qualification_for_user(user) -> QuerySet[Qualification]:
-    return _owned_by_firm(Qualification.objects.select_related("enterprise"), user)
+def need_for_user(user, action: str = VIEW) -> QuerySet[FinancingNeed]:
+    return restrict(FinancingNeed.objects.select_related("enterprise", "enterprise__city"), user, action)
 
 
-def ip_asset_for_user(user) -> QuerySet[IPAsset]:
-    return _owned_by_firm(IPAsset.objects.select_related("enterprise"), user)
+def qualification_for_user(user, action: str = VIEW) -> QuerySet[Qualification]:
+    return restrict(Qualification.objects.select_related("enterprise"), user, action)
 
 
-def document_for_user(user) -> QuerySet[Document]:
-    """Firm: its own documents. Bank: documents the firm attached to an application to that
-    institution. Staff: all. Anyone else: none."""
-    qs = Document.objects.select_related("enterprise")
-    if not user.is_authenticated:
-        return qs.none()
+def ip_asset_for_user(user, action: str = VIEW) -> QuerySet[IPAsset]:
+    return restrict(IPAsset.objects.select_related("enterprise"), user, action)
+
+
+def _documents_consented(institution_id: int) -> set[int]:
+    """The firms whose documents the institution may download today: for some purpose it has live
+    business with the firm (a lead not withdrawn, an application not withdrawn, a pool entry) and
+    the firm's live consent for that purpose includes ``documents``. A withdrawn application or a
+    revoked or expired consent ends it."""
+    from lenders.models import PoolEntry
+    from matching.models import Application, Match
+
+    business = {
+        ConsentPurpose.LEAD: Match.objects.filter(institution_id=institution_id, is_lead=True)
+        .exclude(status=Match.Status.WITHDRAWN)
+        .values("enterprise_id"),
+        ConsentPurpose.APPLICATION: Application.objects.filter(product__institution_id=institution_id)
+        .exclude(status=Application.Status.WITHDRAWN)
+        .values("enterprise_id"),
+        ConsentPurpose.POOL: PoolEntry.objects.filter(institution_id=institution_id).values("enterprise_id"),
+    }
+    allowed: set[int] = set()
+    for purpose, ids in business.items():
+        firms = (
+            Enterprise.objects.filter(pk__in=ids, documents__isnull=False).exclude(pk__in=allowed).distinct()
+        )
+        for firm in firms:
+            scope = consent_scope(enterprise=firm, institution_id=institution_id, purpose=purpose)
+            if ProfileGroup.DOCUMENTS in scope:
+                allowed.add(firm.pk)
+    return allowed
+
+
+@access_rule(Document)
+def _document_rule(qs: QuerySet, user, action: str) -> QuerySet:
+    """Firm: its own documents (read, upload, delete). Bank: reads the documents of firms whose
+    live consent to its institution covers ``documents`` (``_documents_consented``). Staff: reads
+    all. Anyone else: none."""
     if user.role == Role.STAFF:
-        return qs
+        return qs if action == VIEW else qs.none()
     if user.role == Role.FIRM:
         return qs.filter(enterprise_id=user.enterprise_id)
-    if user.role in (Role.OFFICER, Role.MANAGER):
-        return qs.filter(applications__product__institution_id=user.institution_id).distinct()
+    if user.role in (Role.OFFICER, Role.MANAGER) and action == VIEW:
+        return qs.filter(enterprise_id__in=_documents_consented(user.institution_id))
     return qs.none()
+
+
+def document_for_user(user, action: str = VIEW) -> QuerySet[Document]:
+    return restrict(Document.objects.select_related("enterprise"), user, action)
 
 
 def pending_enterprises() -> QuerySet[Enterprise]:
@@ -226,78 +266,144 @@ def profile_completeness(enterprise: Enterprise) -> dict:
     return {"percent": round((total - len(missing)) * 100 / total), "missing": missing}
 
 
-def _bank_has_business(*, institution_id, enterprise: Enterprise) -> bool:
+def _bank_has_business(*, institution_id, enterprise: Enterprise, purpose: str | None = None) -> bool:
+    """Whether the institution has live business with the firm for ``purpose`` (any when None): a
+    lead (``lead``), an application not withdrawn (``application``), a pool entry (``pool``)."""
+    from lenders.models import PoolEntry
     from matching.models import Application, Match
 
-    lead = (
-        Match.objects.filter(enterprise=enterprise, institution_id=institution_id, is_lead=True)
-        .exclude(status=Match.Status.WITHDRAWN)
-        .exists()
-    )
-    return (
-        lead
-        or Application.objects.filter(enterprise=enterprise, product__institution_id=institution_id)
-        .exclude(status=Application.Status.WITHDRAWN)
-        .exists()
-    )
+    checks = {
+        ConsentPurpose.LEAD: lambda: (
+            Match.objects.filter(enterprise=enterprise, institution_id=institution_id, is_lead=True)
+            .exclude(status=Match.Status.WITHDRAWN)
+            .exists()
+        ),
+        ConsentPurpose.APPLICATION: lambda: (
+            Application.objects.filter(enterprise=enterprise, product__institution_id=institution_id)
+            .exclude(status=Application.Status.WITHDRAWN)
+            .exists()
+        ),
+        ConsentPurpose.POOL: lambda: PoolEntry.objects.filter(
+            enterprise=enterprise, institution_id=institution_id
+        ).exists(),
+    }
+    if purpose is not None:
+        return checks[purpose]()
+    return any(check() for check in checks.values())
 
 
-def enterprise_profile_for_bank(*, user, enterprise: Enterprise) -> dict:
-    """What a bank user (or staff) may see of a firm.
+def _profile_groups(enterprise: Enterprise, groups: frozenset[str]) -> dict:
+    """The fields of each profile group in ``groups`` (the bank view's one list of what is where)."""
+    out: dict = {}
+    if ProfileGroup.BASIC in groups:
+        out.update(
+            uscc=enterprise.uscc,
+            legal_representative=enterprise.legal_representative,
+            address=enterprise.address,
+            founded_on=enterprise.founded_on,
+            registered_capital=enterprise.registered_capital,
+            stage=enterprise.stage,
+            stage_display=enterprise.get_stage_display(),
+            contact_name=enterprise.contact_name,
+            contact_mobile=enterprise.contact_mobile,
+            contact_email=enterprise.contact_email,
+            description=enterprise.description,
+        )
+    if ProfileGroup.FINANCIALS in groups:
+        out.update(
+            employees=enterprise.employees,
+            rd_staff=enterprise.rd_staff,
+            revenue_last_year=enterprise.revenue_last_year,
+            rd_spend_last_year=enterprise.rd_spend_last_year,
+            total_assets=enterprise.total_assets,
+            export_business=enterprise.export_business,
+            export_amount_last_year=enterprise.export_amount_last_year,
+        )
+    if ProfileGroup.IP in groups:
+        out["ip_assets"] = [
+            {"kind": a.kind, "kind_display": a.get_kind_display(), "number": a.number, "title": a.title}
+            for a in enterprise.ip_assets.all()
+        ]
+    if ProfileGroup.QUALIFICATIONS in groups:
+        today = timezone.localdate()
+        out["qualifications"] = [
+            {"code": q.code, "name": q.display_name, "number": q.number, "expires_on": q.expires_on}
+            for q in enterprise.qualifications.all()
+            if q.counts_on(today)
+        ]
+    if ProfileGroup.DOCUMENTS in groups:
+        out["documents"] = [
+            {
+                "id": d.pk,
+                "kind": d.kind,
+                "kind_display": d.get_kind_display(),
+                "original_name": d.original_name,
+                "uploaded_at": d.uploaded_at,
+            }
+            for d in enterprise.documents.order_by("-uploaded_at", "-id")
+        ]
+    return out
 
-    Staff: the full profile. An officer or manager: only when their institution has a live lead or
-    application with the firm (otherwise ``Http404``); the full profile when the firm consents to
-    share with that institution, else only name, city and industry. ``restricted`` says which."""
-    from .services import consent_granted
 
-    if not user.is_authenticated or user.role not in (Role.STAFF, Role.OFFICER, Role.MANAGER):
-        raise Http404("enterprise")
-    base = {
+def enterprise_profile_for_bank(
+    *, user, enterprise: Enterprise, purpose: str, institution_id: int | None = None, scoped: bool = False
+) -> dict:
+    """What a bank may see of a firm, for ``purpose`` (a ``ConsentPurpose``): the one bank view of
+    a firm that every page, API, export, webhook and message to a bank goes through.
+
+    Always: id, name, city and industry (and ``verified``, the 未认证 badge). Each further profile group (basic,
+    financials, ip, qualifications, documents; see ``_profile_groups``) only when it is in
+    ``consent_scope`` for the bank's institution and that purpose today. Staff and the firm's own
+    users: every group. ``groups`` names the groups shown, ``restricted`` is true when any is held
+    back. A bank user whose institution has no live business with the firm for that purpose (a
+    lead, an application not withdrawn, a pool entry; for ``pool`` a pool consent is enough) gets
+    ``Http404``; ``scoped=True`` skips that check for rows the caller
+    already took from a scoped queryset. ``user=None`` with ``institution_id`` is a read on behalf
+    of an institution by the system (webhook payloads)."""
+    if user is not None:
+        if not user.is_authenticated or user.role not in (Role.STAFF, Role.OFFICER, Role.MANAGER, Role.FIRM):
+            raise Http404("enterprise")
+        if user.role == Role.FIRM and user.enterprise_id != enterprise.pk:
+            raise Http404("enterprise")
+        institution_id = user.institution_id if user.role in (Role.OFFICER, Role.MANAGER) else None
+        everything = user.role in (Role.STAFF, Role.FIRM)
+    else:
+        if institution_id is None:
+            raise Http404("enterprise")
+        everything = False
+    if everything:
+        groups = ALL_GROUPS
+    else:
+        groups = consent_scope(enterprise=enterprise, institution_id=institution_id, purpose=purpose)
+        if not scoped and not (
+            _bank_has_business(institution_id=institution_id, enterprise=enterprise, purpose=purpose)
+            or (purpose == ConsentPurpose.POOL and groups)
+        ):
+            raise Http404("enterprise")
+    return {
+        **enterprise_summary(enterprise, purpose=purpose),
+        "groups": sorted(groups),
+        "restricted": groups != ALL_GROUPS,
+        **_profile_groups(enterprise, groups),
+    }
+
+
+def enterprise_summary(enterprise: Enterprise, *, purpose: str | None = None) -> dict:
+    """The part of the bank view every bank may see of a firm it deals with: name, city, industry
+    and whether provincial staff verified it (no profile group). ``enterprise_profile_for_bank``
+    starts from it; a page that has lost the right to more (a withdrawn application) shows it."""
+    return {
         "id": enterprise.pk,
         "name": enterprise.name,
         "city": enterprise.city_id,
         "city_name": str(enterprise.city),
         "industry": enterprise.industry,
         "industry_display": enterprise.get_industry_display(),
-    }
-    if user.role != Role.STAFF:
-        if not _bank_has_business(institution_id=user.institution_id, enterprise=enterprise):
-            raise Http404("enterprise")
-        if not consent_granted(enterprise=enterprise, institution_id=user.institution_id):
-            return {**base, "restricted": True}
-    today = timezone.localdate()
-    quals = [q for q in enterprise.qualifications.all() if q.counts_on(today)]
-    assets = list(enterprise.ip_assets.all())
-    return {
-        **base,
-        "restricted": False,
-        "uscc": enterprise.uscc,
-        "legal_representative": enterprise.legal_representative,
-        "address": enterprise.address,
-        "founded_on": enterprise.founded_on,
-        "registered_capital": enterprise.registered_capital,
-        "stage": enterprise.stage,
-        "stage_display": enterprise.get_stage_display(),
-        "employees": enterprise.employees,
-        "rd_staff": enterprise.rd_staff,
-        "revenue_last_year": enterprise.revenue_last_year,
-        "rd_spend_last_year": enterprise.rd_spend_last_year,
-        "total_assets": enterprise.total_assets,
-        "export_business": enterprise.export_business,
-        "export_amount_last_year": enterprise.export_amount_last_year,
-        "contact_name": enterprise.contact_name,
-        "contact_mobile": enterprise.contact_mobile,
-        "contact_email": enterprise.contact_email,
-        "description": enterprise.description,
+        "verified": enterprise.is_verified,
         "verification_status": enterprise.verification_status,
-        "qualifications": [
-            {"code": q.code, "name": q.display_name, "number": q.number, "expires_on": q.expires_on}
-            for q in quals
-        ],
-        "ip_assets": [
-            {"kind": a.kind, "kind_display": a.get_kind_display(), "number": a.number, "title": a.title}
-            for a in assets
-        ],
+        "purpose": purpose,
+        "groups": [],
+        "restricted": True,
     }
 
 
@@ -332,6 +438,7 @@ __all__ = [
     "document_for_user",
     "enterprise_for_user",
     "enterprise_profile_for_bank",
+    "enterprise_summary",
     "ip_asset_for_user",
     "need_for_user",
     "pending_enterprises",

@@ -57,7 +57,59 @@ def write_xlsx(*, title: str, headers: list[str], rows: Iterable[list], filename
     return FileResponse(handle, as_attachment=True, filename=filename, content_type=XLSX)
 
 
-def leads_xlsx(queryset) -> FileResponse:
+def _bank_views(user, purpose: str):
+    """The bank view of each firm in an export, read once per firm (rows come from a scoped
+    queryset, so the business check is already done)."""
+    from enterprises.selectors import enterprise_profile_for_bank
+
+    cache: dict[int, dict] = {}
+
+    def view(enterprise) -> dict:
+        if enterprise.pk not in cache:
+            cache[enterprise.pk] = enterprise_profile_for_bank(
+                user=user, enterprise=enterprise, purpose=purpose, scoped=True
+            )
+        return cache[enterprise.pk]
+
+    return view
+
+
+PROFILE_HEADERS = [
+    _("认证状态"),
+    _("统一社会信用代码"),
+    _("成立日期"),
+    _("发展阶段"),
+    _("上年营业收入（万元）"),
+    _("上年研发投入（万元）"),
+    _("有效资质"),
+    _("知识产权（项）"),
+]
+
+
+def _profile_cells(view: dict) -> list:
+    """The profile columns of a row: empty where the firm's consent does not cover the group."""
+    founded = view.get("founded_on")
+    quals = view.get("qualifications")
+    assets = view.get("ip_assets")
+    return [
+        _("已认证") if view["verified"] else _("未认证"),
+        view.get("uscc", ""),
+        founded.isoformat() if founded else "",
+        view.get("stage_display", ""),
+        _wan(view.get("revenue_last_year")),
+        _wan(view.get("rd_spend_last_year")),
+        "、".join(q["name"] for q in quals) if quals is not None else "",
+        len(assets) if assets is not None else None,
+    ]
+
+
+def leads_xlsx(queryset, *, user) -> FileResponse:
+    """The inbox as filtered. Firm data through the bank view (purpose ``lead``); the match reasons
+    through ``matching.explain`` (generic where the consent does not cover what they reveal)."""
+    from enterprises.consent import ConsentPurpose
+    from matching.explain import match_explanation, reasons_text
+
+    bank_view = _bank_views(user, ConsentPurpose.LEAD)
     headers = [
         _("线索编号"),
         _("企业名称"),
@@ -75,15 +127,18 @@ def leads_xlsx(queryset) -> FileResponse:
         _("首次响应时间"),
         _("是否超时"),
         _("婉拒原因"),
+        *PROFILE_HEADERS,
+        _("匹配理由"),
     ]
 
     def rows():
         for m in queryset.iterator(chunk_size=2000):
+            view = bank_view(m.enterprise)
             yield [
                 m.pk,
-                m.enterprise.name,
-                str(m.enterprise.city),
-                m.enterprise.get_industry_display(),
+                view["name"],
+                view["city_name"],
+                view["industry_display"],
                 m.product.name,
                 m.score,
                 _wan(m.need.amount),
@@ -96,13 +151,19 @@ def leads_xlsx(queryset) -> FileResponse:
                 _dt(m.first_response_at),
                 _("是") if m.is_overdue else _("否"),
                 decline_label(m.decline_reason) if m.decline_reason else "",
+                *_profile_cells(view),
+                reasons_text(match_explanation(m, view["groups"])),
             ]
 
     stamp = timezone.localdate().strftime("%Y%m%d")
     return write_xlsx(title=_("线索"), headers=headers, rows=rows(), filename=f"leads-{stamp}.xlsx")
 
 
-def applications_xlsx(queryset) -> FileResponse:
+def applications_xlsx(queryset, *, user) -> FileResponse:
+    """The application queue as filtered; firm data through the bank view (purpose ``application``)."""
+    from enterprises.consent import ConsentPurpose
+
+    bank_view = _bank_views(user, ConsentPurpose.APPLICATION)
     headers = [
         _("申请编号"),
         _("企业名称"),
@@ -116,15 +177,22 @@ def applications_xlsx(queryset) -> FileResponse:
         _("放款本金（万元）"),
         _("提交时间"),
         _("状态更新时间"),
+        *PROFILE_HEADERS,
     ]
 
     def rows():
         for a in queryset.iterator(chunk_size=2000):
             loan = getattr(a, "loan", None) if a.status in ("disbursed", "repaid", "defaulted") else None
+            # A withdrawn application no longer carries the consent: name, city and industry only.
+            view = (
+                _summary(a.enterprise)
+                if a.status == "withdrawn" and user.is_bank
+                else bank_view(a.enterprise)
+            )
             yield [
                 a.pk,
-                a.enterprise.name,
-                str(a.enterprise.city),
+                view["name"],
+                view["city_name"],
                 a.product.name,
                 _wan(a.amount),
                 a.term_months,
@@ -134,9 +202,16 @@ def applications_xlsx(queryset) -> FileResponse:
                 _wan(loan.principal) if loan else None,
                 _dt(a.created_at),
                 _dt(a.status_changed_at),
+                *_profile_cells(view),
             ]
 
     stamp = timezone.localdate().strftime("%Y%m%d")
     return write_xlsx(
         title=_("融资申请"), headers=headers, rows=rows(), filename=f"applications-{stamp}.xlsx"
     )
+
+
+def _summary(enterprise) -> dict:
+    from enterprises.selectors import enterprise_summary
+
+    return enterprise_summary(enterprise)

@@ -26,6 +26,7 @@ from enterprises.consent import ConsentPurpose, consenting_q
 from enterprises.models import Enterprise
 from matching.models import Application, Loan, Match
 from matching.selectors import application_for_user, match_for_user
+from portal.access import VIEW, access_rule, restrict
 from portal.models import Role, User
 
 from .filtersets import ApplicationReviewFilterSet, LeadFilterSet, PoolCandidateFilterSet
@@ -36,27 +37,11 @@ from .models import Branch, LeadRead, PoolEntry, WebhookDelivery
 # ------------------------------------------------------------------------------------------------
 
 
-def lead_for_user(user) -> QuerySet[Match]:
-    """Leads only (never a firm's plain suggestion), scoped by ``match_for_user``; an officer also
-    sees leads assigned to it in another branch of its institution."""
-    if user.is_authenticated and user.role == Role.OFFICER:
-        return Match.objects.select_related(*_LEAD_RELATED).filter(
-            Q(branch_id=user.branch_id) | Q(assigned_officer_id=user.pk),
-            is_lead=True,
-            institution_id=user.institution_id,
-        )
-    return match_for_user(user).filter(is_lead=True)
-
-
-_LEAD_RELATED = (
-    "need",
-    "product",
-    "product__institution",
-    "enterprise",
-    "enterprise__city",
-    "branch",
-    "assigned_officer",
-)
+def lead_for_user(user, action: str = VIEW) -> QuerySet[Match]:
+    """Leads only (never a firm's plain suggestion) that ``user`` may read or act on: the one lead
+    rule, ``matching.selectors.lead_scope_q`` (branch, or assigned to the officer within the
+    institution; a manager the whole institution), through ``match_for_user``."""
+    return match_for_user(user, action).filter(is_lead=True)
 
 
 def lead_list(*, user, filters=None) -> QuerySet[Match]:
@@ -140,18 +125,22 @@ def pool_candidates(*, user, filters=None) -> QuerySet[Enterprise]:
     return qs.order_by("name", "id")
 
 
-def pool_for_user(user) -> QuerySet[PoolEntry]:
-    """Bank: its institution's pool. Firm: the pools it is in. Staff: all."""
-    qs = PoolEntry.objects.select_related("institution", "enterprise", "enterprise__city", "added_by")
-    if not user.is_authenticated:
-        return qs.none()
+@access_rule(PoolEntry)
+def _pool_rule(qs: QuerySet, user, action: str) -> QuerySet:
+    """Bank: its institution's pool (read, add, remove). Firm: the pools it is in (read, leave).
+    Staff: reads all."""
     if user.role in (Role.OFFICER, Role.MANAGER):
         return qs.filter(institution_id=user.institution_id)
     if user.role == Role.FIRM:
         return qs.filter(enterprise_id=user.enterprise_id)
     if user.role == Role.STAFF:
-        return qs
+        return qs if action == VIEW else qs.none()
     return qs.none()
+
+
+def pool_for_user(user, action: str = VIEW) -> QuerySet[PoolEntry]:
+    qs = PoolEntry.objects.select_related("institution", "enterprise", "enterprise__city", "added_by")
+    return restrict(qs, user, action)
 
 
 def pools_for_enterprise(*, enterprise) -> QuerySet[PoolEntry]:
@@ -164,10 +153,16 @@ def pools_for_enterprise(*, enterprise) -> QuerySet[PoolEntry]:
 # ------------------------------------------------------------------------------------------------
 
 
-def delivery_for_user(user) -> QuerySet[WebhookDelivery]:
-    if not user.is_authenticated or user.role != Role.MANAGER:
-        return WebhookDelivery.objects.none()
-    return WebhookDelivery.objects.filter(institution_id=user.institution_id)
+@access_rule(WebhookDelivery)
+def _delivery_rule(qs: QuerySet, user, action: str) -> QuerySet:
+    """A manager reads and replays its institution's deliveries; nobody else sees them."""
+    if user.role == Role.MANAGER:
+        return qs.filter(institution_id=user.institution_id)
+    return qs.none()
+
+
+def delivery_for_user(user, action: str = VIEW) -> QuerySet[WebhookDelivery]:
+    return restrict(WebhookDelivery.objects.all(), user, action)
 
 
 # ------------------------------------------------------------------------------------------------

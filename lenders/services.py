@@ -253,7 +253,22 @@ def webhook_leads_created(*, match_ids) -> int:
 def webhook_application_event(
     *, application, action: str, from_state: str = "", note: str = "", **extra
 ) -> WebhookDelivery | None:
-    """Emit ``application.<action>`` (submit, withdraw, accept … default) to the product's institution."""
+    """Emit ``application.<action>`` (submit, withdraw, accept … default) to the product's institution.
+    The firm goes through the bank view for the ``application`` purpose (name, city and industry
+    only once the application is withdrawn)."""
+    from enterprises.consent import ConsentPurpose
+    from enterprises.selectors import enterprise_profile_for_bank, enterprise_summary
+
+    if application.status == "withdrawn":
+        firm = enterprise_summary(application.enterprise, purpose=ConsentPurpose.APPLICATION)
+    else:
+        firm = enterprise_profile_for_bank(
+            user=None,
+            institution_id=application.product.institution_id,
+            enterprise=application.enterprise,
+            purpose=ConsentPurpose.APPLICATION,
+            scoped=True,
+        )
     return webhook_emit(
         institution=application.product.institution_id,
         event=f"application.{action}",
@@ -262,7 +277,7 @@ def webhook_application_event(
             "action": action,
             "from": from_state,
             "status": application.status,
-            "enterprise": {"id": application.enterprise_id, "name": application.enterprise.name},
+            "enterprise": firm,
             "product": {"id": application.product_id, "name": application.product.name},
             "amount": application.amount,
             "term_months": application.term_months,

@@ -14,13 +14,15 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from enterprises.selectors import enterprise_profile_for_bank
+from enterprises.consent import ConsentPurpose
+from enterprises.selectors import document_for_user, enterprise_profile_for_bank, enterprise_summary
 from enterprises.services import profile_view_record
+from matching.explain import match_explanation
 from matching.models import Application
 from matching.selectors import application_for_user
 from matching.services import leads as lead_services
 from matching.services.review import TRANSITIONS, allowed_actions, application_transition
-from portal.access import bank_required, manager_required, role_required
+from portal.access import ACT, bank_required, manager_required, role_required
 from portal.models import Role
 from portal.reauth import reauth_redirect
 from portal.selectors import transitions_for
@@ -122,20 +124,21 @@ def lead_inbox(request):
 
 @bank_or_staff_required
 def lead_export(request):
-    return exports.leads_xlsx(lead_list(user=request.user, filters=request.GET))
+    return exports.leads_xlsx(lead_list(user=request.user, filters=request.GET), user=request.user)
 
 
 @bank_or_staff_required
 def lead_detail(request, pk: int):
     lead = get_object_or_404(lead_for_user(request.user), pk=pk)
-    profile = enterprise_profile_for_bank(user=request.user, enterprise=lead.enterprise)
-    profile_view_record(viewer=request.user, enterprise=lead.enterprise)
+    profile = _bank_view_or_summary(request.user, lead.enterprise, ConsentPurpose.LEAD)
+    profile_view_record(viewer=request.user, enterprise=lead.enterprise, purpose=ConsentPurpose.LEAD)
     lender_services.lead_mark_read(user=request.user, match=lead)
     user = request.user
     can_act = user.is_bank
     context = {
         "lead": lead,
         "profile": profile,
+        "explained": match_explanation(lead, profile["groups"]),
         "timeline": transitions_for(lead),
         "can_act": can_act,
         "is_holder": lead.assigned_officer_id == user.pk,
@@ -193,7 +196,7 @@ LEAD_DONE = {
 def lead_action(request, pk: int, action: str):
     if action not in LEAD_ACTIONS:
         raise Http404("action")
-    lead = get_object_or_404(lead_for_user(request.user), pk=pk)
+    lead = get_object_or_404(lead_for_user(request.user, ACT), pk=pk)
     if not request.user.is_bank:
         raise PermissionDenied(_("省级专班只能查看，不能处理线索。"))
     form_class, run = LEAD_ACTIONS[action]
@@ -239,21 +242,19 @@ def application_queue(request):
 
 @bank_or_staff_required
 def application_export(request):
-    return exports.applications_xlsx(application_review_list(user=request.user, filters=request.GET))
+    return exports.applications_xlsx(
+        application_review_list(user=request.user, filters=request.GET), user=request.user
+    )
 
 
-def _profile_or_basic(user, enterprise) -> dict:
-    """The shared profile; only name, city and industry once the bank no longer has live business
-    with the firm (e.g. a withdrawn application kept in the queue's history)."""
+def _bank_view_or_summary(user, enterprise, purpose: str) -> dict:
+    """The bank view of the firm for ``purpose``; only name, city and industry once the bank no
+    longer has live business with the firm for it (a withdrawn lead or application kept in the
+    history)."""
     try:
-        return enterprise_profile_for_bank(user=user, enterprise=enterprise)
+        return enterprise_profile_for_bank(user=user, enterprise=enterprise, purpose=purpose)
     except Http404:
-        return {
-            "restricted": True,
-            "name": enterprise.name,
-            "city_name": str(enterprise.city),
-            "industry_display": enterprise.get_industry_display(),
-        }
+        return enterprise_summary(enterprise, purpose=purpose)
 
 
 def _application_context(request, application, forms_override=None):
@@ -281,12 +282,13 @@ def _application_context(request, application, forms_override=None):
     )
     return {
         "application": application,
-        "documents": application.documents.all(),
+        "documents": document_for_user(request.user).filter(applications=application),
         "timeline": transitions_for(application),
         "actions": [(name, TRANSITIONS[name].label, forms[name]) for name in actions],
         "loan": loan,
         "repayments": loan.repayments.all() if loan else [],
-        "profile": _profile_or_basic(request.user, application.enterprise),
+        "profile": _bank_view_or_summary(request.user, application.enterprise, ConsentPurpose.APPLICATION),
+        "applied": True,  # the firm applied: no "invite to apply" hint on this page
         "primary_actions": ("accept", "approve", "disburse", "repay"),
     }
 
@@ -294,14 +296,16 @@ def _application_context(request, application, forms_override=None):
 @bank_or_staff_required
 def application_detail(request, pk: int):
     application = get_object_or_404(application_for_user(request.user), pk=pk)
-    profile_view_record(viewer=request.user, enterprise=application.enterprise)
+    profile_view_record(
+        viewer=request.user, enterprise=application.enterprise, purpose=ConsentPurpose.APPLICATION
+    )
     return render(request, "lenders/application_detail.html", _application_context(request, application))
 
 
 @require_POST
 @bank_required
 def application_action(request, pk: int):
-    application = get_object_or_404(application_for_user(request.user), pk=pk)
+    application = get_object_or_404(application_for_user(request.user, ACT), pk=pk)
     action = request.POST.get("action", "")
     if action not in ACTION_FORMS:
         messages.error(request, _("未知的操作。"))
@@ -423,7 +427,16 @@ def product_status(request, pk: int, action: str):
 def pool_list(request):
     entries = pool_for_user(request.user).order_by("-created", "-id")
     page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
+    _attach_pool_profiles(request.user, [entry.enterprise for entry in page])
     return render(request, "lenders/pool_list.html", {"page": page, "query": ""})
+
+
+def _attach_pool_profiles(user, enterprises) -> None:
+    """Each firm shown on a pool page carries its bank view for the ``pool`` purpose."""
+    for enterprise in enterprises:
+        enterprise.bank_view = enterprise_profile_for_bank(
+            user=user, enterprise=enterprise, purpose=ConsentPurpose.POOL, scoped=True
+        )
 
 
 @bank_required
@@ -431,6 +444,7 @@ def pool_browse(request):
     filterset = PoolCandidateFilterSet(request.GET or None, queryset=pool_candidates(user=request.user))
     qs = pool_candidates(user=request.user, filters=request.GET)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    _attach_pool_profiles(request.user, list(page))
     context = {
         "page": page,
         "filterset": filterset,
@@ -462,7 +476,7 @@ def pool_add(request, enterprise_pk: int):
 @require_POST
 @bank_required
 def pool_remove(request, pk: int):
-    entry = get_object_or_404(pool_for_user(request.user), pk=pk)
+    entry = get_object_or_404(pool_for_user(request.user, ACT), pk=pk)
     lender_services.pool_remove(user=request.user, entry=entry)
     messages.success(request, _("已移出培育库。"))
     return redirect("lenders:pool_list")
@@ -524,7 +538,7 @@ def webhook_rotate(request):
 @require_POST
 @manager_required
 def webhook_replay(request, pk: int):
-    delivery = get_object_or_404(delivery_for_user(request.user), pk=pk)
+    delivery = get_object_or_404(delivery_for_user(request.user, ACT), pk=pk)
     try:
         lender_services.webhook_replay(user=request.user, delivery=delivery)
     except ServiceError as exc:

@@ -1,64 +1,93 @@
-"""Reads of matches, applications and loans, scoped to what each user may see.
+"""Reads of matches, applications and loans, scoped to what each user may see or do.
 
-Every view, API view and export starts from one of these ``*_for_user`` functions."""
+Every view, API view, export and service starts from one of these ``*_for_user`` functions; each
+is the access rule registered for its model in ``portal.access`` (``restrict(qs, user, action)``),
+so ``restrict(Match, user, "act")`` and ``match_for_user(user, "act")`` are the same rows."""
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
+from portal.access import ACT, VIEW, access_rule, restrict
 from portal.models import Role
 
 from .models import Application, Loan, Match
 
+_MATCH_RELATED = (
+    "need",
+    "product",
+    "product__institution",
+    "enterprise",
+    "enterprise__city",
+    "branch",
+    "assigned_officer",
+)
 
-def match_for_user(user) -> QuerySet[Match]:
-    """Firm: its own suggestions and near misses. Officer: its branch's leads. Manager: its
-    institution's leads. Staff: everything. Anyone else: nothing."""
-    qs = Match.objects.select_related(
-        "need",
-        "product",
-        "product__institution",
-        "enterprise",
-        "enterprise__city",
-        "branch",
-        "assigned_officer",
-    )
-    if not user.is_authenticated:
-        return qs.none()
-    if user.role == Role.STAFF:
-        return qs
-    if user.role == Role.FIRM:
-        return qs.filter(enterprise_id=user.enterprise_id)
-    if user.role == Role.OFFICER:
-        return qs.filter(is_lead=True, branch_id=user.branch_id)
+
+def lead_scope_q(user) -> Q:
+    """The officer's and manager's scope on leads — the one rule, for reading and acting alike.
+
+    A lead belongs to its product's institution. A manager reaches every lead of the institution.
+    An officer reaches the leads routed to their own branch, or assigned to them (claimed by them
+    or handed to them by a manager) within their institution — a lead reassigned to an officer of
+    another branch moves with them, and an officer never reaches another institution's lead."""
+    inside = Q(is_lead=True, institution_id=user.institution_id)
     if user.role == Role.MANAGER:
-        return qs.filter(is_lead=True, institution_id=user.institution_id)
+        return inside
+    return inside & (Q(branch_id=user.branch_id) | Q(assigned_officer_id=user.pk))
+
+
+@access_rule(Match)
+def _match_rule(qs: QuerySet, user, action: str) -> QuerySet:
+    """Firm: reads its own suggestions and near misses (acts on none of them here). Officer and
+    manager: ``lead_scope_q``, to read and to act. Staff: reads everything, acts on nothing."""
+    if user.role == Role.FIRM:
+        return qs.filter(enterprise_id=user.enterprise_id) if action == VIEW else qs.none()
+    if user.role in (Role.OFFICER, Role.MANAGER):
+        return qs.filter(lead_scope_q(user))
+    if user.role == Role.STAFF:
+        return qs if action == VIEW else qs.none()
     return qs.none()
 
 
-def application_for_user(user) -> QuerySet[Application]:
+def match_for_user(user, action: str = VIEW) -> QuerySet[Match]:
+    """The matches ``user`` may read (``"view"``) or act on (``"act"``): see ``_match_rule``."""
+    return restrict(Match.objects.select_related(*_MATCH_RELATED), user, action)
+
+
+@access_rule(Application)
+def _application_rule(qs: QuerySet, user, action: str) -> QuerySet:
     """Firm: its own applications. Officer and manager: applications to their institution's
-    products. Staff: all (read-only)."""
-    qs = Application.objects.select_related(
-        "enterprise", "enterprise__city", "product", "product__institution"
-    )
-    if not user.is_authenticated:
-        return qs.none()
-    if user.role == Role.STAFF:
-        return qs
+    products. Staff: reads all, acts on none."""
     if user.role == Role.FIRM:
         return qs.filter(enterprise_id=user.enterprise_id)
     if user.role in (Role.OFFICER, Role.MANAGER):
         return qs.filter(product__institution_id=user.institution_id)
+    if user.role == Role.STAFF:
+        return qs if action == VIEW else qs.none()
     return qs.none()
 
 
-def loan_for_user(user) -> QuerySet[Loan]:
-    qs = Loan.objects.select_related("application", "application__enterprise", "application__product")
-    if not user.is_authenticated:
-        return qs.none()
-    if user.role == Role.STAFF:
-        return qs
+def application_for_user(user, action: str = VIEW) -> QuerySet[Application]:
+    qs = Application.objects.select_related(
+        "enterprise", "enterprise__city", "product", "product__institution"
+    )
+    return restrict(qs, user, action)
+
+
+@access_rule(Loan)
+def _loan_rule(qs: QuerySet, user, action: str) -> QuerySet:
+    """As its application: the firm's own, the lending institution's, staff read-only."""
     if user.role == Role.FIRM:
         return qs.filter(application__enterprise_id=user.enterprise_id)
     if user.role in (Role.OFFICER, Role.MANAGER):
         return qs.filter(application__product__institution_id=user.institution_id)
+    if user.role == Role.STAFF:
+        return qs if action == VIEW else qs.none()
     return qs.none()
+
+
+def loan_for_user(user, action: str = VIEW) -> QuerySet[Loan]:
+    qs = Loan.objects.select_related("application", "application__enterprise", "application__product")
+    return restrict(qs, user, action)
+
+
+__all__ = ["ACT", "VIEW", "application_for_user", "lead_scope_q", "loan_for_user", "match_for_user"]

@@ -38,3 +38,44 @@ def landing_url_name(user) -> str:
         Role.MANAGER: "lenders:workspace",
         Role.STAFF: "portal:staff_workspace",
     }.get(user.role, "admin:index" if user.is_staff else "portal:home")
+
+
+# ------------------------------------------------------------------------------------------------
+# The access model: one rule per model decides which rows a user may read ("view") or act on
+# ("act"). Each app registers the rules of its own models (``@access_rule(Model)`` in its
+# selectors); pages, API views, exports, webhooks and services all ask ``restrict``.
+# ------------------------------------------------------------------------------------------------
+
+VIEW = "view"
+ACT = "act"
+ACTIONS = (VIEW, ACT)
+
+_RULES: dict = {}
+
+
+def access_rule(model):
+    """Register ``rule(queryset, user, action) -> queryset`` as the one scope of ``model``."""
+
+    def decorator(rule):
+        _RULES[model] = rule
+        return rule
+
+    return decorator
+
+
+def restrict(queryset_or_model, user, action: str = VIEW):
+    """The rows of ``queryset_or_model`` that ``user`` may ``action`` ("view" or "act"), by the rule
+    registered for its model; none for an anonymous user, an unknown action or a model with no
+    rule (deny by default, like NetBox's ``RestrictedQuerySet.restrict``)."""
+    qs = (
+        queryset_or_model if hasattr(queryset_or_model, "model") else queryset_or_model._default_manager.all()
+    )
+    rule = _RULES.get(qs.model)
+    if rule is None or action not in ACTIONS or user is None or not user.is_authenticated:
+        return qs.none()
+    return rule(qs, user, action)
+
+
+def can(user, obj, action: str = VIEW) -> bool:
+    """Whether ``user`` may ``action`` the one row ``obj`` (services check acts with it)."""
+    return restrict(type(obj)._default_manager.filter(pk=obj.pk), user, action).exists()

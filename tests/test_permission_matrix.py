@@ -94,7 +94,7 @@ ROUTES = {
     "enterprises:ip_asset_add": R(roles=(FIRM,)),
     "enterprises:ip_asset_delete": R("POST", roles=(FIRM,), obj="ip_asset", owner="firm"),
     "enterprises:document_upload": R(roles=(FIRM,)),
-    "enterprises:document_download": R(roles=(FIRM, STAFF), obj="document", owner="firm"),
+    "enterprises:document_download": R(roles=(FIRM, *BANK, STAFF), obj="document", owner="both"),
     "enterprises:document_delete": R("POST", roles=(FIRM,), obj="document", owner="firm"),
     "enterprises:need_list": R(roles=(FIRM,)),
     "enterprises:need_create": R(roles=(FIRM,)),
@@ -187,9 +187,9 @@ ROUTES = {
     "product-eligibility": R(roles=(FIRM,), obj="product"),
     "need-list": R(roles=(FIRM, STAFF)),
     "need-detail": R(roles=(FIRM, STAFF), obj="need", owner="firm"),
-    "document-list": R(roles=(FIRM, STAFF)),
-    "document-detail": R(roles=(FIRM, STAFF), obj="document", owner="firm"),
-    "document-download": R(roles=(FIRM, STAFF), obj="document", owner="firm"),
+    "document-list": R(roles=(FIRM, *BANK, STAFF)),
+    "document-detail": R(roles=(FIRM, *BANK, STAFF), obj="document", owner="both"),
+    "document-download": R(roles=(FIRM, *BANK, STAFF), obj="document", owner="both"),
     "application-list": R(),
     "application-detail": R(obj="application", owner="both"),
     "application-withdraw": R("POST", roles=(FIRM,), obj="application", owner="firm"),
@@ -458,3 +458,81 @@ def test_each_role_gets_exactly_what_the_matrix_says(name, world):
         if not acceptable(want, got, url):
             problems.append(f"{role}: expected {want}, got {got} ({response.status_code})")
     assert not problems, f"{entry['method']} {url}: " + "; ".join(problems)
+
+
+# ---------------------------------------------------------------------------------------------------
+# List contents: the A side's rows appear for the A side (and staff) and never for the B side
+# ---------------------------------------------------------------------------------------------------
+
+SEES, NEVER = True, False
+A_FIRM = {"firm_a": SEES, "firm_b": NEVER, "staff": SEES}
+A_BANK = {"officer_a": SEES, "manager_a": SEES, "officer_b": NEVER, "staff": SEES}
+# route → (the world's object that must be listed, who sees it and who never does). In the world
+# firm A shares its profile and has a lead, an application and a pool entry with bank A, so bank A's
+# officers may read its documents too (issue 18 item 8: documents follow consent).
+LIST_CONTENTS = {
+    "need-list": ("need", A_FIRM),
+    "document-list": ("document", {**A_FIRM, **A_BANK}),
+    "application-list": ("application", {**A_FIRM, **A_BANK}),
+    "pool-list": ("pool", {**A_FIRM, "officer_a": SEES, "manager_a": SEES, "officer_b": NEVER}),
+    "match-list": ("lead", {**A_FIRM, **A_BANK}),
+    "subsidy-claim-list": ("claim", A_FIRM),
+    "enterprise-me-qualifications": ("qualification", {"firm_a": SEES, "firm_b": NEVER}),
+    "enterprise-me-ip-assets": ("ip_asset", {"firm_a": SEES, "firm_b": NEVER}),
+    "match-run-list": ("run", {"staff": SEES}),
+    "enterprises:need_list": ("need", {"firm_a": SEES, "firm_b": NEVER}),
+    "enterprises:application_list": ("application", {"firm_a": SEES, "firm_b": NEVER}),
+    "lenders:lead_list": ("lead", A_BANK),
+    "lenders:workspace": ("lead", {"officer_a": SEES, "manager_a": SEES, "officer_b": NEVER}),
+    "lenders:application_list": ("application", A_BANK),
+    "lenders:pool_list": ("pool", {"officer_a": SEES, "manager_a": SEES, "officer_b": NEVER}),
+    "subsidies:claims": ("claim", {"staff": SEES}),
+}
+# How a page marks a listed row.
+PAGE_MARKERS = {
+    "need": lambda pk: f'data-need="{pk}"',
+    "application": lambda pk: f'data-application="{pk}"',
+    "lead": lambda pk: _reverse("lenders:lead_detail", pk),
+    "pool": lambda pk: f'data-pool-entry="{pk}"',
+    "claim": lambda pk: _reverse("subsidies:claim_detail", pk),
+}
+
+
+def _reverse(name: str, pk: int) -> str:
+    from django.urls import reverse
+
+    return f'"{reverse(name, args=[pk])}"'
+
+
+def _listed(response, path: str, key: str, obj) -> bool:
+    if path.startswith("/api/"):
+        body = response.json()
+        rows = body["results"] if isinstance(body, dict) and "results" in body else body
+        return any(row.get("id") == obj.pk for row in rows)
+    return PAGE_MARKERS[key](obj.pk) in response.content.decode()
+
+
+@pytest.mark.parametrize("name", sorted(LIST_CONTENTS))
+def test_each_list_shows_the_a_sides_rows_to_the_a_side_and_never_to_the_b_side(name, world):
+    from django.test import Client
+
+    key, who = LIST_CONTENTS[name]
+    assert name in ROUTES
+    obj = world["objects"][key]
+    url = build_url(name, ROUTES[name], world["objects"])
+    problems = []
+    for role, sees in who.items():
+        user = world["users"][role]
+        client = APIClient() if url.startswith("/api/") else Client()
+        if url.startswith("/api/"):
+            client.force_authenticate(user)
+        else:
+            client.force_login(user)
+        response = client.get(url)
+        if response.status_code != 200:
+            problems.append(f"{role}: {response.status_code}")
+            continue
+        listed = _listed(response, url, key, obj)
+        if listed != sees:
+            problems.append(f"{role}: {'missing its row' if sees else 'sees the other side’s row'}")
+    assert not problems, f"{url} ({key} #{obj.pk}): " + "; ".join(problems)

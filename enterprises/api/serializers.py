@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from matching.engine import GUARANTEE_TYPES
@@ -200,6 +202,7 @@ class ApplicationSerializer(serializers.ModelSerializer):
     product_name = serializers.CharField(source="product.name", read_only=True)
     institution_name = serializers.CharField(source="product.institution.name", read_only=True)
     enterprise_name = serializers.CharField(source="enterprise.name", read_only=True)
+    enterprise_verified = serializers.BooleanField(source="enterprise.is_verified", read_only=True)
     amount = serializers.DecimalField(max_digits=16, decimal_places=2)
     term_months = serializers.IntegerField()
     purpose = serializers.ChoiceField(choices=FinancingNeed.Purpose.choices)
@@ -221,6 +224,7 @@ class ApplicationSerializer(serializers.ModelSerializer):
             "institution_name",
             "enterprise",
             "enterprise_name",
+            "enterprise_verified",
             "amount",
             "term_months",
             "purpose",
@@ -250,9 +254,27 @@ class ApplicationSerializer(serializers.ModelSerializer):
 
 class ApplicationDetailSerializer(ApplicationSerializer):
     timeline = serializers.SerializerMethodField()
+    enterprise_profile = serializers.SerializerMethodField()
 
     class Meta(ApplicationSerializer.Meta):
-        fields = [*ApplicationSerializer.Meta.fields, "timeline"]
+        fields = [*ApplicationSerializer.Meta.fields, "timeline", "enterprise_profile"]
+
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_enterprise_profile(self, obj) -> dict:
+        """The firm through the bank view for application review (only name, city and industry
+        once the application is withdrawn); the firm and staff see everything."""
+        from django.http import Http404
+
+        from ..consent import ConsentPurpose
+        from ..selectors import enterprise_profile_for_bank, enterprise_summary
+
+        user = self.context["request"].user
+        try:
+            return enterprise_profile_for_bank(
+                user=user, enterprise=obj.enterprise, purpose=ConsentPurpose.APPLICATION
+            )
+        except Http404:
+            return enterprise_summary(obj.enterprise, purpose=ConsentPurpose.APPLICATION)
 
     def get_timeline(self, obj) -> list[dict]:
         from portal.selectors import transitions_for

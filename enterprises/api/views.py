@@ -356,4 +356,4 @@ class ApplicationViewSet(
             user=request.user, application=application, note=serializer.validated_data["note"]
         )
         fresh = self.get_queryset().get(pk=application.pk)
-        return Response(ApplicationDetailSerializer(fresh).data)
+        return Response(ApplicationDetailSerializer(fresh, context={"request": request}).data)

@@ -1,7 +1,10 @@
 """Serializers of the matching API. Amounts are yuan decimal strings."""
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from matching import explain
 from matching.models import Match, MatchRun
 
 
@@ -18,6 +21,7 @@ class MatchSerializer(serializers.ModelSerializer):
     need_term_months = serializers.IntegerField(source="need.term_months", read_only=True)
     branch_name = serializers.CharField(source="branch.name", read_only=True, default=None, allow_null=True)
     is_overdue = serializers.BooleanField(read_only=True)
+    enterprise_verified = serializers.BooleanField(source="enterprise.is_verified", read_only=True)
 
     class Meta:
         model = Match
@@ -32,6 +36,7 @@ class MatchSerializer(serializers.ModelSerializer):
             "institution_name",
             "enterprise",
             "enterprise_name",
+            "enterprise_verified",
             "city",
             "city_name",
             "industry",
@@ -69,14 +74,45 @@ class ScorePartSerializer(serializers.Serializer):
 
 
 class MatchDetailSerializer(MatchSerializer):
-    """One match with its reasons: each hard criterion (met or not, why) and the score's parts."""
+    """One match with its reasons: each hard criterion (met or not, why) and the score's parts, and
+    the firm as the viewer may see it. A bank reads both through the bank view of the firm (purpose
+    ``lead``) and ``matching.explain``: generic reasons where the consent does not cover them."""
 
-    reasons = CriterionSerializer(many=True, read_only=True)
-    score_parts = ScorePartSerializer(many=True, read_only=True)
+    reasons = serializers.SerializerMethodField()
+    score_parts = serializers.SerializerMethodField()
+    enterprise_profile = serializers.SerializerMethodField()
 
     class Meta(MatchSerializer.Meta):
-        fields = [*MatchSerializer.Meta.fields, "reasons", "score_parts"]
+        fields = [*MatchSerializer.Meta.fields, "reasons", "score_parts", "enterprise_profile"]
         read_only_fields = fields
+
+    def _view(self, obj) -> dict:
+        cache = self.context.setdefault("_bank_views", {})
+        if obj.pk not in cache:
+            from enterprises.consent import ConsentPurpose
+            from enterprises.selectors import enterprise_profile_for_bank
+
+            view = enterprise_profile_for_bank(
+                user=self.context["request"].user,
+                enterprise=obj.enterprise,
+                purpose=ConsentPurpose.LEAD,
+                scoped=True,
+            )
+            cache[obj.pk] = (view, explain.match_explanation(obj, view["groups"]))
+        return cache[obj.pk]
+
+    @extend_schema_field(CriterionSerializer(many=True))
+    def get_reasons(self, obj) -> list[dict]:
+        return CriterionSerializer(self._view(obj)[1]["reasons"], many=True).data
+
+    @extend_schema_field(ScorePartSerializer(many=True))
+    def get_score_parts(self, obj) -> list[dict]:
+        return ScorePartSerializer(self._view(obj)[1]["score_parts"], many=True).data
+
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_enterprise_profile(self, obj) -> dict:
+        """名称、城市、行业始终可见；其余资料分组（groups）仅在企业授权范围内返回。"""
+        return self._view(obj)[0]
 
 
 class MatchRunSerializer(serializers.ModelSerializer):

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from lenders.choices import CONTACT_CHANNELS, DECLINE_REASONS, decline_advice, decline_label
 from lenders.services import require_bank, webhook_emit
+from portal.access import ACT, can
 from portal.models import Role, User
 from portal.services import ConflictError, ServiceError, notification_send, transition_record
 
@@ -27,15 +28,10 @@ def _status_label(status: str) -> str:
 
 
 def _check_scope(user: User, match: Match) -> None:
-    """Officer: leads of its branch (or assigned to it); manager: its institution's. Else 404."""
+    """The user must be a bank user who may act on the lead by the one lead rule
+    (``matching.selectors.lead_scope_q`` through ``portal.access``); else 403 / 404."""
     require_bank(user)
-    if not match.is_lead or match.institution_id != user.institution_id:
-        raise ServiceError(_("未找到该线索。"), status=404)
-    if (
-        user.role == Role.OFFICER
-        and match.branch_id != user.branch_id
-        and match.assigned_officer_id != user.pk
-    ):
+    if not match.is_lead or not can(user, match, ACT):
         raise ServiceError(_("未找到该线索。"), status=404)
 
 
@@ -64,11 +60,26 @@ def _firm_users(match: Match):
 
 
 def lead_payload(match: Match, **extra) -> dict:
-    """The JSON a bank's system receives about a lead (webhook ``lead.*`` events)."""
+    """The JSON a bank's system receives about a lead (webhook ``lead.*`` events): the firm through
+    the bank view for the ``lead`` purpose, the reasons through ``matching.explain`` — what the
+    institution's officers would see on the lead page, nothing more."""
+    from enterprises.consent import ConsentPurpose
+    from enterprises.selectors import enterprise_profile_for_bank
+
+    from ..explain import match_explanation
+
+    view = enterprise_profile_for_bank(
+        user=None,
+        institution_id=match.institution_id,
+        enterprise=match.enterprise,
+        purpose=ConsentPurpose.LEAD,
+        scoped=True,
+    )
     return {
         "lead_id": match.pk,
         "status": match.status,
-        "enterprise": {"id": match.enterprise_id, "name": match.enterprise.name},
+        "enterprise": view,
+        **match_explanation(match, view["groups"]),
         "product": {"id": match.product_id, "name": match.product.name},
         "need_id": match.need_id,
         "score": match.score,

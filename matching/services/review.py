@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy
 
 from lenders.choices import REJECT_REASONS
 from lenders.services import webhook_application_event
+from portal.access import ACT, can, restrict
 from portal.models import Role, User
 from portal.services import ConflictError, NotAllowedError, ServiceError, notification_send, transition_record
 
@@ -52,7 +53,7 @@ TRANSITIONS: dict[str, Action] = {
 
 def allowed_actions(*, user: User, application: Application) -> list[str]:
     """The actions ``user`` may take on ``application`` now (for buttons; the service re-checks)."""
-    if user.role not in BANK or application.product.institution_id != user.institution_id:
+    if user.role not in BANK or not can(user, application, ACT):
         return []
     return [
         name for name, a in TRANSITIONS.items() if application.status in a.sources and user.role in a.roles
@@ -142,12 +143,12 @@ def application_transition(*, user: User, application: Application, action: str,
         raise NotAllowedError(_("当前账号的角色无权执行“%(label)s”。") % {"label": spec.label})
     # Lock the row: two concurrent actions on one application run one after the other.
     locked = (
-        Application.objects.select_for_update(of=("self",))
+        restrict(Application.objects.select_for_update(of=("self",)), user, ACT)
         .select_related("product", "product__institution", "enterprise")
         .filter(pk=application.pk)
         .first()
     )
-    if locked is None or locked.product.institution_id != user.institution_id:
+    if locked is None:
         raise ServiceError(_("未找到该申请。"), status=404)
     application = locked
     if application.status not in spec.sources:
