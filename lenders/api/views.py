@@ -13,6 +13,7 @@ from lenders.services import pool_leave
 from matching.selectors import application_for_user
 from matching.services import leads as lead_services
 from matching.services.review import application_transition
+from portal.access import ACT
 from portal.api.permissions import IsBank, IsManager
 from portal.models import User
 from portal.reauth import reauth_check_api
@@ -36,7 +37,7 @@ class _LeadAction(APIView):
     permission_classes = [IsBank]  # firms and staff: 403 before any lookup or validation
 
     def post(self, request, pk: int):
-        lead = get_object_or_404(lead_for_user(request.user), pk=pk)
+        lead = get_object_or_404(lead_for_user(request.user, ACT), pk=pk)
         serializer = self.serializer_class(data=request.data)
         serializer.is_valid(raise_exception=True)
         lead = self.run(user=request.user, lead=lead, data=serializer.validated_data)
@@ -92,7 +93,7 @@ class ApplicationTransitionView(APIView):
 
     @extend_schema(request=TransitionSerializer, responses=ApplicationStateSerializer, summary="申请状态流转")
     def post(self, request, pk: int):
-        application = get_object_or_404(application_for_user(request.user), pk=pk)
+        application = get_object_or_404(application_for_user(request.user, ACT), pk=pk)
         serializer = TransitionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         params = dict(serializer.validated_data)

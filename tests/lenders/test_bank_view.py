@@ -200,3 +200,44 @@ def test_documents_follow_consent_and_end_with_withdrawal_or_revocation(cast, cl
     assert officer.get(url).status_code == 200
     application_withdraw(user=cast.firm_a, application=application)
     assert officer.get(url).status_code == 404
+
+
+def test_one_lead_rule_an_officer_reaches_a_lead_of_another_branch_assigned_to_them_everywhere(
+    cast, client_for, api_for
+):
+    """Branch, or assigned to them within their institution: the API detail, the lead page and the
+    actions agree; another branch's unassigned lead is out of reach on all three."""
+    from lenders.selectors import lead_for_user
+    from matching.selectors import match_for_user
+    from matching.services.leads import lead_reassign
+    from portal.services import ServiceError
+    from tests.lenders.conftest import make_lead
+
+    other_branch = f.BranchFactory(institution=cast.bank_a, name="甲银行大同支行", city=f.region("140200"))
+    product = f.ProductFactory(institution=cast.bank_a)
+    elsewhere = make_lead(cast, product, branch=other_branch)
+    officer = cast.officer_a
+    assert client_for(officer).get(f"/bank/leads/{elsewhere.pk}/").status_code == 404
+    assert api_for(officer).get(f"/api/v1/matches/{elsewhere.pk}/").status_code == 404
+    assert api_for(officer).post(f"/api/v1/matches/{elsewhere.pk}/claim/", {}).status_code == 404
+    with pytest.raises(ServiceError):
+        lead_claim(user=officer, match=elsewhere)
+
+    lead_reassign(user=cast.manager_a, match=elsewhere, officer=cast.officer_a2)
+    colleague = f.OfficerFactory(username="officer_dt", branch=other_branch)
+    lead_reassign(user=cast.manager_a, match=Match.objects.get(pk=elsewhere.pk), officer=officer)
+    elsewhere.refresh_from_db()
+    elsewhere.branch = other_branch  # the lead stays routed to the other branch, held by officer A
+    elsewhere.save(update_fields=["branch"])
+    for action in ("view", "act"):
+        assert set(lead_for_user(officer, action)) == set(
+            match_for_user(officer, action).filter(is_lead=True)
+        )
+        assert elsewhere in lead_for_user(officer, action)
+    assert client_for(officer).get(f"/bank/leads/{elsewhere.pk}/").status_code == 200
+    assert api_for(officer).get(f"/api/v1/matches/{elsewhere.pk}/").status_code == 200
+    response = api_for(officer).post(f"/api/v1/matches/{elsewhere.pk}/contact/", {"channel": "phone"})
+    assert response.status_code == 200, response.content
+    assert Match.objects.get(pk=elsewhere.pk).status == "contacted"
+    assert api_for(colleague).get(f"/api/v1/matches/{elsewhere.pk}/").status_code == 200  # its branch
+    assert api_for(cast.officer_b).get(f"/api/v1/matches/{elsewhere.pk}/").status_code == 404
