@@ -4,7 +4,7 @@ firm's behalf and the firm is asked to confirm it. Services (writes) and selecto
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time
 from decimal import Decimal
 
 from django.db import transaction
@@ -15,9 +15,11 @@ from django.utils.translation import gettext as _
 
 from portal.models import Role, User
 from portal.services import NotAllowedError, ServiceError, notification_send, transition_record
+from portal.workdays import SHANGHAI, add_working_days
 
 from .models import Enterprise, FinancingNeed, ServiceVisit
 
+#: Follow-ups due within this many working days (or already past due) show on the dashboard.
 FOLLOW_UP_WINDOW_DAYS = 7
 
 
@@ -67,14 +69,16 @@ def topic_labels(codes) -> str:
 
 
 def follow_ups_due(*, user, within_days: int = FOLLOW_UP_WINDOW_DAYS, today: date | None = None) -> QuerySet:
-    """Follow-ups not yet done whose due date is past or within ``within_days``, soonest first."""
+    """Follow-ups not yet done whose due date is past or no later than the ``within_days``-th
+    working day after today, soonest first."""
     today = today or timezone.localdate()
+    horizon = add_working_days(datetime.combine(today, time(12), tzinfo=SHANGHAI), within_days).date()
     return (
         visit_for_user(user)
         .filter(
             follow_up_done=False,
             follow_up_due__isnull=False,
-            follow_up_due__lte=today + timedelta(days=within_days),
+            follow_up_due__lte=horizon,
         )
         .order_by("follow_up_due", "id")
     )

@@ -16,6 +16,7 @@ import random
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import Max
@@ -29,6 +30,7 @@ from matching.services.leads import lead_claim, lead_contact, lead_decline, lead
 from matching.services.review import application_transition
 from portal.models import Role, Transition, User
 from portal.services import transition_record
+from portal.workdays import add_working_days
 
 logger = logging.getLogger(__name__)
 
@@ -136,10 +138,8 @@ def seed_bank_history(*, today: date) -> dict:
         if match.branch_id == keep_branch and demo_officer is not None and i % 3 == 0:
             actor = demo_officer
         routed = today - timedelta(days=rng.randint(3, 120))
-        deadline = routed + timedelta(days=2)
-        Match.objects.filter(pk=match.pk).update(
-            routed_at=_aware(routed, 9), response_deadline=_aware(deadline, 9)
-        )
+        deadline = add_working_days(_aware(routed, 9), settings.LEAD_RESPONSE_WORKING_DAYS)
+        Match.objects.filter(pk=match.pk).update(routed_at=_aware(routed, 9), response_deadline=deadline)
         roll = rng.random()
         if roll < 0.12:  # left unanswered past its deadline
             stats["overdue"] += 1
@@ -151,7 +151,11 @@ def seed_bank_history(*, today: date) -> dict:
         if roll < 0.22:
             continue  # claimed, not yet contacted
         late = rng.random() < 0.2
-        contact_day = routed + timedelta(days=3 if late else rng.choice([0, 0, 1]))
+        contact_day = (
+            min(timezone.localtime(deadline).date() + timedelta(days=1), today)  # after the deadline
+            if late
+            else routed + timedelta(days=rng.choice([0, 0, 1]))
+        )
         contact_hour = rng.randint(10, 18)
         if roll < 0.42:
             reason = rng.choice(reasons)

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from .models import AuditEvent, Notification, Region, Transition, User
+from .models import AuditEvent, Notification, Region, Transition, User, WorkdayOverride
 
 
 @admin.register(User)
@@ -84,3 +84,20 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(WorkdayOverride)
+class WorkdayOverrideAdmin(admin.ModelAdmin):
+    """Staff rows of the working-day calendar (portal/workdays.py): a year with any row is computed
+    from its rows alone. The staff page /staff/calendar/ is the everyday way to edit them."""
+
+    list_display = ["date", "kind", "note", "created_by", "created_at"]
+    list_filter = ["kind"]
+    search_fields = ["note"]
+    date_hierarchy = "date"
+    raw_id_fields = ["created_by"]
+
+    def save_model(self, request, obj, form, change):
+        if not change and obj.created_by_id is None:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)

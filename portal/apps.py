@@ -12,3 +12,6 @@ class PortalConfig(AppConfig):
 
         caching._connect()  # cached API lists go stale when their rows change
         authentication._connect()  # cached token lookups are dropped when a token or user changes
+        from . import workdays
+
+        workdays._connect()  # the cached holiday schedules are dropped when a staff row changes

@@ -22,7 +22,7 @@ from lenders.models import Institution
 from matching.models import MatchRun
 from matching.selectors import application_for_user, match_for_user
 
-from . import dashboard
+from . import dashboard, workdays
 from .access import role_required, staff_required
 from .dashboard_forms import DashboardFilterForm, OfficialListUploadForm, VisitForm
 from .models import OfficialListEntry, QualificationFlag, Role
@@ -177,6 +177,7 @@ def index(request):
         "follow_ups": list(visits.follow_ups_due(user=user)[:10]),
         "runs": list(MatchRun.objects.all()[:3]) if user.role == Role.STAFF else [],
         "is_manager": user.role == Role.MANAGER,
+        "calendar_gaps": workdays.uncovered_years(workdays.years_in_use(timezone.localdate())),
         "scope_name": Institution.objects.filter(pk=f.institution)
         .values_list("short_name", flat=True)
         .first()

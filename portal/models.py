@@ -323,3 +323,34 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("审计日志不能删除")
+
+
+class WorkdayOverride(models.Model):
+    """One day of a year's holiday schedule entered by provincial staff: a statutory holiday or a
+    weekend day made a working day (调休), from the State Council's yearly notice. A year with any
+    such row is computed from these rows alone (portal/workdays.py); the package is not consulted."""
+
+    class Kind(models.TextChoices):
+        HOLIDAY = "holiday", _("法定节假日（休息）")
+        WORKDAY = "workday", _("调休工作日（上班）")
+
+    date = models.DateField(_("日期"), unique=True)
+    kind = models.CharField(_("类型"), max_length=16, choices=Kind.choices)
+    note = models.CharField(_("说明"), max_length=100, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("登记人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("登记时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("工作日调整")
+        verbose_name_plural = _("工作日调整")
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date:%Y-%m-%d} {self.get_kind_display()}"

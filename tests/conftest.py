@@ -70,6 +70,17 @@ def _reference_data(request):
 
 
 @pytest.fixture(autouse=True)
+def _workday_calendar_fresh():
+    """The cached holiday schedules (portal/workdays.py) are built from rows a test rolls back:
+    each test starts and ends without them."""
+    from portal.workdays import calendar_cache_clear
+
+    calendar_cache_clear()
+    yield
+    calendar_cache_clear()
+
+
+@pytest.fixture(autouse=True)
 def _media_root(tmp_path, settings):
     settings.MEDIA_ROOT = tmp_path / "media"
 

@@ -21,7 +21,7 @@ from rest_framework.test import APIClient
 from enterprises.models import Document, FinancingNeed, ServiceVisit
 from lenders.models import PoolEntry, WebhookDelivery
 from matching.models import MatchRun
-from portal.models import ImportBatch
+from portal.models import ImportBatch, WorkdayOverride
 from subsidies.models import Claim
 from tests import factories as f
 from tests.conftest import reauth_session
@@ -68,6 +68,8 @@ ROUTES = {
     "portal:landing": R(admin=True),
     "portal:staff_workspace": R(roles=(STAFF,)),
     "portal:audit": R(roles=(STAFF,)),
+    "portal:calendar": R(roles=(STAFF,)),
+    "portal:calendar_delete": R("POST", roles=(STAFF,), kwargs={"day": "2030-10-01"}),
     "portal:notifications": R(),
     "portal:notifications_read": R("POST"),
     "portal:healthz": R(public=True, admin=True),
@@ -218,6 +220,10 @@ ROUTES = {
     "dashboard-summary": R(roles=(STAFF, MANAGER)),
     "dashboard-series": R(roles=(STAFF, MANAGER)),
     "audit-event-list": R(roles=(STAFF,)),
+    "calendar-year": R(admin=True),
+    "calendar-deadline": R(admin=True),
+    "calendar-day-list": R("POST", roles=(STAFF,)),
+    "calendar-day-detail": R("DELETE", roles=(STAFF,), kwargs={"day": "2030-10-01"}),
     "product-list": R(public=True, admin=True),
     "product-detail": R(public=True, admin=True, obj="product"),
     "product-publish": R("POST", roles=(MANAGER,), obj="product", owner="bank"),
@@ -328,6 +334,7 @@ def world(cast, django_user_model):
     batch = ImportBatch.objects.create(
         kind="hitech", year=2026, file_name="list.xlsx", uploaded_by=cast.staff
     )
+    WorkdayOverride.objects.create(date=date(2030, 10, 1), kind="holiday", note="国庆节")  # calendar_delete
     admin = django_user_model.objects.create_superuser("root", "root@kejin.example", f.PASSWORD)
     return {
         "users": {

@@ -60,6 +60,7 @@ from matching.models import Match, MatchRun, MatchRunChunk
 from portal.api.caching import lists_changed
 from portal.models import Role, User
 from portal.services import NotAllowedError, ServiceError, notification_send, transition_record
+from portal.workdays import add_working_days
 from products.models import Product
 
 logger = logging.getLogger(__name__)
@@ -412,7 +413,7 @@ def match_needs(*, run: MatchRun, need_ids: list[int]) -> ChunkResult:
         )
     }
     router = BranchRouter.load()
-    deadline = lead_deadline(now)
+    deadline = add_working_days(now, settings.LEAD_RESPONSE_WORKING_DAYS)
 
     rows: list[tuple] = []  # see _write
     eligible_keys: set[tuple[int, int]] = set()
@@ -799,19 +800,6 @@ class BranchRouter:
         return None
 
 
-def lead_deadline(start: datetime, working_days: int | None = None) -> datetime:
-    """The first-response deadline: ``working_days`` (default ``settings.LEAD_RESPONSE_WORKING_DAYS``)
-    working days after ``start``, at the same Beijing time; Saturdays and Sundays are skipped
-    (Friday 10:00 + 2 → Tuesday 10:00)."""
-    n = settings.LEAD_RESPONSE_WORKING_DAYS if working_days is None else working_days
-    moment = timezone.localtime(start)
-    while n > 0:
-        moment += timedelta(days=1)
-        if moment.weekday() < 5:
-            n -= 1
-    return moment
-
-
 # =============================================================================================
 # Escalation and passing a need on
 # =============================================================================================
@@ -906,7 +894,10 @@ def pass_need_to_next_product(*, match: Match, actor=None, reason: str) -> Match
     city_parent = firm.city.parent_id if firm.city_id else None
     branch_id = BranchRouter.load().route(candidate.institution_id, firm.city_id, city_parent)
     updated = Match.objects.filter(pk=candidate.pk, is_lead=False, status=Match.Status.SUGGESTED).update(
-        is_lead=True, branch_id=branch_id, routed_at=now, response_deadline=lead_deadline(now)
+        is_lead=True,
+        branch_id=branch_id,
+        routed_at=now,
+        response_deadline=add_working_days(now, settings.LEAD_RESPONSE_WORKING_DAYS),
     )
     if not updated:
         return None

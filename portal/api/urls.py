@@ -14,4 +14,5 @@ urlpatterns = [
     path("", include("portal.api.dashboard_urls")),
     path("", include("products.api.urls")),
     path("", include("portal.api.audit")),
+    path("", include("portal.api.calendar")),
 ]

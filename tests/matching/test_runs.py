@@ -18,7 +18,6 @@ from matching.services.runs import (
     BranchRouter,
     enqueue_need_match,
     enqueue_product_match,
-    lead_deadline,
     leads_escalate_overdue,
     pass_need_to_next_product,
     run_chunk_process,
@@ -26,6 +25,7 @@ from matching.services.runs import (
 )
 from portal.models import Notification, Transition
 from portal.services import NotAllowedError
+from portal.workdays import add_working_days
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -137,21 +137,25 @@ def test_a_full_run_routes_each_lead_to_the_branch_the_rules_pick(run_full):
 
 def test_the_deadline_skips_the_weekend_friday_10_00_gives_tuesday_10_00():
     friday = datetime(2026, 11, 27, 10, 0, tzinfo=SHANGHAI)
-    assert lead_deadline(friday, 2) == datetime(2026, 12, 1, 10, 0, tzinfo=SHANGHAI)
+    assert add_working_days(friday, 2) == datetime(2026, 12, 1, 10, 0, tzinfo=SHANGHAI)
     wednesday = datetime(2026, 11, 25, 10, 0, tzinfo=SHANGHAI)
-    assert lead_deadline(wednesday, 2) == datetime(2026, 11, 27, 10, 0, tzinfo=SHANGHAI)
+    assert add_working_days(wednesday, 2) == datetime(2026, 11, 27, 10, 0, tzinfo=SHANGHAI)
     saturday = datetime(2026, 11, 28, 9, 30, tzinfo=SHANGHAI)
-    assert lead_deadline(saturday, 2) == datetime(2026, 12, 1, 9, 30, tzinfo=SHANGHAI)
+    assert add_working_days(saturday, 2) == datetime(2026, 12, 1, 9, 30, tzinfo=SHANGHAI)
 
 
-def test_the_deadline_is_read_in_beijing_time_and_follows_the_setting(settings):
+def test_the_deadline_is_read_in_beijing_time():
     # Friday 23:30 UTC is Saturday 07:30 in Beijing: 1 working day later is Monday 07:30 Beijing.
     friday_utc = datetime(2026, 11, 27, 23, 30, tzinfo=ZoneInfo("UTC"))
-    assert lead_deadline(friday_utc, 1) == datetime(2026, 11, 30, 7, 30, tzinfo=SHANGHAI)
+    assert add_working_days(friday_utc, 1) == datetime(2026, 11, 30, 7, 30, tzinfo=SHANGHAI)
+
+def test_a_lead_routed_gets_the_deadline_the_setting_names(run_full, settings):
     settings.LEAD_RESPONSE_WORKING_DAYS = 3
-    assert lead_deadline(datetime(2026, 11, 27, 10, 0, tzinfo=SHANGHAI)) == datetime(
-        2026, 12, 2, 10, 0, tzinfo=SHANGHAI
-    )
+    need = f.NeedFactory(enterprise=strong_firm())
+    f.BranchFactory(institution=(p := product()).institution, is_scitech=True)
+    run_full()
+    lead = Match.objects.get(need=need, product=p)
+    assert lead.response_deadline == add_working_days(lead.routed_at, 3)
 
 
 def test_a_new_lead_is_routed_now_with_a_deadline_of_two_working_days(run_full):
@@ -160,7 +164,7 @@ def test_a_new_lead_is_routed_now_with_a_deadline_of_two_working_days(run_full):
     run_full()
     lead = Match.objects.get(need=need, product=p)
     assert lead.is_lead and lead.status == "suggested"
-    assert lead.response_deadline == lead_deadline(lead.routed_at, 2)
+    assert lead.response_deadline == add_working_days(lead.routed_at, 2)
     assert lead.response_deadline > lead.routed_at + timedelta(days=1)
 
 
