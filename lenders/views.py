@@ -17,11 +17,12 @@ from django.views.decorators.http import require_POST
 from enterprises.selectors import enterprise_profile_for_bank
 from enterprises.services import profile_view_record
 from matching.models import Application
-from matching.selectors import application_for_user
+from matching.selectors import application_for_user, application_loan, application_timeline
 from matching.services import leads as lead_services
 from matching.services.review import TRANSITIONS, allowed_actions, application_transition
 from portal.access import bank_required, manager_required, role_required
 from portal.models import Role
+from portal.money import UNIT_WAN
 from portal.reauth import reauth_redirect
 from portal.selectors import transitions_for
 from portal.services import ServiceError
@@ -274,15 +275,11 @@ def _application_context(request, application, forms_override=None):
             initial={"principal": application.credit_line / 10000, "annual_rate": application.approved_rate},
         )
     forms.update(forms_override or {})
-    loan = (
-        getattr(application, "loan", None)
-        if application.status in ("disbursed", "repaid", "defaulted")
-        else None
-    )
+    loan = application_loan(application)
     return {
         "application": application,
         "documents": application.documents.all(),
-        "timeline": transitions_for(application),
+        "timeline": application_timeline(application),
         "actions": [(name, TRANSITIONS[name].label, forms[name]) for name in actions],
         "loan": loan,
         "repayments": loan.repayments.all() if loan else [],
@@ -316,7 +313,11 @@ def application_action(request, pk: int):
     if form.is_valid():
         try:
             application_transition(
-                user=request.user, application=application, action=action, **action_params(form)
+                user=request.user,
+                application=application,
+                action=action,
+                money_unit=UNIT_WAN,
+                **action_params(form),
             )
         except ServiceError as exc:
             if exc.status in (403, 404):
