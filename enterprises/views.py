@@ -17,10 +17,10 @@ from django.views.decorators.http import require_POST
 
 from lenders.models import Institution
 from matching.models import Application
-from matching.selectors import application_for_user, match_for_user
+from matching.selectors import application_for_user, application_loan, application_timeline, match_for_user
 from matching.services.applications import application_submit, application_withdraw
 from portal.access import firm_required, staff_required
-from portal.selectors import transitions_for
+from portal.money import UNIT_WAN
 from portal.services import ServiceError
 from products.selectors import product_for_user
 
@@ -373,6 +373,7 @@ def apply(request, product_pk: int):
                 need=need,
                 documents=data.get("documents") or (),
                 share_profile=share_form.cleaned_data["share_profile"],
+                money_unit=UNIT_WAN,
             )
         except ServiceError as exc:
             _form_error(share_form if exc.field == "share_profile" else form, exc)
@@ -431,11 +432,14 @@ def application_detail(request, pk: int):
     labels = dict(Application.Status.choices)
     timeline = [
         {"t": t, "from": labels.get(t.from_state, t.from_state), "to": labels.get(t.to_state, t.to_state)}
-        for t in transitions_for(application)
+        for t in application_timeline(application)
     ]
+    loan = application_loan(application)
     context = {
         "application": application,
         "timeline": timeline,
+        "loan": loan,
+        "repayments": loan.repayments.all() if loan else [],
         "purpose": dict(FinancingNeed.Purpose.choices).get(application.purpose, application.purpose),
         "documents": application.documents.all(),
     }

@@ -255,9 +255,12 @@ def _application_history(
     Application.objects.filter(pk=app.pk).update(approved_at=_aware(day, 16))
     if target == "approved":
         return app
+    # A loan is possible: it starts on or after its approval day and no later than today, and every
+    # repayment or default falls between its start and today (the service refuses anything else).
     start = min(day + timedelta(days=3), today - timedelta(days=1))
     if target in ("repaid", "defaulted"):
         start = date(today.year, 1, 1) + timedelta(days=rng.randint(10, 90))
+    start = min(max(start, day), today)
     maturity = start + timedelta(days=30 * term)
     step(
         "disburse", principal=amount, annual_rate=rate, start_date=start, maturity_date=maturity, note="放款"
@@ -266,20 +269,20 @@ def _application_history(
         return app
     interest = (amount * rate / Decimal("100") * Decimal("90") / Decimal("360")).quantize(Decimal("0.01"))
     if target == "repaid":
-        paid = min(start + timedelta(days=rng.randint(120, 200)), today - timedelta(days=1))
+        paid = max(start, min(start + timedelta(days=rng.randint(120, 200)), today - timedelta(days=1)))
         day = paid - timedelta(days=1)
         step("repay", date=paid, principal=amount, interest=interest, note="提前结清")
         return app
         step(
             "repay",
-            date=start + timedelta(days=90),
+            date=min(start + timedelta(days=90), today),
             principal=Decimal("0"),
             interest=interest,
             note="按季付息",
         )
     step(
         "default",
-        date=min(start + timedelta(days=240), today - timedelta(days=1)),
+        date=max(start, min(start + timedelta(days=240), today - timedelta(days=1))),
         outstanding_principal=amount,
     )
     return app

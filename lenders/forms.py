@@ -36,6 +36,18 @@ class WanMixin:
         return data
 
 
+class NotAfterTodayMixin:
+    """The date inputs named in ``past_dates`` offer no day after today (a hint: the service decides)."""
+
+    past_dates: tuple[str, ...] = ()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        today = timezone.localdate().isoformat()
+        for name in self.past_dates:
+            self.fields[name].widget.attrs["max"] = today
+
+
 class ContactForm(forms.Form):
     channel = forms.ChoiceField(label=_("联系方式"), choices=list(CONTACT_CHANNELS.items()))
     note = forms.CharField(label=_("沟通记录"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
@@ -84,8 +96,9 @@ class RejectForm(forms.Form):
     note = forms.CharField(label=_("说明"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class DisburseForm(WanMixin, forms.Form):
+class DisburseForm(NotAfterTodayMixin, WanMixin, forms.Form):
     wan_fields = ("principal",)
+    past_dates = ("start_date",)
     principal = _wan_field(_("放款本金"))
     annual_rate = forms.DecimalField(
         label=_("年利率（%）"), max_digits=6, decimal_places=3, min_value=Decimal("0.001")
@@ -95,8 +108,9 @@ class DisburseForm(WanMixin, forms.Form):
     note = forms.CharField(label=_("备注"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class RepayForm(WanMixin, forms.Form):
+class RepayForm(NotAfterTodayMixin, WanMixin, forms.Form):
     wan_fields = ("principal", "interest")
+    past_dates = ("date",)
     date = forms.DateField(label=_("还款日期"), widget=forms.DateInput(attrs={"type": "date"}))
     principal = forms.DecimalField(
         label=_("归还本金"),
@@ -117,8 +131,9 @@ class RepayForm(WanMixin, forms.Form):
     note = forms.CharField(label=_("备注"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class DefaultForm(WanMixin, forms.Form):
+class DefaultForm(NotAfterTodayMixin, WanMixin, forms.Form):
     wan_fields = ("outstanding_principal",)
+    past_dates = ("date",)
     date = forms.DateField(label=_("违约日期"), widget=forms.DateInput(attrs={"type": "date"}))
     outstanding_principal = _wan_field(_("未偿本金"))
     note = forms.CharField(label=_("备注"), required=False, widget=forms.Textarea(attrs={"rows": 2}))

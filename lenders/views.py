@@ -19,11 +19,12 @@ from enterprises.selectors import document_for_user, enterprise_profile_for_bank
 from enterprises.services import profile_view_record
 from matching.explain import match_explanation
 from matching.models import Application
-from matching.selectors import application_for_user
+from matching.selectors import application_for_user, application_loan, application_timeline
 from matching.services import leads as lead_services
 from matching.services.review import TRANSITIONS, allowed_actions, application_transition
 from portal.access import ACT, bank_required, manager_required, role_required
 from portal.models import Role
+from portal.money import UNIT_WAN
 from portal.reauth import reauth_redirect
 from portal.selectors import transitions_for
 from portal.services import ServiceError
@@ -275,15 +276,11 @@ def _application_context(request, application, forms_override=None):
             initial={"principal": application.credit_line / 10000, "annual_rate": application.approved_rate},
         )
     forms.update(forms_override or {})
-    loan = (
-        getattr(application, "loan", None)
-        if application.status in ("disbursed", "repaid", "defaulted")
-        else None
-    )
+    loan = application_loan(application)
     return {
         "application": application,
         "documents": document_for_user(request.user).filter(applications=application),
-        "timeline": transitions_for(application),
+        "timeline": application_timeline(application),
         "actions": [(name, TRANSITIONS[name].label, forms[name]) for name in actions],
         "loan": loan,
         "repayments": loan.repayments.all() if loan else [],
@@ -320,7 +317,11 @@ def application_action(request, pk: int):
     if form.is_valid():
         try:
             application_transition(
-                user=request.user, application=application, action=action, **action_params(form)
+                user=request.user,
+                application=application,
+                action=action,
+                money_unit=UNIT_WAN,
+                **action_params(form),
             )
         except ServiceError as exc:
             if exc.status in (403, 404):

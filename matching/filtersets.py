@@ -6,7 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from matching.engine import INDUSTRIES
-from matching.models import Match, MatchRun
+from matching.models import Loan, Match, MatchRun
 
 
 def overdue_q(now=None) -> Q:
@@ -66,3 +66,23 @@ class MatchRunFilterSet(django_filters.FilterSet):
         if value is None:
             return queryset
         return queryset.filter(trigger__in=full) if value else queryset.exclude(trigger__in=full)
+
+
+class LoanFilterSet(django_filters.FilterSet):
+    """Loans: by status today (normal, overdue, repaid, defaulted — as ``Loan.phase``), product,
+    application and start date."""
+
+    status = django_filters.ChoiceFilter(method="filter_status", choices=Loan.Phase.choices, label=_("状态"))
+    product = django_filters.NumberFilter(field_name="application__product_id", label=_("产品"))
+    application = django_filters.NumberFilter(field_name="application_id", label=_("申请"))
+    start_from = django_filters.DateFilter(
+        field_name="start_date", lookup_expr="gte", label=_("起息日不早于")
+    )
+    start_to = django_filters.DateFilter(field_name="start_date", lookup_expr="lte", label=_("起息日不晚于"))
+
+    class Meta:
+        model = Loan
+        fields = ["status", "product", "application", "start_from", "start_to"]
+
+    def filter_status(self, queryset, name, value):
+        return queryset.in_phase(value) if value else queryset

@@ -1,5 +1,6 @@
 """Matching runs, matches (leads), applications, loans and repayments, with their lifecycles."""
 
+from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
@@ -7,6 +8,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from portal.money import format_wan
 
 MONEY = {"max_digits": 16, "decimal_places": 2}
 RATE = {"max_digits": 6, "decimal_places": 3}
@@ -339,11 +342,36 @@ class Application(models.Model):
         return self.status in self.OPEN_STATUSES
 
 
+class LoanQuerySet(models.QuerySet):
+    def in_phase(self, phase: str, today: date | None = None) -> "LoanQuerySet":
+        """Loans in ``phase`` on ``today`` (Beijing date) — the rule of :meth:`Loan.phase_on`, in SQL."""
+        today = today or timezone.localdate()
+        S, P = Loan.Status, Loan.Phase
+        if phase == P.OVERDUE:
+            return self.filter(status=S.ACTIVE, maturity_date__lt=today)
+        if phase == P.NORMAL:
+            return self.filter(status=S.ACTIVE, maturity_date__gte=today)
+        if phase in (P.REPAID, P.DEFAULTED):
+            return self.filter(status=phase)
+        return self.none()
+
+
 class Loan(models.Model):
-    """A disbursed loan (放款). One per application, enforced by the database."""
+    """A disbursed loan (放款). One per application, enforced by the database.
+
+    ``status`` is what the bank recorded (active until the last repayment closes it, or a default);
+    ``phase`` adds the clock: an active loan past its maturity date still has principal outstanding
+    (the repayment that clears it closes it), so it is overdue (逾期) until repaid or defaulted.
+    Overdue is computed on read, never stored."""
 
     class Status(models.TextChoices):
         ACTIVE = "active", _("正常")
+        REPAID = "repaid", _("已结清")
+        DEFAULTED = "defaulted", _("已违约")
+
+    class Phase(models.TextChoices):
+        NORMAL = "normal", _("正常")
+        OVERDUE = "overdue", _("逾期")
         REPAID = "repaid", _("已结清")
         DEFAULTED = "defaulted", _("已违约")
 
@@ -368,6 +396,8 @@ class Loan(models.Model):
     )
     created_at = models.DateTimeField(_("登记时间"), default=timezone.now)
 
+    objects = LoanQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("贷款")
         verbose_name_plural = _("贷款")
@@ -381,11 +411,37 @@ class Loan(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.application.enterprise} {self.principal / 10000:.2f}万元"
+        return f"{self.application.enterprise} {format_wan(self.principal)}"
 
     @property
     def repaid_principal(self) -> Decimal:
         return sum((r.principal for r in self.repayments.all()), Decimal("0"))
+
+    @property
+    def outstanding_principal(self) -> Decimal:
+        return self.principal - self.repaid_principal
+
+    @property
+    def interest_paid(self) -> Decimal:
+        return sum((r.interest for r in self.repayments.all()), Decimal("0"))
+
+    def phase_on(self, day: date) -> str:
+        """normal | overdue | repaid | defaulted on ``day`` (as :meth:`LoanQuerySet.in_phase`)."""
+        if self.status in (self.Status.REPAID, self.Status.DEFAULTED):
+            return self.status
+        return self.Phase.OVERDUE if self.maturity_date < day else self.Phase.NORMAL
+
+    @property
+    def phase(self) -> str:
+        return self.phase_on(timezone.localdate())
+
+    @property
+    def phase_label(self) -> str:
+        return self.Phase(self.phase).label
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.phase == self.Phase.OVERDUE
 
 
 class Repayment(models.Model):

@@ -4,10 +4,15 @@ Every view, API view, export and service starts from one of these ``*_for_user``
 is the access rule registered for its model in ``portal.access`` (``restrict(qs, user, action)``),
 so ``restrict(Match, user, "act")`` and ``match_for_user(user, "act")`` are the same rows."""
 
+from decimal import Decimal, InvalidOperation
+
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
 from portal.access import ACT, VIEW, access_rule, restrict
-from portal.models import Role
+from portal.models import Role, Transition
+from portal.money import format_wan
+from portal.selectors import transitions_for
 
 from .models import Application, Loan, Match
 
@@ -90,4 +95,58 @@ def loan_for_user(user, action: str = VIEW) -> QuerySet[Loan]:
     return restrict(qs, user, action)
 
 
-__all__ = ["ACT", "VIEW", "application_for_user", "lead_scope_q", "loan_for_user", "match_for_user"]
+def application_loan(application) -> Loan | None:
+    """The loan of an application the caller may already see (None before disbursement), with its
+    repayments loaded: the pages show its outstanding principal, phase and repayments."""
+    if application.status not in (
+        Application.Status.DISBURSED,
+        Application.Status.REPAID,
+        Application.Status.DEFAULTED,
+    ):
+        return None
+    return Loan.objects.filter(application=application).prefetch_related("repayments").first()
+
+
+def _amount(value) -> Decimal | None:
+    try:
+        return Decimal(str(value))
+    except (InvalidOperation, TypeError, ValueError):
+        return None
+
+
+def transition_headline(transition: Transition) -> str:
+    """What one step of an application's timeline says when "from → to" says nothing: a repayment
+    (disbursed → disbursed, or → repaid) reads "还款 50.00万元，剩余本金 250.00万元" (an interest-only
+    payment "付息 1.05万元，剩余本金 300.00万元"). Empty for every other step."""
+    data = transition.data or {}
+    if data.get("action") != "repay":
+        return ""
+    principal, interest = _amount(data.get("principal")), _amount(data.get("interest"))
+    remaining = _amount(data.get("outstanding_principal"))
+    if principal is None or remaining is None:
+        return ""
+    if principal > 0:
+        return _("还款 %(p)s，剩余本金 %(o)s") % {"p": format_wan(principal), "o": format_wan(remaining)}
+    return _("付息 %(i)s，剩余本金 %(o)s") % {"i": format_wan(interest or 0), "o": format_wan(remaining)}
+
+
+def application_timeline(application) -> list[Transition]:
+    """An application's timeline, oldest first, each step with its ``headline`` (see
+    :func:`transition_headline`) — the one timeline the firm's, the bank's and staff's pages show."""
+    steps = list(transitions_for(application))
+    for step in steps:
+        step.headline = transition_headline(step)
+    return steps
+
+
+__all__ = [
+    "ACT",
+    "VIEW",
+    "application_for_user",
+    "application_loan",
+    "application_timeline",
+    "lead_scope_q",
+    "loan_for_user",
+    "match_for_user",
+    "transition_headline",
+]

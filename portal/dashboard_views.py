@@ -20,7 +20,7 @@ from enterprises import official_lists, visits
 from enterprises.models import Enterprise
 from lenders.models import Institution
 from matching.models import MatchRun
-from matching.selectors import application_for_user, match_for_user
+from matching.selectors import application_for_user, application_timeline, match_for_user
 
 from . import dashboard, workdays
 from .access import role_required, staff_required
@@ -383,7 +383,12 @@ def application_record(request, pk: int):
     return render(
         request,
         "portal/dashboard/record.html",
-        {"kind": "application", "object": app, "title": _("融资申请详情"), "timeline": transitions_for(app)},
+        {
+            "kind": "application",
+            "object": app,
+            "title": _("融资申请详情"),
+            "timeline": application_timeline(app),
+        },
     )
 
 

@@ -35,3 +35,20 @@ def format_yi(value) -> str:
     if value is None or value == "":
         return "—"
     return f"{yuan_to_yi(value):,.2f}亿元"
+
+
+#: The units an amount is typed in: yuan in the API, 万元 on the pages. A refusal quotes amounts in
+#: the unit of the form that sent them.
+UNIT_YUAN = "yuan"
+UNIT_WAN = "wan"
+
+
+def format_yuan(value) -> str:
+    if value is None or value == "":
+        return "—"
+    return f"{to_decimal(value).quantize(CENT, rounding=ROUND_HALF_UP):,.2f}元"
+
+
+def format_money(value, unit: str = UNIT_YUAN) -> str:
+    """An amount in yuan, written in ``unit`` (``UNIT_WAN`` → "250.00万元", else "2,500,000.00元")."""
+    return format_wan(value) if unit == UNIT_WAN else format_yuan(value)

@@ -206,6 +206,8 @@ ROUTES = {
     "pool-leave": R("POST", roles=(FIRM,), obj="pool", owner="firm"),
     "match-list": R(),
     "match-detail": R(obj="lead", owner="both"),
+    "loan-list": R(),
+    "loan-detail": R(obj="loan", owner="both"),
     "match-run-list": R(roles=(STAFF,)),
     "match-run-detail": R(roles=(STAFF,), obj="run"),
     "subsidy-quote": R(public=True, admin=True),

@@ -5,7 +5,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from matching import explain
-from matching.models import Match, MatchRun
+from matching.models import Loan, Match, MatchRun, Repayment
 
 
 class MatchSerializer(serializers.ModelSerializer):
@@ -140,5 +140,44 @@ class MatchRunSerializer(serializers.ModelSerializer):
             "created_at",
             "started_at",
             "finished_at",
+        ]
+        read_only_fields = fields
+
+
+class RepaymentSerializer(serializers.ModelSerializer):
+    date = serializers.DateField(source="paid_on", read_only=True)
+
+    class Meta:
+        model = Repayment
+        fields = ["date", "principal", "interest"]
+        read_only_fields = fields
+
+
+class LoanSerializer(serializers.ModelSerializer):
+    """A loan with what has been repaid and what is outstanding; ``status`` is its phase today:
+    normal, overdue (past maturity with principal outstanding), repaid or defaulted."""
+
+    product = serializers.IntegerField(source="application.product_id", read_only=True)
+    repaid_principal = serializers.DecimalField(max_digits=16, decimal_places=2, read_only=True)
+    outstanding_principal = serializers.DecimalField(max_digits=16, decimal_places=2, read_only=True)
+    interest_paid = serializers.DecimalField(max_digits=16, decimal_places=2, read_only=True)
+    status = serializers.ChoiceField(source="phase", choices=Loan.Phase.choices, read_only=True)
+    repayments = RepaymentSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Loan
+        fields = [
+            "id",
+            "application",
+            "product",
+            "principal",
+            "annual_rate",
+            "start_date",
+            "maturity_date",
+            "repaid_principal",
+            "outstanding_principal",
+            "interest_paid",
+            "status",
+            "repayments",
         ]
         read_only_fields = fields

@@ -4,14 +4,14 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.response import Response
 
-from matching.filtersets import MatchFilterSet, MatchRunFilterSet
+from matching.filtersets import LoanFilterSet, MatchFilterSet, MatchRunFilterSet
 from matching.models import MatchRun
-from matching.selectors import match_for_user
+from matching.selectors import loan_for_user, match_for_user
 from matching.services.runs import start_full_run
 from portal.api.caching import CachedListMixin
 from portal.api.permissions import IsStaff
 
-from .serializers import MatchDetailSerializer, MatchRunSerializer, MatchSerializer
+from .serializers import LoanSerializer, MatchDetailSerializer, MatchRunSerializer, MatchSerializer
 
 
 class MatchViewSet(CachedListMixin, viewsets.ReadOnlyModelViewSet):
@@ -46,3 +46,16 @@ class MatchRunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     def create(self, request, *args, **kwargs):
         run = start_full_run(trigger=MatchRun.Trigger.MANUAL, user=request.user)
         return Response(self.get_serializer(run).data, status=status.HTTP_202_ACCEPTED)
+
+
+class LoanViewSet(viewsets.ReadOnlyModelViewSet):
+    """贷款：企业看到本企业的贷款，银行看到本机构产品的贷款，省级专班看到全部；含已还、未偿本金、
+    已付利息、还款记录与当前状态（normal 正常 / overdue 逾期 / repaid 已结清 / defaulted 已违约）。"""
+
+    serializer_class = LoanSerializer
+    filterset_class = LoanFilterSet
+    ordering_fields = ["start_date", "maturity_date", "principal"]
+    ordering = ["-start_date", "-id"]
+
+    def get_queryset(self):
+        return loan_for_user(self.request.user).prefetch_related("repayments")

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from enterprises.services import consent_grant_for_application
 from lenders.services import webhook_application_event
 from portal.models import Role, User
+from portal.money import UNIT_WAN, UNIT_YUAN, format_money, yuan_to_wan
 from portal.services import ConflictError, NotAllowedError, ServiceError, notification_send, transition_record
 
 from ..models import Application, Match
@@ -60,8 +61,11 @@ def application_submit(
     need=None,
     documents=(),
     share_profile: bool = False,
+    money_unit: str = UNIT_YUAN,
 ) -> Application:
-    """A firm applies for a product. Eligibility is not required (the bank decides).
+    """A firm applies for a product. Eligibility is not required (the bank decides); the product's
+    own amount and term range is (:func:`_within_product_terms`). ``amount`` is yuan; ``money_unit``
+    is the unit the caller's form shows it in (``UNIT_WAN`` on the apply page), for the messages.
 
     Applying shares the profile with the product's institution, explicitly: ``share_profile`` must
     be True (the firm ticked the box), and the application grants (or extends) that institution's
@@ -81,6 +85,7 @@ def application_submit(
         raise ServiceError(_("申请金额不能超过 100 亿元。"), field="amount")
     if term_months is None or term_months < 1 or term_months > TERM_MAX:
         raise ServiceError(_("申请期限应在 1 到 360 个月之间。"), field="term_months")
+    _within_product_terms(product, amount=amount, term_months=term_months, unit=money_unit)
     if match is not None and (match.enterprise_id != enterprise.pk or match.product_id != product.pk):
         raise ServiceError(_("推荐记录与所选产品不符。"), field="match")
     if need is None and match is not None:
@@ -123,7 +128,7 @@ def application_submit(
         users=application_bank_users(application),
         title=_("新的融资申请：%(firm)s · %(product)s") % {"firm": enterprise.name, "product": product.name},
         body=_("申请金额 %(amount)s 万元，期限 %(term)s 个月。")
-        % {"amount": f"{amount / 10000:,.2f}", "term": term_months},
+        % {"amount": f"{yuan_to_wan(amount):,.2f}", "term": term_months},
     )
     notification_send(
         users=[user],
@@ -131,6 +136,34 @@ def application_submit(
         url=reverse("enterprises:application_detail", args=[application.pk]),
     )
     return application
+
+
+def _within_product_terms(product, *, amount: Decimal, term_months: int, unit: str) -> None:
+    """The amount and term inside the product's own range (limits inclusive), or a 400 on the field."""
+    if unit not in (UNIT_YUAN, UNIT_WAN):
+        raise ValueError(f"unknown money unit {unit!r}")
+    low, high = product.amount_min, product.amount_max
+    span = {"low": format_money(low, unit), "high": format_money(high, unit), "a": format_money(amount, unit)}
+    if amount < low:
+        raise ServiceError(
+            _("申请金额（%(a)s）低于该产品的最低额度（%(low)s），请在 %(low)s–%(high)s 之间申请。") % span,
+            field="amount",
+            code="amount_out_of_range",
+        )
+    if amount > high:
+        raise ServiceError(
+            _("申请金额（%(a)s）超过该产品的最高额度（%(high)s），请在 %(low)s–%(high)s 之间申请。") % span,
+            field="amount",
+            code="amount_out_of_range",
+        )
+    shortest, longest = product.term_min_months, product.term_max_months
+    if not shortest <= term_months <= longest:
+        raise ServiceError(
+            _("申请期限（%(t)s 个月）不在该产品的期限范围内，请在 %(a)s–%(b)s 个月之间申请。")
+            % {"t": term_months, "a": shortest, "b": longest},
+            field="term_months",
+            code="term_out_of_range",
+        )
 
 
 def _duplicate_message(product) -> str:

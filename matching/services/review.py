@@ -22,6 +22,7 @@ from lenders.choices import REJECT_REASONS
 from lenders.services import webhook_application_event
 from portal.access import ACT, can, restrict
 from portal.models import Role, User
+from portal.money import UNIT_WAN, UNIT_YUAN, format_money
 from portal.services import ConflictError, NotAllowedError, ServiceError, notification_send, transition_record
 
 from ..models import Application, Loan, Repayment
@@ -134,8 +135,15 @@ def _rate_in_product(application: Application, rate: Decimal) -> None:
 
 
 @transaction.atomic
-def application_transition(*, user: User, application: Application, action: str, **params) -> Application:
-    """Apply ``action`` to ``application`` as ``user``. Returns the application in its new state."""
+def application_transition(
+    *, user: User, application: Application, action: str, money_unit: str = UNIT_YUAN, **params
+) -> Application:
+    """Apply ``action`` to ``application`` as ``user``. Returns the application in its new state.
+
+    Amounts in ``params`` are yuan; ``money_unit`` is the unit the caller's form shows them in
+    (``UNIT_WAN`` on the bank's pages), so that a refusal quotes amounts as the user typed them."""
+    if money_unit not in (UNIT_YUAN, UNIT_WAN):
+        raise ValueError(f"unknown money unit {money_unit!r}")
     spec = TRANSITIONS.get(action)
     if spec is None:
         raise ServiceError(_("未知的操作：%(action)s。") % {"action": action}, field="action")
@@ -161,7 +169,10 @@ def application_transition(*, user: User, application: Application, action: str,
     from_state = application.status
     handler = _HANDLERS[action]
     data = json.loads(
-        json.dumps(handler(user=user, application=application, params=params) or {}, cls=DjangoJSONEncoder)
+        json.dumps(
+            handler(user=user, application=application, params=params, unit=money_unit) or {},
+            cls=DjangoJSONEncoder,
+        )
     )
     to_state = application.status
     now = timezone.now()
@@ -207,19 +218,19 @@ def _notify(*, application: Application, action: str, label: str, note: str) -> 
     )
 
 
-def _accept(*, user, application, params):
+def _accept(*, user, application, params, unit):
     application.status = A.ACCEPTED
     return {}
 
 
-def _request_documents(*, user, application, params):
+def _request_documents(*, user, application, params, unit):
     note = str(params.get("note") or "").strip()
     if not note:
         raise ServiceError(_("请说明需要补充哪些材料。"), field="note")
     return {"documents_requested": note}
 
 
-def _approve(*, user, application, params):
+def _approve(*, user, application, params, unit):
     credit_line = _decimal(params, "credit_line", _("授信额度"))
     rate = _decimal(params, "annual_rate", _("年利率"))
     term = _int(params, "term_months", _("授信期限"))
@@ -245,7 +256,7 @@ def _approve(*, user, application, params):
     return {"credit_line": credit_line, "annual_rate": rate, "term_months": term}
 
 
-def _reject(*, user, application, params):
+def _reject(*, user, application, params, unit):
     code = params.get("reason_code") or ""
     if code not in REJECT_REASONS:
         raise ServiceError(_("请选择不予授信的原因。"), field="reason_code")
@@ -255,16 +266,38 @@ def _reject(*, user, application, params):
     return {"reason_code": code, "reason": str(REJECT_REASONS[code])}
 
 
-def _disburse(*, user, application, params):
+def _approval_day(application) -> date | None:
+    return timezone.localdate(application.approved_at) if application.approved_at else None
+
+
+def _disburse(*, user, application, params, unit):
     principal = _decimal(params, "principal", _("放款本金"))
     rate = _decimal(params, "annual_rate", _("年利率"))
     start = _date(params, "start_date", _("起息日"))
     maturity = _date(params, "maturity_date", _("到期日"))
     if application.credit_line is not None and principal > application.credit_line:
-        raise ServiceError(_("放款本金不能超过授信额度。"), field="principal")
+        raise ServiceError(
+            _("放款本金（%(p)s）不能超过授信额度（%(c)s）。")
+            % {"p": format_money(principal, unit), "c": format_money(application.credit_line, unit)},
+            field="principal",
+        )
     _rate_in_product(application, rate)
+    approved_on, today = _approval_day(application), timezone.localdate()
+    if approved_on is not None and start < approved_on:
+        raise ServiceError(
+            _("起息日（%(d)s）不能早于授信日期（%(a)s）。") % {"d": start, "a": approved_on},
+            field="start_date",
+        )
+    if start > today:
+        raise ServiceError(
+            _("起息日（%(d)s）不能晚于今天（%(t)s）：请在放款后登记。") % {"d": start, "t": today},
+            field="start_date",
+        )
     if maturity <= start:
-        raise ServiceError(_("到期日必须晚于起息日。"), field="maturity_date")
+        raise ServiceError(
+            _("到期日（%(m)s）必须晚于起息日（%(d)s）。") % {"m": maturity, "d": start},
+            field="maturity_date",
+        )
     try:
         with transaction.atomic():
             Loan.objects.create(
@@ -288,19 +321,36 @@ def _loan(application) -> Loan:
     return loan
 
 
-def _repay(*, user, application, params):
+def _day_in_loan(loan: Loan, day: date, *, field: str, label: str) -> None:
+    """A dated event of a loan (a repayment, a default) happens between its start and today."""
+    if day < loan.start_date:
+        raise ServiceError(
+            _("%(label)s（%(d)s）不能早于起息日（%(s)s）。")
+            % {"label": label, "d": day, "s": loan.start_date},
+            field=field,
+        )
+    today = timezone.localdate()
+    if day > today:
+        raise ServiceError(
+            _("%(label)s（%(d)s）不能晚于今天（%(t)s）。") % {"label": label, "d": day, "t": today},
+            field=field,
+        )
+
+
+def _repay(*, user, application, params, unit):
     loan = _loan(application)
     paid_on = _date(params, "date", _("还款日期"))
     principal = _decimal(params, "principal", _("归还本金"), required=False, positive=False) or ZERO
     interest = _decimal(params, "interest", _("支付利息"), required=False, positive=False) or ZERO
     if principal + interest <= 0:
         raise ServiceError(_("请填写归还本金或支付利息。"), field="principal")
-    if paid_on < loan.start_date:
-        raise ServiceError(_("还款日期不能早于起息日。"), field="date")
-    outstanding = loan.principal - loan.repaid_principal
+    _day_in_loan(loan, paid_on, field="date", label=_("还款日期"))
+    outstanding = loan.outstanding_principal
     if principal > outstanding:
         raise ServiceError(
-            _("归还本金超过未偿本金（%(o)s 元）。") % {"o": f"{outstanding:.2f}"}, field="principal"
+            _("归还本金（%(p)s）超过未偿本金（%(o)s）。")
+            % {"p": format_money(principal, unit), "o": format_money(outstanding, unit)},
+            field="principal",
         )
     Repayment.objects.create(
         loan=loan,
@@ -325,18 +375,18 @@ def _repay(*, user, application, params):
     }
 
 
-def _default(*, user, application, params):
+def _default(*, user, application, params, unit):
     loan = _loan(application)
     day = _date(params, "date", _("违约日期"))
     outstanding = _decimal(params, "outstanding_principal", _("未偿本金"))
-    remaining = loan.principal - loan.repaid_principal
+    remaining = loan.outstanding_principal
     if outstanding > remaining:
         raise ServiceError(
-            _("未偿本金不能超过尚未归还的本金（%(o)s 元）。") % {"o": f"{remaining:.2f}"},
+            _("未偿本金（%(p)s）不能超过尚未归还的本金（%(o)s）。")
+            % {"p": format_money(outstanding, unit), "o": format_money(remaining, unit)},
             field="outstanding_principal",
         )
-    if day < loan.start_date:
-        raise ServiceError(_("违约日期不能早于起息日。"), field="date")
+    _day_in_loan(loan, day, field="date", label=_("违约日期"))
     loan.status = Loan.Status.DEFAULTED
     loan.defaulted_on = day
     loan.outstanding_at_default = outstanding

@@ -96,7 +96,7 @@ def test_the_database_constraint_is_turned_into_a_clear_message(cast, monkeypatc
     monkeypatch.setattr(applications.Application, "objects", NoPrecheck(), raising=False)
     with pytest.raises(ConflictError) as exc:
         application_submit(
-            user=cast.firm_a, product=product, amount=Decimal("100"), term_months=12, purpose="rd", share_profile=True
+            user=cast.firm_a, product=product, amount=Decimal("1000000"), term_months=12, purpose="rd", share_profile=True
         )
     assert "仍在办理中" in exc.value.message
 
@@ -240,3 +240,106 @@ def test_api_documents_upload_list_and_delete(cast, api_for):
     assert api_for(cast.firm_b).get("/api/v1/documents/").json()["count"] == 0
     assert api_for(cast.firm_b).delete(f"/api/v1/documents/{r.json()['id']}/").status_code == 404
     assert api.delete(f"/api/v1/documents/{r.json()['id']}/").status_code == 204
+
+
+# --- the product's own amount and term range (not advisory, unlike its eligibility criteria) ------
+
+
+@pytest.fixture
+def capped_product(cast):
+    """Up to 1,000万元 for 6–36 months."""
+    return f.ProductFactory(
+        institution=cast.bank_a,
+        amount_min=Decimal("500000.00"),
+        amount_max=Decimal("10000000.00"),
+        term_min_months=6,
+        term_max_months=36,
+    )
+
+
+@pytest.mark.parametrize(
+    ("amount", "term", "field", "message"),
+    [
+        (
+            "50000000.00",
+            12,
+            "amount",
+            "申请金额（50,000,000.00元）超过该产品的最高额度（10,000,000.00元），"
+            "请在 500,000.00元–10,000,000.00元 之间申请。",
+        ),
+        ("499999.99", 12, "amount", "申请金额（499,999.99元）低于该产品的最低额度（500,000.00元）"),
+        (
+            "3000000.00",
+            48,
+            "term_months",
+            "申请期限（48 个月）不在该产品的期限范围内，请在 6–36 个月之间申请。",
+        ),
+        ("3000000.00", 3, "term_months", "请在 6–36 个月之间申请"),
+    ],
+    ids=["above-max", "below-min", "term-too-long", "term-too-short"],
+)
+def test_an_application_outside_the_products_range_is_a_400_under_its_field_and_saves_nothing(
+    cast, api_for, capped_product, amount, term, field, message
+):
+    before = Transition.objects.count()
+    r = api_for(cast.firm_a).post(
+        "/api/v1/applications/",
+        {"product": capped_product.pk, "amount": amount, "term_months": term, "purpose": "rd"},
+        format="json",
+    )
+    assert r.status_code == 400, r.content
+    assert message in r.json()[field][0]
+    assert not Application.objects.exists()
+    assert Transition.objects.count() == before
+    assert not cast.officer_a.notifications.exists()
+
+
+def test_the_products_limits_themselves_are_inside_its_range(cast, capped_product):
+    top = application_submit(
+        user=cast.firm_a, product=capped_product, amount=Decimal("10000000.00"), term_months=36, purpose="rd"
+    )
+    application_withdraw(user=cast.firm_a, application=top)
+    bottom = application_submit(
+        user=cast.firm_a, product=capped_product, amount=Decimal("500000.00"), term_months=6, purpose="rd"
+    )
+    assert (top.amount, top.term_months, bottom.amount, bottom.term_months) == (
+        Decimal("10000000.00"),
+        36,
+        Decimal("500000.00"),
+        6,
+    )
+
+
+def test_the_apply_page_shows_the_range_error_under_the_field_and_keeps_what_was_typed(
+    cast, client_for, capped_product
+):
+    r = client_for(cast.firm_a).post(
+        f"/firm/apply/{capped_product.pk}/",
+        {"amount": "5000", "term_months": "12", "purpose": "rd", "note": "扩产资金"},
+    )
+    assert r.status_code == 200
+    form = r.context["form"]
+    assert form.errors["amount"] == [
+        "申请金额（5,000.00万元）超过该产品的最高额度（1,000.00万元），请在 50.00万元–1,000.00万元 之间申请。"
+    ]
+    html = r.content.decode()
+    assert "超过该产品的最高额度（1,000.00万元）" in html
+    assert 'value="5000"' in html and 'value="12"' in html and "扩产资金" in html
+    assert not Application.objects.exists()
+    long = client_for(cast.firm_a).post(
+        f"/firm/apply/{capped_product.pk}/", {"amount": "300", "term_months": "60", "purpose": "rd"}
+    )
+    assert "请在 6–36 个月之间申请" in long.context["form"].errors["term_months"][0]
+    assert not Application.objects.exists()
+
+
+def test_unmet_eligibility_criteria_stay_advisory(cast, api_for):
+    product = f.ProductFactory(institution=cast.bank_a, criteria=None)
+    f.CriteriaFactory(product=product, required_qualifications=["hitech"], min_invention_patents=2)
+    r = api_for(cast.firm_a).post(
+        "/api/v1/applications/",
+        {"product": product.pk, "amount": "3000000.00", "term_months": 12, "purpose": "rd"},
+        format="json",
+    )
+    assert r.status_code == 201, r.content
+    assert Application.objects.filter(product=product).count() == 1

@@ -1,9 +1,11 @@
 """Two officers at the same moment, against PostgreSQL: exactly one wins."""
 
 import threading
+from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from matching.models import Loan, Match
 from matching.services.leads import lead_claim
@@ -55,8 +57,8 @@ def test_two_disbursements_of_the_same_application_make_exactly_one_loan(cast, p
     params = {
         "principal": "2000000.00",
         "annual_rate": "4.000",
-        "start_date": "2026-11-01",
-        "maturity_date": "2027-11-01",
+        "start_date": timezone.localdate(),  # approved today (make_application): disbursed today
+        "maturity_date": timezone.localdate() + timedelta(days=365),
     }
     results = race(
         2,

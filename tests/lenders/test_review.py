@@ -5,6 +5,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+import time_machine
 
 from matching.models import Application, Loan, Repayment
 from matching.services.review import TRANSITIONS
@@ -12,6 +13,15 @@ from portal.models import Notification, Transition
 from tests.lenders.conftest import make_application
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _today():
+    """Every test here runs on 2027-03-01 (Beijing): applications are approved that day, the loans
+    ``make_application`` disburses started 2026-01-10, and no date below is in the future."""
+    with time_machine.travel("2027-03-01 10:00 +08:00"):
+        yield
+
 
 VALID = {
     "accept": {"note": "材料齐全，予以受理"},
@@ -21,8 +31,8 @@ VALID = {
     "disburse": {
         "principal": "2000000.00",
         "annual_rate": "4.200",
-        "start_date": "2026-11-01",
-        "maturity_date": "2027-11-01",
+        "start_date": "2027-03-01",
+        "maturity_date": "2028-03-01",
     },
     "repay": {"date": "2026-12-01", "principal": "1000000.00", "interest": "10000.00"},
     "default": {"date": "2026-12-15", "outstanding_principal": "2500000.00"},
