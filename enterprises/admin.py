@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
@@ -13,11 +14,31 @@ from .models import (
     Qualification,
     ServiceVisit,
 )
-from .services import enterprise_verify
+from .services import enterprise_verify, qualification_expiry
+
+
+class QualificationAdminForm(forms.ModelForm):
+    """Admin edits follow the same expiry rule as the firm's form (statutory default, no later)."""
+
+    class Meta:
+        model = Qualification
+        fields = ["enterprise", "kind", "level", "number", "issued_on", "expires_on", "source"]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("kind") and data.get("issued_on"):
+            try:
+                data["expires_on"] = qualification_expiry(
+                    kind=data["kind"], issued_on=data["issued_on"], expires_on=data.get("expires_on")
+                )
+            except ServiceError as exc:
+                self.add_error("expires_on", exc.message)
+        return data
 
 
 class QualificationInline(admin.TabularInline):
     model = Qualification
+    form = QualificationAdminForm
     extra = 0
 
 
@@ -60,6 +81,7 @@ class EnterpriseAdmin(admin.ModelAdmin):
 
 @admin.register(Qualification)
 class QualificationAdmin(admin.ModelAdmin):
+    form = QualificationAdminForm
     list_display = ["enterprise", "kind", "level", "number", "issued_on", "expires_on", "source"]
     list_filter = ["kind", "level", "source"]
     search_fields = ["enterprise__name", "number"]

@@ -1,6 +1,6 @@
 """Technology firms: the enterprise, its qualifications, IP, financing needs, documents and visits."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -92,8 +92,26 @@ class Enterprise(models.Model):
         return self.verification_status == self.Verification.VERIFIED
 
 
+def statutory_expiry(kind: str, issued_on: date) -> date:
+    """The last valid day of a qualification by the rules (domain.md §5) — the one place it is computed.
+
+    科技型中小企业 (``tech_sme``): 31 December of the year it was registered (入库 2026-04-10 →
+    2026-12-31). 高新技术企业 and every 专精特新 tier: three years from issue, the last valid day being
+    the day before the third anniversary (2024-12-01 → 2027-11-30); an issue on 29 February has its
+    anniversary on 28 February (the month-end rule of 《民法典》第二百零二条), so 2024-02-29 → 2027-02-27.
+    """
+    if kind == "tech_sme":
+        return date(issued_on.year, 12, 31)
+    year = issued_on.year + 3
+    day = min(issued_on.day, 28) if issued_on.month == 2 and issued_on.day == 29 else issued_on.day
+    return date(year, issued_on.month, day) - timedelta(days=1)
+
+
 class Qualification(models.Model):
-    """A qualification certificate or registration of a firm (高企, 科小, 专精特新)."""
+    """A qualification certificate or registration of a firm (高企, 科小, 专精特新).
+
+    ``expires_on`` is always a date: left empty, it is the statutory expiry
+    (:func:`statutory_expiry`); a later one is refused by the services."""
 
     class Kind(models.TextChoices):
         HITECH = "hitech", _("高新技术企业")
@@ -116,7 +134,11 @@ class Qualification(models.Model):
     level = models.CharField(_("专精特新层级"), max_length=16, choices=Level.choices, blank=True)
     number = models.CharField(_("证书/入库编号"), max_length=64, blank=True)
     issued_on = models.DateField(_("发证/入库日期"))
-    expires_on = models.DateField(_("有效期至"), null=True, blank=True)
+    expires_on = models.DateField(
+        _("有效期至"),
+        blank=True,
+        help_text=_("留空按规定计算：高新技术企业、专精特新为发证之日起三年（至第三个周年日前一日），科技型中小企业为入库当年 12 月 31 日"),
+    )
     source = models.CharField(_("来源"), max_length=16, choices=Source.choices, default=Source.DECLARED)
     created_at = models.DateTimeField(_("登记时间"), default=timezone.now)
 
@@ -150,9 +172,15 @@ class Qualification(models.Model):
     def display_name(self) -> str:
         return self.get_level_display() if self.kind == self.Kind.SRDI else self.get_kind_display()
 
+    @property
+    def statutory_expiry(self) -> date:
+        """The last valid day the rules give this qualification (see :func:`statutory_expiry`)."""
+        return statutory_expiry(self.kind, self.issued_on)
+
     def counts_on(self, day: date) -> bool:
         """A qualification counts on a day only if issued on or before it and not yet expired."""
-        return self.issued_on <= day and (self.expires_on is None or day <= self.expires_on)
+        expires = self.expires_on or self.statutory_expiry
+        return self.issued_on <= day <= expires
 
     @property
     def is_official(self) -> bool:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from urllib.parse import urlencode
 
 from django.core import signing
@@ -26,6 +26,7 @@ from portal.models import ImportBatch, OfficialListEntry, QualificationFlag, Rol
 from portal.services import NotAllowedError, ServiceError, transition_record
 
 from .models import Enterprise, Qualification
+from .services import qualification_expiry
 from .uscc import USCCError, validate
 
 MAX_ROWS = 50_000
@@ -119,16 +120,6 @@ def _parse_date(value) -> date | None:
     return None
 
 
-def default_expiry(kind: str, issued_on: date, year: int) -> date:
-    """科小 registration is valid to the end of its year; a 高企 certificate for three years."""
-    if kind == ImportBatch.Kind.TECH_SME:
-        return date(year, 12, 31)
-    try:
-        return issued_on.replace(year=issued_on.year + 3) - timedelta(days=1)
-    except ValueError:  # 29 February
-        return issued_on.replace(year=issued_on.year + 3, day=28) - timedelta(days=1)
-
-
 def parse_official_list(*, name: str, data: bytes, kind: str, year: int) -> ParsedList:
     """Rows ``{"row", "uscc", "name", "number", "issued_on", "expires_on", "warnings"}`` (dates as
     ISO strings) and errors ``{"row", "message"}``; ``row`` is the spreadsheet row number."""
@@ -177,8 +168,13 @@ def parse_official_list(*, name: str, data: bytes, kind: str, year: int) -> Pars
         expires_on = _parse_date(expires_raw)
         if expires_raw not in (None, "") and expires_on is None:
             problems.append(_("有效期“%(v)s”不是有效日期（应为 YYYY-MM-DD）") % {"v": expires_raw})
-        if issued_on and expires_on and expires_on < issued_on:
-            problems.append(_("有效期早于发证日期"))
+        if issued_on:
+            try:
+                expires_on = qualification_expiry(
+                    kind=KIND_TO_QUALIFICATION[kind], issued_on=issued_on, expires_on=expires_on
+                )
+            except ServiceError as exc:
+                problems.append(exc.message.rstrip("。"))
         if uscc and uscc in seen:
             problems.append(_("与第 %(row)s 行的统一社会信用代码重复") % {"row": seen[uscc]})
         if problems:
@@ -192,7 +188,7 @@ def parse_official_list(*, name: str, data: bytes, kind: str, year: int) -> Pars
                 "name": firm_name,
                 "number": str(cell("number") or "").strip()[:64],
                 "issued_on": issued_on.isoformat(),
-                "expires_on": (expires_on or default_expiry(kind, issued_on, year)).isoformat(),
+                "expires_on": expires_on.isoformat(),
                 "warnings": warnings,
             }
         )

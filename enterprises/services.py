@@ -26,7 +26,16 @@ from portal.services import NotAllowedError, ServiceError, notification_send, tr
 
 from . import uscc as uscc_rules
 from .consent import ALL_GROUPS, ALL_PURPOSES, ConsentPurpose, consent_scope, one_year_after, ordered_groups
-from .models import Document, Enterprise, FinancingNeed, IPAsset, ProfileConsent, ProfileView, Qualification
+from .models import (
+    Document,
+    Enterprise,
+    FinancingNeed,
+    IPAsset,
+    ProfileConsent,
+    ProfileView,
+    Qualification,
+    statutory_expiry,
+)
 
 MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
 NEED_AMOUNT_MAX = Decimal("10000000000")  # 100亿元
@@ -250,6 +259,29 @@ def _rematch(enterprise: Enterprise) -> None:
         _enqueue_need(need)
 
 
+def qualification_expiry(*, kind: str, issued_on, expires_on=None):
+    """The expiry a qualification is recorded with (domain.md §5): the statutory one when none is
+    given; a given one must lie between the issue date and the statutory expiry. Refusals name
+    ``expires_on``. Used by the firm's form and API and by the official-list import."""
+    limit = statutory_expiry(kind, issued_on)
+    if expires_on is None:
+        return limit
+    if expires_on < issued_on:
+        raise ServiceError(_("有效期不能早于发证日期。"), field="expires_on")
+    if expires_on > limit:
+        rule = (
+            _("科技型中小企业入库有效期至入库当年 12 月 31 日")
+            if kind == Qualification.Kind.TECH_SME
+            else _("该资质有效期为发证之日起三年")
+        )
+        raise ServiceError(
+            _("有效期不能晚于 %(limit)s：%(rule)s（发证/入库日期 %(issued)s）。")
+            % {"limit": limit.isoformat(), "rule": rule, "issued": issued_on.isoformat()},
+            field="expires_on",
+        )
+    return expires_on
+
+
 @transaction.atomic
 def qualification_create(*, user: User, enterprise: Enterprise, **fields) -> Qualification:
     _require_own_enterprise(user, enterprise)
@@ -260,13 +292,12 @@ def qualification_create(*, user: User, enterprise: Enterprise, **fields) -> Qua
         raise ServiceError(_("专精特新资质请选择层级。"), field="level")
     if kind != Qualification.Kind.SRDI:
         fields["level"] = ""
-    issued, expires = fields.get("issued_on"), fields.get("expires_on")
+    issued = fields.get("issued_on")
     if issued is None:
         raise ServiceError(_("请填写发证/入库日期。"), field="issued_on")
     if issued > timezone.localdate():
         raise ServiceError(_("发证日期不能晚于今天。"), field="issued_on")
-    if expires is not None and expires < issued:
-        raise ServiceError(_("有效期不能早于发证日期。"), field="expires_on")
+    expires = qualification_expiry(kind=kind, issued_on=issued, expires_on=fields.get("expires_on"))
     qual = Qualification.objects.create(
         enterprise=enterprise,
         kind=kind,
@@ -917,4 +948,5 @@ __all__ = [
     "profile_view_record",
     "qualification_create",
     "qualification_delete",
+    "qualification_expiry",
 ]

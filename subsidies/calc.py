@@ -27,9 +27,9 @@ from __future__ import annotations
 
 import calendar
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
 from itertools import pairwise
@@ -40,6 +40,7 @@ __all__ = [
     "CompensationCap",
     "CompensationResult",
     "Quote",
+    "QuoteYear",
     "RewardYear",
     "SubsidyResult",
     "accrued_interest",
@@ -201,12 +202,27 @@ def add_months(d: date, n: int) -> date:
 
 
 @dataclass(frozen=True, slots=True)
+class QuoteYear:
+    """One calendar-year part of a quoted loan: its days ``[start, end)``, interest and subsidy
+    (each rounded once, to the fen) and the term of the ``min(...)`` that decided the subsidy."""
+
+    year: int
+    start: date
+    end: date
+    days: int
+    interest: Decimal
+    subsidy: Decimal
+    which_cap: CapKind
+
+
+@dataclass(frozen=True, slots=True)
 class Quote:
     """What a bullet loan costs after the interest subsidy (shown before the firm applies).
 
     ``days`` are actual calendar days from start to ``end``; money in yuan rounded to the fen;
     ``effective_annual_rate`` in percent with 4 decimals; ``which_cap`` names the term of the
-    ``min(...)`` that decided the subsidy ('ineligible' when no subsidy is due).
+    ``min(...)`` that decided the subsidy ('ineligible' when no subsidy is due; over several
+    years the tightest term that decided any year); ``years`` the calendar-year parts.
     """
 
     days: int
@@ -218,6 +234,7 @@ class Quote:
     reasons: tuple[str, ...]
     which_cap: CapKind
     end: date
+    years: tuple[QuoteYear, ...] = ()
 
     @property
     def explanation(self) -> str:
@@ -227,11 +244,13 @@ class Quote:
 
 @dataclass(frozen=True, slots=True)
 class SubsidyResult:
-    """An interest subsidy for interest actually accrued over a support period."""
+    """An interest subsidy for interest actually accrued over one claim period of a loan."""
 
     amount: Decimal
     capped_by: CapKind
     reasons: tuple[str, ...]
+    days: int = 0
+    accrued_interest: Decimal = Decimal("0.00")
 
     @property
     def explanation(self) -> str:
@@ -242,25 +261,26 @@ class SubsidyResult:
 def _capped_subsidy(
     *,
     interest: Fraction,
-    principal: Fraction,
     ratio: Fraction,
-    principal_cap_rate: Fraction,
+    principal_cap: Fraction,
+    principal_cap_label: str,
     firm_year_cap: Fraction,
     already: Fraction,
     interest_label: str,
+    year_label: str = "本年",
 ) -> tuple[Decimal, CapKind, list[str]]:
-    """subsidy = min(interest × ratio, principal × cap rate, max(0, yearly cap − already)).
+    """subsidy = min(interest × ratio, principal cap, max(0, yearly cap − already)).
 
-    ``interest`` is exact (unrounded) and ``interest_label`` names it in the explanation; on a tie
-    the earlier term is named. Returns the subsidy rounded to the fen, the deciding term and the
-    explaining sentences.
+    ``interest`` is exact (unrounded) and ``interest_label`` names it in the explanation; the
+    principal cap is the annual cap rate pro rata to the days (``principal_cap_label`` writes it
+    out). On a tie the earlier term is named. Returns the subsidy rounded to the fen, the
+    deciding term and the explaining sentences.
     """
     by_ratio = interest * ratio
-    by_principal = principal * principal_cap_rate
     remaining = max(_ZERO, firm_year_cap - already)
     terms: list[tuple[CapKind, Fraction]] = [
         ("ratio", by_ratio),
-        ("principal_cap", by_principal),
+        ("principal_cap", principal_cap),
         ("firm_year_cap", remaining),
     ]
     which, exact = min(terms, key=lambda term: term[1])
@@ -268,23 +288,35 @@ def _capped_subsidy(
     floor_note = "，不低于 0" if firm_year_cap - already < 0 else ""
     reasons = [
         f"按比例：{interest_label} × {_share(ratio)} = {_money(by_ratio)}。",
-        f"本金上限：本金 {_money(principal)} × {_share(principal_cap_rate)} = {_money(by_principal)}。",
-        f"企业年度上限：{_money(firm_year_cap)} − 本年已贴息 {_money(already)} = "
+        f"本金上限（年化）：{principal_cap_label} = {_money(principal_cap)}。",
+        f"企业年度上限：{_money(firm_year_cap)} − {year_label}已贴息 {_money(already)} = "
         f"剩余 {_money(remaining)}{floor_note}。",
     ]
     if which == "ratio":
         reasons.append(f"贴息取三者中的最小值：{fmt_yuan(amount)}（按比例计算，未触及上限）。")
     elif which == "principal_cap":
-        reasons.append(
-            f"贴息取三者中的最小值：{fmt_yuan(amount)}（受本金 {_share(principal_cap_rate)} 上限限制）。"
-        )
+        reasons.append(f"贴息取三者中的最小值：{fmt_yuan(amount)}（受本金年化上限限制）。")
     elif remaining == 0:
-        reasons.append(f"本年贴息已达企业年度上限 {_money(firm_year_cap)}，本笔贴息为 {fmt_yuan(amount)}。")
+        reasons.append(
+            f"{year_label}贴息已达企业年度上限 {_money(firm_year_cap)}，本笔贴息为 {fmt_yuan(amount)}。"
+        )
     else:
         reasons.append(
             f"贴息取三者中的最小值：{fmt_yuan(amount)}（受企业每年 {_money(firm_year_cap)} 上限限制）。"
         )
     return amount, which, reasons
+
+
+def _year_parts(start: date, end: date) -> list[tuple[int, date, date]]:
+    """``[start, end)`` split at each 1 January: (year, first day, first day after the part)."""
+    parts = []
+    cursor = start
+    while cursor < end:
+        next_year = date(cursor.year + 1, 1, 1)
+        stop = min(end, next_year)
+        parts.append((cursor.year, cursor, stop))
+        cursor = stop
+    return parts
 
 
 def quote(
@@ -300,19 +332,27 @@ def quote(
     eligible: bool = True,
     ineligible_reason: str = "",
     already_subsidised_this_year: Decimal = Decimal("0"),
+    already_subsidised_by_year: Mapping[int, Decimal] | None = None,
 ) -> Quote:
     """Cost of a bullet loan after the interest subsidy, exactly as domain.md §4.
 
     * days = actual calendar days from ``start`` to ``add_months(start, months)``;
-    * interest = principal × annual_rate% × days / basis;
-    * subsidy = min(interest × ratio, principal × principal_cap_rate,
-      firm_year_cap − already_subsidised_this_year (not below 0)) — computed on the *unrounded*
-      interest — or 0 with ``ineligible_reason`` when ``eligible`` is False;
+    * the term is split at each 1 January; for each calendar-year part of ``d`` days:
+      interest = principal × annual_rate% × d / basis and subsidy = min(interest × ratio,
+      principal × principal_cap_rate × d / basis, firm_year_cap − what the firm already received
+      that year (not below 0)) — computed on the *unrounded* interest and rounded once — or 0
+      with ``ineligible_reason`` when ``eligible`` is False. ``already_subsidised_by_year`` maps a
+      year to what the firm already received in it; ``already_subsidised_this_year`` is that of
+      the start's year (either may be given; nothing for an anonymous quote);
+    * interest = the whole term's interest rounded once; subsidy = the sum of the years'
+      subsidies (each is its own money, and the claims of each year add up to it);
     * interest_after_subsidy = interest − subsidy (both as rounded, so the figures add up);
     * effective_annual_rate = interest_after_subsidy / principal × basis / days × 100.
 
     Worked example: 500万元 at 3.10% from 2026-01-01 for 6 months, basis 360 → 181 days,
     interest 77,930.56元, subsidy 38,965.28元, after subsidy 38,965.28元, effective 1.5500%.
+    Over several years: 1,000万元 at 4.00% from 2026-07-01 for 24 months → 2026 184 days
+    (subsidy 102,222.22), 2027 365 days (200,000.00, the firm cap), 2028 182 days (101,111.11).
     """
     p = _exact("principal", principal, minimum="positive")
     rate = _require("annual_rate", annual_rate, Decimal)
@@ -327,12 +367,20 @@ def quote(
     basis = _basis(basis)
     eligible = _require("eligible", eligible, bool)
     ineligible_reason = _require("ineligible_reason", ineligible_reason, str)
-    already = _exact("already_subsidised_this_year", already_subsidised_this_year, minimum="non_negative")
+    already_first = _exact(
+        "already_subsidised_this_year", already_subsidised_this_year, minimum="non_negative"
+    )
+    already: dict[int, Fraction] = {start.year: already_first}
+    for year, value in (already_subsidised_by_year or {}).items():
+        year = _require("already_subsidised_by_year.year", year, int)
+        already[year] = _exact(f"already_subsidised_by_year[{year}]", value, minimum="non_negative")
 
     end = add_months(start, months)
     days = (end - start).days
     interest_exact = p * r / 100 * days / basis
     interest = _round(interest_exact)
+    parts = _year_parts(start, end)
+    several = len(parts) > 1
 
     month_end_note = "（到期月无对应日，取该月最后一日）" if end.day != start.day else ""
     reasons = [
@@ -340,17 +388,55 @@ def quote(
         f"实际 {days} 天，计息基数 {basis} 天。",
         f"利息 = 本金 {_money(p)} × 年利率 {_pct(rate)} × {days} 天 ÷ {basis} = {fmt_yuan(interest)}。",
     ]
-    if eligible:
-        subsidy, which, cap_reasons = _capped_subsidy(
-            interest=interest_exact,
-            principal=p,
-            ratio=share,
-            principal_cap_rate=cap_rate,
-            firm_year_cap=year_cap,
-            already=already,
-            interest_label="未舍入的利息",
+    if several:
+        reasons.append(
+            f"贷款跨 {len(parts)} 个自然年度，按年度分段计算贴息，每年各自适用企业年度上限，合计为总贴息。"
         )
-        reasons += cap_reasons
+    years: list[QuoteYear] = []
+    for year, part_start, part_end in parts:
+        part_days = (part_end - part_start).days
+        part_interest = p * r / 100 * part_days / basis
+        if several:
+            reasons.append(
+                f"{year} 年（{part_start.isoformat()} 至 {(part_end - timedelta(days=1)).isoformat()}，"
+                f"{part_days} 天）：利息 = 本金 {_money(p)} × {_pct(rate)} × {part_days} 天 ÷ {basis} = "
+                f"{fmt_yuan(_round(part_interest))}。"
+            )
+        if eligible:
+            subsidy_y, which_y, cap_reasons = _capped_subsidy(
+                interest=part_interest,
+                ratio=share,
+                principal_cap=p * cap_rate * part_days / basis,
+                principal_cap_label=f"本金 {_money(p)} × {_share(cap_rate)} × {part_days} 天 ÷ {basis}",
+                firm_year_cap=year_cap,
+                already=already.get(year, _ZERO),
+                interest_label=f"{year} 年未舍入的利息" if several else "未舍入的利息",
+                year_label=f"{year} 年" if several else "本年",
+            )
+            reasons += [f"{year} 年{line}" if several else line for line in cap_reasons]
+        else:
+            subsidy_y, which_y = _round(_ZERO), "ineligible"
+        years.append(
+            QuoteYear(
+                year=year,
+                start=part_start,
+                end=part_end,
+                days=part_days,
+                interest=_round(part_interest),
+                subsidy=subsidy_y,
+                which_cap=which_y,
+            )
+        )
+    if eligible:
+        subsidy = min(interest, sum((y.subsidy for y in years), _round(_ZERO)))
+        decided = {y.which_cap for y in years}
+        which: CapKind = next(
+            (k for k in ("firm_year_cap", "principal_cap") if k in decided), "ratio"
+        )  # type: ignore[assignment]
+        if several:
+            reasons.append(
+                "贴息合计 = " + " + ".join(fmt_yuan(y.subsidy) for y in years) + f" = {fmt_yuan(subsidy)}。"
+            )
     else:
         subsidy, which = _round(_ZERO), "ineligible"
         why = ineligible_reason.strip() or "该贷款不符合贴息条件"
@@ -372,7 +458,32 @@ def quote(
         reasons=tuple(reasons),
         which_cap=which,
         end=end,
+        years=tuple(years),
     )
+
+
+def _segments(name: str, value: object) -> list[tuple[date, date, Fraction]]:
+    """Check a sequence of ``(from_date, to_date, outstanding_principal)``: in date order, not
+    overlapping (gaps allowed); returned with the principal as an exact Fraction."""
+    segments = _require(name, value, Sequence)  # type: ignore[type-abstract]
+    if isinstance(segments, str | bytes):
+        raise TypeError(f"{name}: 须为 (起始日, 截止日, 未偿本金) 元组的序列")
+    out: list[tuple[date, date, Fraction]] = []
+    previous_end: date | None = None
+    for i, segment in enumerate(segments):
+        label = f"{name}[{i}]"
+        if not isinstance(segment, tuple) or len(segment) != 3:
+            raise TypeError(f"{label}: 须为 (起始日, 截止日, 未偿本金) 三元组，收到 {segment!r}")
+        start = _require(f"{label}.from_date", segment[0], date)
+        end = _require(f"{label}.to_date", segment[1], date)
+        outstanding = _exact(f"{label}.outstanding_principal", segment[2], minimum="non_negative")
+        if end < start:
+            raise ValueError(f"{label}: 截止日 {end.isoformat()} 早于起始日 {start.isoformat()}")
+        if previous_end is not None and start < previous_end:
+            raise ValueError(f"{label}: 与前一区间重叠或顺序颠倒（起始日 {start.isoformat()}）")
+        out.append((start, end, outstanding))
+        previous_end = end
+    return out
 
 
 def accrued_interest(
@@ -390,70 +501,108 @@ def accrued_interest(
     """
     r = _exact("annual_rate", annual_rate, minimum="positive")
     basis = _basis(basis)
-    name = "principal_outstanding_segments"
-    segments = _require(name, principal_outstanding_segments, Sequence)  # type: ignore[type-abstract]
-    if isinstance(segments, str | bytes):
-        raise TypeError(f"{name}: 须为 (起始日, 截止日, 未偿本金) 元组的序列")
-    total = _ZERO
-    previous_end: date | None = None
-    for i, segment in enumerate(segments):
-        label = f"{name}[{i}]"
-        if not isinstance(segment, tuple) or len(segment) != 3:
-            raise TypeError(f"{label}: 须为 (起始日, 截止日, 未偿本金) 三元组，收到 {segment!r}")
-        start = _require(f"{label}.from_date", segment[0], date)
-        end = _require(f"{label}.to_date", segment[1], date)
-        outstanding = _exact(f"{label}.outstanding_principal", segment[2], minimum="non_negative")
-        if end < start:
-            raise ValueError(f"{label}: 截止日 {end.isoformat()} 早于起始日 {start.isoformat()}")
-        if previous_end is not None and start < previous_end:
-            raise ValueError(f"{label}: 与前一区间重叠或顺序颠倒（起始日 {start.isoformat()}）")
-        total += outstanding * r / 100 * (end - start).days / basis
-        previous_end = end
-    return _round(total)
+    segments = _segments("principal_outstanding_segments", principal_outstanding_segments)
+    return _round(sum((out * r / 100 * (b - a).days / basis for a, b, out in segments), _ZERO))
 
 
 def interest_subsidy_for_period(
     *,
-    accrued_interest: Decimal,
-    principal: Decimal,
+    segments: Sequence[tuple[date, date, Decimal]],
+    annual_rate: Decimal,
+    basis: int,
     ratio: Decimal,
     principal_cap_rate: Decimal,
     firm_year_cap: Decimal,
     already_subsidised_this_year: Decimal,
+    earlier_segments_this_year: Sequence[tuple[date, date, Decimal]] = (),
     repaid_on_time: bool = True,
     require_on_time: bool = True,
 ) -> SubsidyResult:
-    """The subsidy on interest actually accrued in a support period (a 贴息 claim).
+    """The subsidy on interest accrued in one claim period of a loan (a 贴息 claim), domain.md §4.
 
-    amount = min(accrued_interest × ratio, principal × principal_cap_rate,
-    firm_year_cap − already_subsidised_this_year (not below 0)), rounded to the fen — or 0,
-    ``capped_by='ineligible'``, when the loan was not repaid on time and the policy requires it.
+    ``segments`` are the parts of the period inside the loan's life, each ``(from, to,
+    outstanding principal)`` with ``to`` exclusive (算头不算尾). Over them:
+
+    * accrued interest = Σ outstanding × annual_rate% × days / basis;
+    * subsidy = min(accrued × ratio, Σ outstanding × principal_cap_rate × days / basis) — the
+      principal cap is an annual rate, pro rata to the days;
+    * then at most what is left of the firm's yearly cap: firm_year_cap −
+      already_subsidised_this_year (not below 0).
+
+    Rounding happens once, on the loan's running total for the calendar year:
+    ``earlier_segments_this_year`` are the loan's segments of the same year before this period,
+    and the claim is round(total through this period) − round(total before it), so a loan's
+    claims of one year add up to its yearly subsidy rounded at the end (the quote's figure).
+    ``capped_by='ineligible'`` with 0 when the period was not repaid on time and the policy
+    requires it.
     """
-    interest = _exact("accrued_interest", accrued_interest, minimum="non_negative")
-    p = _exact("principal", principal, minimum="positive")
+    r = _exact("annual_rate", annual_rate, minimum="positive")
+    basis = _basis(basis)
     share = _ratio("ratio", ratio)
     cap_rate = _ratio("principal_cap_rate", principal_cap_rate)
     year_cap = _exact("firm_year_cap", firm_year_cap, minimum="non_negative")
     already = _exact("already_subsidised_this_year", already_subsidised_this_year, minimum="non_negative")
     repaid_on_time = _require("repaid_on_time", repaid_on_time, bool)
     require_on_time = _require("require_on_time", require_on_time, bool)
+    now = _segments("segments", segments)
+    before = _segments("earlier_segments_this_year", earlier_segments_this_year)
 
-    reasons = [f"支持期内实际应计利息 {fmt_yuan(accrued_interest)}，贷款本金 {_money(p)}。"]
+    def figures(parts):
+        interest = sum((out * r / 100 * (b - a).days / basis for a, b, out in parts), _ZERO)
+        cap = sum((out * cap_rate * (b - a).days / basis for a, b, out in parts), _ZERO)
+        return interest, cap
+
+    interest, cap = figures(now)
+    days = sum((b - a).days for a, b, _out in now)
+    accrued = _round(interest)
+    pieces = "；".join(
+        f"{a.isoformat()} 至 {(b - timedelta(days=1)).isoformat()} 共 {(b - a).days} 天，未偿本金 {_money(out)}"
+        for a, b, out in now
+        if b > a
+    )
+    reasons = [
+        f"本期计息 {days} 天（{pieces or '无'}），应计利息 = 未偿本金 × 年利率 {_pct(annual_rate)} × 天数 ÷ "
+        f"{basis} = {fmt_yuan(accrued)}。"
+    ]
     if not repaid_on_time and require_on_time:
         reasons.append("贷款未按期还本付息，按政策不享受本期贴息，贴息为 0。")
-        return SubsidyResult(amount=_round(_ZERO), capped_by="ineligible", reasons=tuple(reasons))
+        return SubsidyResult(
+            amount=_round(_ZERO), capped_by="ineligible", reasons=tuple(reasons), days=days, accrued_interest=accrued
+        )
     if not repaid_on_time:
         reasons.append("贷款未按期还本付息，但本政策不以按期还款为条件。")
-    amount, which, cap_reasons = _capped_subsidy(
+    cap_label = " + ".join(
+        f"{_money(out)} × {_share(cap_rate)} × {(b - a).days} 天 ÷ {basis}" for a, b, out in now if b > a
+    )
+    _amount, which, cap_reasons = _capped_subsidy(
         interest=interest,
-        principal=p,
         ratio=share,
-        principal_cap_rate=cap_rate,
+        principal_cap=cap,
+        principal_cap_label=f"未偿本金 {cap_label or '0'}",
         firm_year_cap=year_cap,
         already=already,
-        interest_label=f"应计利息 {fmt_yuan(accrued_interest)}",
+        interest_label=f"应计利息 {fmt_yuan(accrued)}",
     )
-    return SubsidyResult(amount=amount, capped_by=which, reasons=tuple(reasons + cap_reasons))
+    own = min(interest * share, cap)
+    earlier_interest, earlier_cap = figures(before)
+    earlier = min(earlier_interest * share, earlier_cap)
+    due = _round(earlier + own) - _round(earlier)
+    remaining = _round(max(_ZERO, year_cap - already))
+    amount = min(due, remaining)
+    if amount == remaining and remaining < _round(own):
+        which = "firm_year_cap"
+    if due != _round(own) and amount == due:
+        cap_reasons.append(
+            f"本年该笔贷款的贴息按累计数舍入到分：累计 {fmt_yuan(_round(earlier + own))} − 此前各期 "
+            f"{fmt_yuan(_round(earlier))} = 本期 {fmt_yuan(amount)}。"
+        )
+    return SubsidyResult(
+        amount=amount,
+        capped_by=which,
+        reasons=tuple(reasons + cap_reasons),
+        days=days,
+        accrued_interest=accrued,
+    )
 
 
 # --------------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 from portal.services import ServiceError
 
 from . import calc
+from .lpr import LPR_FIRST_DATE
 from .models import Claim, LedgerEntry, LprRate, Policy, PolicyKind
 from .params import InterestParams
 
@@ -44,26 +45,45 @@ def lpr_table() -> list[tuple[date, Decimal, Decimal]]:
     return [tuple(row) for row in LprRate.objects.values_list("effective_from", "one_year", "five_year")]
 
 
+def lpr_list():
+    """Every LPR row, oldest first."""
+    return LprRate.objects.order_by("effective_from")
+
+
+def lpr_in_force(on_date: date) -> LprRate | None:
+    """The LPR row in force on ``on_date`` (the latest one from on or before it), or None: a date
+    before the first reformed reading (2019-08-20) or before every row of the table has no LPR."""
+    if on_date < LPR_FIRST_DATE:
+        return None
+    return LprRate.objects.filter(effective_from__lte=on_date).order_by("-effective_from").first()
+
+
+def no_lpr_reason(on_date: date) -> str:
+    """Why ``on_date`` has no LPR, in Chinese."""
+    if on_date < LPR_FIRST_DATE:
+        return _("%(d)s 没有 LPR：贷款市场报价利率（LPR）自 %(first)s 起按新机制报价，此前没有 LPR。") % {
+            "d": on_date.isoformat(),
+            "first": LPR_FIRST_DATE.isoformat(),
+        }
+    return _("%(d)s 没有 LPR：LPR 表中没有该日或之前生效的报价，请专班补录。") % {"d": on_date.isoformat()}
+
+
 def interest_ratio(
     params: InterestParams, *, annual_rate: Decimal, on_date: date
-) -> tuple[Decimal, list[str]]:
+) -> tuple[Decimal | None, list[str]]:
     """The subsidy ratio (share of interest) for a loan at ``annual_rate``; with the reasons.
 
     A policy may state its ratio against LPR (``ratio_of_lpr``): the subsidy rate is then
-    ratio_of_lpr × the 1-year LPR on the date, i.e. a share of interest of
-    ratio_of_lpr × LPR ÷ annual_rate, at most 100 %.
+    ratio_of_lpr × the 1-year LPR on ``on_date`` (the loan's start date), i.e. a share of interest
+    of ratio_of_lpr × LPR ÷ annual_rate, at most 100 %. Where that date has no LPR the ratio is
+    None and the reason says so (callers give no subsidy with that reason; nothing raises).
     """
     if params.ratio_of_lpr is None:
         return params.ratio or ZERO, []
-    table = lpr_table()
-    if not table:
-        raise ServiceError(_("LPR 表为空，无法按 LPR 计算贴息比例"), field="start")
-    try:
-        lpr = calc.lpr_on(table, on_date)
-    except ValueError as exc:
-        raise ServiceError(
-            _("%(d)s 没有适用的 LPR：%(e)s") % {"d": on_date, "e": exc}, field="start"
-        ) from exc
+    row = lpr_in_force(on_date)
+    if row is None:
+        return None, [no_lpr_reason(on_date)]
+    lpr = row.one_year
     subsidy_rate = params.ratio_of_lpr * lpr
     ratio = min(Decimal("1"), subsidy_rate / annual_rate)
     reason = _(
@@ -100,6 +120,8 @@ class ProductQuote:
     basis: int
     policy: Policy | None
     reasons: tuple[str, ...] = field(default_factory=tuple)
+    years: tuple = field(default_factory=tuple)  # calc.QuoteYear per calendar-year part
+    assumption: str = ""  # what the quote assumes about the policy, said on screen
 
     def as_api(self) -> dict:
         return {
@@ -134,13 +156,17 @@ def quote_for_product(
     term_months: int,
     annual_rate: Decimal | None = None,
     start: date | None = None,
+    enterprise=None,
 ) -> ProductQuote:
     """What a bullet loan under ``product`` costs after the interest subsidy (domain.md §4).
 
     ``annual_rate`` defaults to the product's lowest rate; ``start`` to today. The policy is the
-    interest-subsidy policy in force on ``start``; a product type outside its eligible types
-    (e.g. not a credit loan) gets zero with the reason. ``ServiceError(field=...)`` names the input
-    for a non-positive amount, a term below one month or a rate outside the product's range.
+    interest-subsidy policy in force on ``start``, assumed to continue for the whole term (the
+    quote says so in ``assumption``); a loan over several calendar years is the sum of its years,
+    each with its own firm cap, less what ``enterprise`` (the firm asking; None: anonymous, nothing)
+    already received in that year. A product type outside the eligible types (e.g. not a credit
+    loan) gets zero with the reason. ``ServiceError(field=...)`` names the input for a
+    non-positive amount, a term below one month or a rate outside the product's range.
     """
     amount = _check_decimal("amount", amount)
     if annual_rate is None:
@@ -179,15 +205,33 @@ def quote_for_product(
             ineligible_reason=_("%(d)s 没有生效的贷款贴息政策") % {"d": start.isoformat()},
         )
         extra: list[str] = []
+        assumption = ""
     else:
         params = InterestParams.of(policy)
         eligible = product.product_type in params.eligible_product_types
         extra = [_("适用政策：%(name)s（第 %(v)s 版）。") % {"name": policy.name, "v": policy.version}]
+        assumption = str(QUOTE_ASSUMPTION) % {"d": start.isoformat()}
         ratio = ZERO
+        types = "、".join(calc_labels(params.eligible_product_types))
+        ineligible_reason = _("该产品为%(t)s，贴息政策仅适用于%(types)s") % {
+            "t": product.get_product_type_display(),
+            "types": types,
+        }
         if eligible:
             ratio, lpr_reasons = interest_ratio(params, annual_rate=annual_rate, on_date=start)
-            extra += lpr_reasons
-        types = "、".join(calc_labels(params.eligible_product_types))
+            if ratio is None:
+                eligible, ratio, ineligible_reason = False, ZERO, lpr_reasons[0]
+            else:
+                extra += lpr_reasons
+        already = {}
+        if enterprise is not None and eligible:
+            end_year = calc.add_months(start, term_months).year
+            already = firm_subsidised_by_year(enterprise, range(start.year, end_year + 1))
+            if any(already.values()):
+                extra.append(
+                    _("已扣除贵企业当年已申领的贴息：%(list)s。")
+                    % {"list": "；".join(f"{y} 年 {calc.fmt_yuan(v)}" for y, v in already.items() if v)}
+                )
         result = calc.quote(
             principal=amount,
             annual_rate=annual_rate,
@@ -198,9 +242,10 @@ def quote_for_product(
             firm_year_cap=params.firm_year_cap,
             basis=params.basis,
             eligible=eligible,
-            ineligible_reason=_("该产品为%(t)s，贴息政策仅适用于%(types)s")
-            % {"t": product.get_product_type_display(), "types": types},
+            ineligible_reason=ineligible_reason,
+            already_subsidised_by_year=already,
         )
+        extra.append(assumption)
     return ProductQuote(
         product=product,
         amount=amount,
@@ -216,7 +261,39 @@ def quote_for_product(
         basis=result.basis,
         policy=policy,
         reasons=tuple(extra) + result.reasons,
+        years=result.years,
+        assumption=assumption,
     )
+
+
+QUOTE_ASSUMPTION = gettext_lazy(
+    "测算假设 %(d)s 生效的贴息政策在贷款期内各年度延续不变；跨年度的贷款按自然年度分段计算，"
+    "每年各自适用企业年度上限，实际以各期申领时有效的政策为准。"
+)
+
+
+def firm_subsidised_by_year(enterprise, years) -> dict[int, Decimal]:
+    """What the firm already received (interest-subsidy claims in any status but rejected) in
+    each of ``years`` — what is no longer left of its yearly cap."""
+    years = list(years)
+    live = [
+        Claim.Status.AWAITING_CONFIRMATION,
+        Claim.Status.SUBMITTED,
+        Claim.Status.APPROVED,
+        Claim.Status.PAID,
+    ]
+    rows = dict(
+        Claim.objects.filter(
+            kind=PolicyKind.INTEREST,
+            enterprise_id=getattr(enterprise, "pk", enterprise),
+            year__in=years,
+            status__in=live,
+        )
+        .values("year")
+        .annotate(total=Sum("amount"))
+        .values_list("year", "total")
+    )
+    return {y: rows.get(y, ZERO) for y in years}
 
 
 def calc_labels(codes) -> list[str]:
@@ -473,8 +550,10 @@ def claimable_periods_for_firm(user, *, today: date | None = None) -> list[dict]
             for start, end in periods_of_year(InterestParams.of(policy).claim_period, year):
                 if end >= today or (loan.pk, start) in claimed:
                     continue
-                if not any(start <= r.paid_on <= end for r in loan.repayments.all()):
-                    continue
+                if loan.start_date > end or loan.maturity_date <= start:
+                    continue  # the period is outside the loan's life
+                if not any(r.interest > 0 and r.paid_on >= start for r in loan.repayments.all()):
+                    continue  # its interest is not recorded as paid yet
                 try:
                     fig = interest_claim_figures(loan=loan, period_start=start, period_end=end)
                     out.append(

@@ -3,18 +3,26 @@
 Rules stated here (and shown to users in the explanations):
 
 * **Claim period (贴息)** — a policy's ``claim_period`` cuts a year into calendar quarters
-  (default) or the calendar year; a claim covers one loan and one period that has ended; the
-  interest is what the bank recorded as paid (``Repayment.interest``) with ``paid_on`` in the
-  period; the claim's year is the period's year and its policy the version in force on the
-  period's first day.
+  (default) or the calendar year; a claim covers one loan and one period that has ended: the
+  days of the period inside the loan's life (start to maturity, or to the default date), with the
+  principal outstanding over them, accrue the interest the subsidy is on (domain.md §4); the
+  principal cap is an annual rate pro rata to those days. The claim's year is the period's year
+  (its days fall in it) and its policy the version in force on the period's first day.
+* **When a claim is due (免申即享)** — once the bank has recorded the period's interest as paid:
+  the first repayment carrying interest dated on or after the period's first interest day covers
+  it (interest is paid in arrears: quarterly on the 21st, or at maturity); any repayment from
+  that day up to the covering one recorded as late excludes the period when the policy requires
+  on-time repayment.
 * **Per-firm yearly cap** — the firm's interest claims already made that year (any status but
-  rejected) count against ``firm_year_cap``.
+  rejected), all loans together, count against ``firm_year_cap``: a claim gets at most what is left.
 * **Risk compensation** — only for defaulted loans under exclusive sci-tech products
-  (``Product.is_exclusive``); the trigger is the product's NPL ratio for the year of default:
-  outstanding principal at default of the product's loans defaulted that year ÷ principal of the
-  product's loans disbursed (``start_date``) that year; above ``npl_trigger`` it pays (with nothing
-  disbursed that year any default counts as above). The bank's yearly cap counts the
-  institution's risk claims that year (any status but rejected).
+  (``Product.is_exclusive``); the trigger is the product's **year-end** NPL ratio for the year Y
+  of default: outstanding principal of its defaulted loans on 12-31 of Y ÷ outstanding principal
+  of all its loans on 12-31 of Y (normal, overdue and defaulted); above ``npl_trigger`` it pays.
+  Defaults of Y are claimable from 1 January of Y+1, once the ratio is known. The bank's yearly
+  cap counts the institution's risk claims of that year (any status but rejected).
+* **Exclusive-product reward** — counts credit lines in force only (approved and not later
+  withdrawn, rejected or cancelled), at the approved amount, in the year of approval.
 * **Budget** — per policy series and budget year: the budget of the newest version covering the
   year; remaining = budget − (COMMIT − RELEASE) + RECOVERY, all sums of LedgerEntry.
 """
@@ -34,9 +42,10 @@ from portal.models import Role, User
 from portal.services import ConflictError, NotAllowedError, ServiceError, notification_send, transition_record
 
 from . import calc
+from .lpr import LPR_FIRST_DATE
 from .models import Claim, LedgerEntry, LprRate, Policy, PolicyKind, Recovery
 from .params import InterestParams, ParameterError, RewardParams, RiskParams, validate_parameters
-from .selectors import budget_balance, interest_ratio, policy_in_force
+from .selectors import budget_balance, firm_subsidised_by_year, interest_ratio, policy_in_force
 
 ZERO = Decimal("0.00")
 LIVE_STATUSES = (
@@ -181,6 +190,11 @@ def lpr_add(*, user, effective_from: date, one_year: Decimal, five_year: Decimal
     _money(five_year, "five_year")
     if one_year <= 0 or five_year <= 0:
         raise ServiceError(_("LPR 必须大于 0"), field="one_year")
+    if effective_from < LPR_FIRST_DATE:
+        raise ServiceError(
+            _("LPR 自 %(d)s 起按新机制报价，生效日期不能早于该日") % {"d": LPR_FIRST_DATE.isoformat()},
+            field="effective_from",
+        )
     try:
         with transaction.atomic():
             row = LprRate.objects.create(
@@ -264,13 +278,8 @@ def _claim_insert(**fields) -> Claim:
         raise
 
 
-def _firm_used_this_year(enterprise_id, year: int, exclude_pk=None) -> Decimal:
-    qs = Claim.objects.filter(
-        kind=PolicyKind.INTEREST, enterprise_id=enterprise_id, year=year, status__in=LIVE_STATUSES
-    )
-    if exclude_pk:
-        qs = qs.exclude(pk=exclude_pk)
-    return qs.aggregate(s=Sum("amount"))["s"] or ZERO
+def _firm_used_this_year(enterprise_id, year: int) -> Decimal:
+    return firm_subsidised_by_year(enterprise_id, [year])[year]
 
 
 # ------------------------------------------------------------------------------------------
@@ -282,9 +291,41 @@ class Skip(Exception):
     """A loan-period pair that gets no claim, with the reason (for the generator's report)."""
 
 
+def _life_end(loan: Loan) -> date:
+    """The first day the loan no longer accrues contractual interest: its maturity, or the day it
+    was recorded as defaulted if earlier."""
+    if loan.defaulted_on and loan.defaulted_on < loan.maturity_date:
+        return loan.defaulted_on
+    return loan.maturity_date
+
+
+def loan_outstanding_segments(loan: Loan) -> list[tuple[date, date, Decimal]]:
+    """The loan's life as ``(from, to, outstanding principal)`` pieces, ``to`` exclusive: the
+    principal from the start date, less each principal repayment from the day it was paid."""
+    end = _life_end(loan)
+    outstanding, cursor = loan.principal, loan.start_date
+    pieces: list[tuple[date, date, Decimal]] = []
+    for r in sorted(loan.repayments.all(), key=lambda r: (r.paid_on, r.pk or 0)):
+        if r.principal <= 0:
+            continue
+        day = min(max(r.paid_on, cursor), end)
+        if day > cursor and outstanding > 0:
+            pieces.append((cursor, day, outstanding))
+        cursor = max(cursor, day)
+        outstanding -= r.principal
+    if end > cursor and outstanding > 0:
+        pieces.append((cursor, end, outstanding))
+    return pieces
+
+
+def _clip(pieces, lo: date, hi: date) -> list[tuple[date, date, Decimal]]:
+    return [(max(a, lo), min(b, hi), out) for a, b, out in pieces if min(b, hi) > max(a, lo)]
+
+
 def interest_claim_figures(*, loan: Loan, period_start: date, period_end: date) -> dict:
-    """Everything an interest-subsidy claim for ``loan`` over the period would hold. Raises
-    :class:`Skip` with the reason when no claim is due."""
+    """Everything an interest-subsidy claim for ``loan`` over the period would hold: the interest
+    accrued on the period's days inside the loan's life and the subsidy on it (domain.md §4).
+    Raises :class:`Skip` with the reason when no claim is due."""
     policy = policy_in_force(PolicyKind.INTEREST, period_start)
     if policy is None:
         raise Skip(_("期间起始日没有生效的贷款贴息政策"))
@@ -296,37 +337,61 @@ def interest_claim_figures(*, loan: Loan, period_start: date, period_end: date) 
         raise Skip(_("产品类型“%(t)s”不在政策适用范围内") % {"t": product.get_product_type_display()})
     if not enterprise.is_verified:
         raise Skip(_("企业尚未通过认证"))
-    repayments = [r for r in loan.repayments.all() if period_start <= r.paid_on <= period_end]
-    if not repayments:
-        raise Skip(_("本期没有银行登记的付息记录"))
-    interest = sum((r.interest for r in repayments), ZERO)
-    if interest <= 0:
-        raise Skip(_("本期没有支付利息"))
-    late = [r for r in repayments if not r.on_time]
+    first = max(period_start, loan.start_date)
+    stop = min(period_end + timedelta(days=1), _life_end(loan))
+    if stop <= first:
+        raise Skip(_("本期不在贷款计息期内"))
+    pieces = loan_outstanding_segments(loan)
+    now = _clip(pieces, first, stop)
+    if not now:
+        raise Skip(_("本期没有未偿本金"))
+    repayments = sorted(loan.repayments.all(), key=lambda r: (r.paid_on, r.pk or 0))
+    paying = [r for r in repayments if r.interest > 0 and r.paid_on >= first]
+    if not paying:
+        raise Skip(_("本期应计利息尚未由银行登记支付"))
+    covering = paying[0]
+    window = [r for r in repayments if first <= r.paid_on <= covering.paid_on]
+    late = [r for r in window if not r.on_time]
     if late and params.require_on_time:
         raise Skip(
             _("本期有逾期还款（%(d)s），按政策不享受贴息")
             % {"d": "、".join(r.paid_on.isoformat() for r in late)}
         )
-    ratio, lpr_reasons = interest_ratio(params, annual_rate=loan.annual_rate, on_date=period_start)
+    ratio, lpr_reasons = interest_ratio(params, annual_rate=loan.annual_rate, on_date=loan.start_date)
+    if ratio is None:
+        raise Skip(lpr_reasons[0])
+    year_first = max(date(period_start.year, 1, 1), loan.start_date)
     already = _firm_used_this_year(enterprise.pk, period_start.year)
     result = calc.interest_subsidy_for_period(
-        accrued_interest=interest,
-        principal=loan.principal,
+        segments=now,
+        annual_rate=loan.annual_rate,
+        basis=params.basis,
         ratio=ratio,
         principal_cap_rate=params.principal_cap_rate,
         firm_year_cap=params.firm_year_cap,
         already_subsidised_this_year=already,
+        earlier_segments_this_year=_clip(pieces, year_first, first),
         repaid_on_time=not late,
         require_on_time=params.require_on_time,
     )
     if result.amount <= 0:
         raise Skip(_("本年贴息已达企业年度上限"))
     reasons = [
-        _("适用政策：%(n)s（第 %(v)s 版），申领期间 %(a)s 至 %(b)s。")
-        % {"n": policy.name, "v": policy.version, "a": period_start.isoformat(), "b": period_end.isoformat()},
-        _("本期银行登记付息 %(n)s 笔，合计 %(i)s；该企业本年此前已申领贴息 %(u)s。")
-        % {"n": len(repayments), "i": calc.fmt_yuan(interest), "u": calc.fmt_yuan(already)},
+        _("适用政策：%(n)s（第 %(v)s 版），申领期间 %(a)s 至 %(b)s，计入 %(y)s 年度。")
+        % {
+            "n": policy.name,
+            "v": policy.version,
+            "a": period_start.isoformat(),
+            "b": period_end.isoformat(),
+            "y": period_start.year,
+        },
+        _("本期利息已由银行于 %(d)s 登记支付%(late)s；该企业 %(y)s 年此前已申领贴息 %(u)s。")
+        % {
+            "d": covering.paid_on.isoformat(),
+            "late": _("（有逾期）") if late else _("（按期）"),
+            "y": period_start.year,
+            "u": calc.fmt_yuan(already),
+        },
         *lpr_reasons,
         *result.reasons,
     ]
@@ -334,6 +399,8 @@ def interest_claim_figures(*, loan: Loan, period_start: date, period_end: date) 
         "policy": policy,
         "params": params,
         "amount": result.amount,
+        "accrued_interest": result.accrued_interest,
+        "days": result.days,
         "reasons": reasons,
         "enterprise": enterprise,
         "institution_id": product.institution_id,
@@ -341,9 +408,10 @@ def interest_claim_figures(*, loan: Loan, period_start: date, period_end: date) 
 
 
 def _loans_for_interest(year: int):
+    """Loans whose life overlaps ``year`` and with interest recorded as paid from that year on."""
     return (
-        Loan.objects.filter(start_date__lte=date(year, 12, 31))
-        .filter(Q(repayments__paid_on__year=year))
+        Loan.objects.filter(start_date__lte=date(year, 12, 31), maturity_date__gt=date(year, 1, 1))
+        .filter(repayments__paid_on__gte=date(year, 1, 1), repayments__interest__gt=0)
         .distinct()
         .select_related("application", "application__product", "application__enterprise")
         .prefetch_related("repayments")
@@ -392,12 +460,12 @@ def interest_claims_generate(*, year: int, as_of: date | None = None, actor=None
                 from_state="",
                 to_state=claim.status,
                 actor=actor,
-                note=_("免申即享：按银行登记的还款自动生成"),
+                note=_("免申即享：按本期应计利息自动生成（银行已登记付息）"),
             )
             _notify(
                 claim,
                 _("您有一笔贷款贴息待确认：%(a)s") % {"a": calc.fmt_yuan(claim.amount)},
-                _("系统已根据银行登记的付息记录为您生成 %(a)s 至 %(b)s 的贴息，请确认收款账户。")
+                _("系统已按 %(a)s 至 %(b)s 的应计利息为您生成贴息，请确认收款账户。")
                 % {"a": start.isoformat(), "b": end.isoformat()},
             )
             report["created"] += 1
@@ -441,7 +509,7 @@ def interest_claim_submit(
     *, user, loan: Loan, period_start: date, payee_name: str, payee_bank: str, payee_account: str
 ) -> Claim:
     """A firm claims the interest subsidy for one ended period of its loan (policies without
-    免申即享); every figure is filled in from the recorded repayments."""
+    免申即享); every figure is computed from the loan (interest accrued in the period)."""
     if user.role != Role.FIRM or loan.application.enterprise_id != user.enterprise_id:
         raise NotAllowedError(_("只能为本企业的贷款申领贴息"))
     policy = policy_in_force(PolicyKind.INTEREST, period_start)
@@ -501,21 +569,35 @@ def claim_confirm(*, user, claim: Claim, payee_name: str, payee_bank: str, payee
 
 
 def npl_ratio(*, product_id: int, year: int) -> tuple[Decimal, Decimal, Decimal | None]:
-    """(defaulted outstanding, disbursed principal, ratio or None when nothing was disbursed) of
-    ``product`` in ``year`` — the trigger definition in this module's docstring."""
-    defaulted = (
-        Loan.objects.filter(
-            application__product_id=product_id, status=Loan.Status.DEFAULTED, defaulted_on__year=year
-        ).aggregate(s=Sum("outstanding_at_default"))["s"]
-        or ZERO
+    """(defaulted outstanding, all outstanding, ratio or None when nothing was outstanding) of the
+    product's loans on 31 December of ``year`` — the year-end non-performing ratio (domain.md §4).
+
+    On that day a loan disbursed by then counts with its principal less the principal repaid by
+    then; one recorded as defaulted by then counts, in both figures, with its outstanding at
+    default less what was recovered on it by then."""
+    day = date(year, 12, 31)
+    loans = list(
+        Loan.objects.filter(application__product_id=product_id, start_date__lte=day)
+        .annotate(
+            repaid_by=Sum("repayments__principal", filter=Q(repayments__paid_on__lte=day), default=ZERO)
+        )
+        .values_list("pk", "principal", "repaid_by", "status", "defaulted_on", "outstanding_at_default")
     )
-    disbursed = (
-        Loan.objects.filter(application__product_id=product_id, start_date__year=year).aggregate(
-            s=Sum("principal")
-        )["s"]
-        or ZERO
+    recovered = dict(
+        Recovery.objects.filter(claim__loan_id__in=[row[0] for row in loans], at__date__lte=day)
+        .values("claim__loan_id")
+        .annotate(total=Sum("recovered"))
+        .values_list("claim__loan_id", "total")
     )
-    return defaulted, disbursed, (defaulted / disbursed if disbursed else None)
+    defaulted = total = ZERO
+    for pk, principal, repaid_by, status, defaulted_on, at_default in loans:
+        if status == Loan.Status.DEFAULTED and defaulted_on and defaulted_on <= day:
+            outstanding = max(ZERO, (at_default or ZERO) - recovered.get(pk, ZERO))
+            defaulted += outstanding
+        else:
+            outstanding = max(ZERO, principal - repaid_by)
+        total += outstanding
+    return defaulted, total, (defaulted / total if total else None)
 
 
 def _lock_series(series: str) -> None:
@@ -532,24 +614,32 @@ def risk_claim_submit(*, user, loan: Loan) -> Claim:
         raise ServiceError(_("只有已登记违约且有未偿本金的贷款可以申请风险补偿"), field="loan")
     if not product.is_exclusive:
         raise ServiceError(_("风险补偿仅适用于科技信贷专属产品"), field="loan")
+    year = loan.defaulted_on.year
+    claimable_from = date(year + 1, 1, 1)
+    if timezone.localdate() < claimable_from:
+        raise ServiceError(
+            _("%(y)s 年末不良率尚未确定：%(y)s 年违约的贷款自 %(d)s 起可申请风险补偿。")
+            % {"y": year, "d": claimable_from.isoformat()},
+            field="loan",
+            code="not_yet",
+        )
     policy = policy_in_force(PolicyKind.RISK, loan.defaulted_on)
     if policy is None:
         raise ServiceError(_("违约日没有生效的风险补偿政策"), field="loan")
     _lock_series(policy.series)
     params = RiskParams.of(policy)
-    year = loan.defaulted_on.year
-    defaulted, disbursed, ratio = npl_ratio(product_id=product.pk, year=year)
-    ratio_text = "—" if ratio is None else f"{(ratio * 100).quantize(Decimal('0.01'))}%"
+    defaulted, outstanding, ratio = npl_ratio(product_id=product.pk, year=year)
     npl_reason = _(
-        "%(y)s 年该产品不良率 = 当年违约贷款违约时未偿本金 %(d)s ÷ 当年发放贷款本金 %(p)s = %(r)s，触发线 %(t)s%%。"
+        "%(y)s 年末该产品不良率 = %(y)s-12-31 违约贷款未偿本金 %(d)s ÷ 全部贷款未偿本金 %(p)s = %(r)s，"
+        "触发线 %(t)s%%。"
     ) % {
         "y": year,
         "d": calc.fmt_yuan(defaulted),
-        "p": calc.fmt_yuan(disbursed),
-        "r": ratio_text if ratio is not None else _("（当年未发放，视为超过触发线）"),
+        "p": calc.fmt_yuan(outstanding),
+        "r": "—" if ratio is None else f"{(ratio * 100).quantize(Decimal('0.01'))}%",
         "t": (params.npl_trigger * 100).normalize(),
     }
-    if ratio is not None and ratio <= params.npl_trigger:
+    if ratio is None or ratio <= params.npl_trigger:
         raise ServiceError(_("未触发风险补偿：") + npl_reason, field="loan")
     used = (
         Claim.objects.filter(
@@ -642,11 +732,26 @@ def risk_recovery_record(*, user, claim: Claim, recovered: Decimal) -> Recovery:
 # ------------------------------------------------------------------------------------------
 
 
+#: Application states in which an approved credit line is in force (not withdrawn, rejected or
+#: cancelled): approved, and every state a loan on it can reach.
+CREDIT_LINE_IN_FORCE = (
+    Application.Status.APPROVED,
+    Application.Status.DISBURSED,
+    Application.Status.REPAID,
+    Application.Status.DEFAULTED,
+)
+
+
 def exclusive_credit_totals(year: int) -> dict[int, Decimal]:
-    """Institution id → credit lines granted in ``year`` (``approved_at``) under its exclusive products."""
+    """Institution id → credit lines in force granted in ``year`` (``approved_at``, Beijing time)
+    under its exclusive products, at the approved amount; a line later withdrawn by the firm (or
+    otherwise no longer in force) does not count."""
     rows = (
         Application.objects.filter(
-            product__is_exclusive=True, credit_line__isnull=False, approved_at__year=year
+            product__is_exclusive=True,
+            credit_line__isnull=False,
+            approved_at__year=year,
+            status__in=CREDIT_LINE_IN_FORCE,
         )
         .values("product__institution_id")
         .annotate(total=Sum("credit_line"))

@@ -25,8 +25,18 @@ def reward_yearly(year: int | None = None) -> dict:
 
 @shared_task(name="subsidies.interest_auto_claims")
 def interest_auto_claims(year: int | None = None) -> dict:
-    """免申即享: interest-subsidy claims for every ended period of ``year`` (default: the year of
-    five days ago, so the run on 5 January still closes the last quarter of the year before)."""
-    year = year or (timezone.localdate() - timedelta(days=5)).year
-    report = interest_claims_generate(year=year)
-    return {**report, "amount": str(report["amount"]), "year": year}
+    """免申即享: interest-subsidy claims for every ended period of ``year``. By default the year of
+    five days ago and the year before it: a period's claim is due once its interest is recorded as
+    paid, which for a loan paying at maturity can be in a later year (the claim still counts in
+    the year its days fall in). Idempotent, so running a year twice changes nothing."""
+    if year:
+        report = interest_claims_generate(year=year)
+        return {**report, "amount": str(report["amount"]), "year": year}
+    latest = (timezone.localdate() - timedelta(days=5)).year
+    reports = {y: interest_claims_generate(year=y) for y in (latest - 1, latest)}
+    return {
+        "year": latest,
+        "years": {str(y): {**r, "amount": str(r["amount"])} for y, r in reports.items()},
+        "created": sum(r["created"] for r in reports.values()),
+        "amount": str(sum(r["amount"] for r in reports.values())),
+    }

@@ -65,7 +65,9 @@ def calculator(request):
     quote = None
     if data is not None and form.is_valid():
         try:
-            quote = quote_for_product(**form.quote_args())
+            user = request.user
+            firm = user.enterprise_id if user.is_authenticated and user.role == Role.FIRM else None
+            quote = quote_for_product(**form.quote_args(), enterprise=firm)
         except ServiceError as exc:
             field = {"amount": "amount_wan"}.get(exc.field, exc.field)
             form.add_error(field if field in form.fields else None, exc.message)

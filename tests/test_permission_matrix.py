@@ -211,6 +211,7 @@ ROUTES = {
     "match-run-list": R(roles=(STAFF,)),
     "match-run-detail": R(roles=(STAFF,), obj="run"),
     "subsidy-quote": R(public=True, admin=True),
+    "subsidy-lpr": R(public=True, admin=True),
     "subsidy-ledger": R(roles=(STAFF,)),
     "subsidy-leverage": R(roles=(STAFF, *BANK)),
     "subsidy-claim-list": R(),

@@ -88,6 +88,11 @@ class RegisterSerializer(serializers.Serializer):
 class QualificationSerializer(serializers.ModelSerializer):
     code = serializers.CharField(read_only=True)
     display_name = serializers.CharField(read_only=True)
+    expires_on = serializers.DateField(
+        required=False,
+        allow_null=True,
+        help_text="有效期至 YYYY-MM-DD；留空按规定计算（高企、专精特新三年，科小至入库当年 12 月 31 日），不得晚于该日期。返回时总是日期。",
+    )
     valid_today = serializers.SerializerMethodField()
 
     class Meta:

@@ -76,6 +76,14 @@ class QuoteSerializer(serializers.Serializer):
     reasons = serializers.ListField(child=serializers.CharField())
 
 
+class LprSerializer(serializers.Serializer):
+    on = serializers.DateField(required=False, help_text="查询日期（带 on 参数时）")
+    effective_from = serializers.DateField(allow_null=True, help_text="该报价的生效日期")
+    one_year = serializers.CharField(allow_null=True, help_text="1 年期 LPR（%），无 LPR 时为 null")
+    five_year = serializers.CharField(allow_null=True, help_text="5 年期以上 LPR（%），无 LPR 时为 null")
+    detail = serializers.CharField(required=False, help_text="无 LPR 时的说明")
+
+
 class BalanceSerializer(serializers.Serializer):
     series = serializers.CharField()
     name = serializers.CharField()

@@ -3,6 +3,8 @@ ledger balances and the leverage figures. Thin: selectors read, services write."
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -19,13 +21,22 @@ from portal.reauth import reauth_check_api
 from subsidies import services
 from subsidies.filtersets import ClaimFilterSet
 from subsidies.forms import QuoteQueryForm
-from subsidies.selectors import claim_for_user, ledger_balances, leverage_for_year, quote_for_product
+from subsidies.selectors import (
+    claim_for_user,
+    ledger_balances,
+    leverage_for_year,
+    lpr_in_force,
+    lpr_list,
+    no_lpr_reason,
+    quote_for_product,
+)
 
 from .serializers import (
     ClaimSerializer,
     ConfirmSerializer,
     LedgerSerializer,
     LeverageSerializer,
+    LprSerializer,
     QuoteSerializer,
     RejectSerializer,
 )
@@ -77,8 +88,48 @@ class QuoteView(APIView):
             term_months=d["term_months"],
             annual_rate=d.get("annual_rate"),
             start=d.get("start") or timezone.localdate(),
+            enterprise=request.user.enterprise_id if getattr(request.user, "role", "") == Role.FIRM else None,
         )
         return Response(quote.as_api())
+
+
+class LprView(APIView):
+    """贷款市场报价利率（公开）：带 ``on=YYYY-MM-DD`` 返回当日适用的 LPR；不带则返回全部报价（按生效日期）。
+    2019-08-20 之前没有 LPR：返回 null 并说明原因。"""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("on", OpenApiTypes.DATE, description="日期 YYYY-MM-DD；缺省返回全部报价")],
+        responses=LprSerializer(many=True),
+    )
+    def get(self, request):
+        raw = request.query_params.get("on")
+        if raw is None:
+            rows = lpr_list()
+            return Response(
+                [
+                    {"effective_from": r.effective_from, "one_year": str(r.one_year), "five_year": str(r.five_year)}
+                    for r in rows
+                ]
+            )
+        try:
+            on = date.fromisoformat(raw.strip())
+        except ValueError:
+            return Response({"on": ["日期格式应为 YYYY-MM-DD，如 2026-01-20"]}, status=status.HTTP_400_BAD_REQUEST)
+        row = lpr_in_force(on)
+        if row is None:
+            return Response(
+                {"on": on, "one_year": None, "five_year": None, "effective_from": None, "detail": no_lpr_reason(on)}
+            )
+        return Response(
+            {
+                "on": on,
+                "one_year": str(row.one_year),
+                "five_year": str(row.five_year),
+                "effective_from": row.effective_from,
+            }
+        )
 
 
 class ClaimViewSet(viewsets.ReadOnlyModelViewSet):

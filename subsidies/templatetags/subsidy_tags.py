@@ -30,7 +30,9 @@ def product_quote(context, product):
     if not amount or amount <= 0 or product.rate_min is None:
         return {"quote": None}
     try:
-        q = quote_for_product(product=product, amount=Decimal(amount), term_months=int(term))
+        q = quote_for_product(
+            product=product, amount=Decimal(amount), term_months=int(term), enterprise=user.enterprise_id
+        )
     except ServiceError:
         return {"quote": None}
     return {"quote": q, "from_need": need is not None, "product": product}

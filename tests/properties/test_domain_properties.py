@@ -66,8 +66,15 @@ def test_a_quote_never_pays_more_than_any_cap_and_always_adds_up(principal, rate
         basis=basis,
     )
     assert q.days == (calc.add_months(start, months) - start).days > 0
-    assert Decimal("0") <= q.subsidy <= Decimal("200000")
-    assert q.subsidy <= (principal * Decimal("0.03")).quantize(Decimal("0.01")) + Decimal("0.01")
+    # the term split at each 1 January; every year within its own firm cap and within the 3%
+    # principal cap as an annual rate pro rata to its days (each year rounded once to the fen)
+    assert sum(y.days for y in q.years) == q.days
+    assert [y.year for y in q.years] == list(range(start.year, start.year + len(q.years)))
+    for y in q.years:
+        assert Decimal("0") <= y.subsidy <= Decimal("200000")
+        assert y.subsidy <= principal * Decimal("0.03") * y.days / basis + Decimal("0.005")
+    assert q.subsidy == min(q.interest, sum(y.subsidy for y in q.years))
+    assert q.subsidy <= Decimal("200000") * len(q.years)
     assert q.subsidy <= q.interest
     assert q.interest_after_subsidy == q.interest - q.subsidy
     for value in (q.interest, q.subsidy, q.interest_after_subsidy):

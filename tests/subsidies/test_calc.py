@@ -46,9 +46,13 @@ QUOTE_KW: dict[str, Any] = {
     "basis": 360,
 }
 
+# One claim period of domain.md §4's accrual example: 500万元 at 3.10%, 2025 Q4 inside the loan's
+# life (2025-10-01 to 2026-03-31): 92 days.
+Q4_2025 = (date(2025, 10, 1), date(2026, 1, 1), D("5000000"))
 PERIOD_KW: dict[str, Any] = {
-    "accrued_interest": D("77930.56"),
-    "principal": D("5000000"),
+    "segments": [Q4_2025],
+    "annual_rate": D("3.10"),
+    "basis": 360,
     "ratio": D("0.5"),
     "principal_cap_rate": D("0.03"),
     "firm_year_cap": D("200000"),
@@ -157,18 +161,55 @@ def test_quote_on_a_365_day_basis() -> None:
 
 def test_quote_principal_cap_bites_at_a_huge_rate() -> None:
     q = quote_with(principal=D("1000000"), annual_rate=D("20"), months=12)
-    # 2026-01-01 → 2027-01-01 = 365 days
+    # 2026-01-01 → 2027-01-01 = 365 days, all in 2026
     assert q.days == 365
     # interest = 1,000,000 × 0.20 × 365 / 360 = 73,000,000 / 360 = 202,777.777… → 202,777.78
     assert q.interest == D("202777.78")
-    # min(202,777.777… × 50% = 101,388.89, 1,000,000 × 3% = 30,000, 200,000) = 30,000
-    assert q.subsidy == D("30000.00")
+    # the 3% cap is an annual rate pro rata to the days: 1,000,000 × 3% × 365 / 360 = 30,416.666… → 30,416.67
+    # min(202,777.777… × 50% = 101,388.89, 30,416.67, 200,000) = 30,416.67
+    assert q.subsidy == D("30416.67")
     assert q.which_cap == "principal_cap"
-    # after = 202,777.78 − 30,000 = 172,777.78
-    assert q.interest_after_subsidy == D("172777.78")
-    # effective = 172,777.78 / 1,000,000 × 360 / 365 × 100 = 17.04109… → 17.0411
-    assert q.effective_annual_rate == D("17.0411")
-    assert "受本金 3% 上限限制" in q.explanation
+    # after = 202,777.78 − 30,416.67 = 172,361.11
+    assert q.interest_after_subsidy == D("172361.11")
+    # effective = 172,361.11 / 1,000,000 × 360 / 365 × 100 = 16.99999… → 17.0000
+    assert q.effective_annual_rate == D("17.0000")
+    assert "本金 100.00万元 × 3% × 365 天 ÷ 360 = 30,416.67元" in q.explanation
+    assert "受本金年化上限限制" in q.explanation
+
+
+def test_quote_over_several_years_is_the_sum_of_its_years_each_with_its_own_firm_cap() -> None:
+    # domain.md §4 worked example 2: 1,000万元 at 4.00% from 2026-07-01 for 24 months → 2028-07-01
+    q = quote_with(principal=D("10000000"), annual_rate=D("4.00"), start=date(2026, 7, 1), months=24)
+    assert q.days == 731  # 184 + 365 + 182
+    assert [(y.year, y.days) for y in q.years] == [(2026, 184), (2027, 365), (2028, 182)]
+    # 2026: 10,000,000 × 0.04 × 184 / 360 = 204,444.444… → 204,444.44; × 50% = 102,222.22
+    #       (3% cap: 10,000,000 × 0.03 × 184 / 360 = 153,333.33; firm cap 200,000)
+    # 2027: 10,000,000 × 0.04 × 365 / 360 = 405,555.555… → 405,555.56; × 50% = 202,777.78 > 200,000 → 200,000
+    # 2028: 10,000,000 × 0.04 × 182 / 360 = 202,222.222… → 202,222.22; × 50% = 101,111.11
+    assert [y.interest for y in q.years] == [D("204444.44"), D("405555.56"), D("202222.22")]
+    assert [y.subsidy for y in q.years] == [D("102222.22"), D("200000.00"), D("101111.11")]
+    assert [y.which_cap for y in q.years] == ["ratio", "firm_year_cap", "ratio"]
+    # totals: interest 10,000,000 × 0.04 × 731 / 360 = 812,222.22; subsidy 403,333.33
+    assert q.interest == D("812222.22")
+    assert q.subsidy == D("403333.33")
+    assert q.interest_after_subsidy == D("408888.89")
+    # 408,888.89 / 10,000,000 × 360 / 731 × 100 = 2.01368… → 2.0137
+    assert q.effective_annual_rate == D("2.0137")
+    assert q.which_cap == "firm_year_cap"
+    assert "2027 年贴息取三者中的最小值：200,000.00元" in q.explanation
+
+
+def test_quote_over_several_years_deducts_what_the_firm_already_received_in_each_year() -> None:
+    q = quote_with(
+        principal=D("10000000"),
+        annual_rate=D("4.00"),
+        start=date(2026, 7, 1),
+        months=24,
+        already_subsidised_by_year={2026: D("150000"), 2027: D("0")},
+    )
+    # 2026: min(102,222.22, 153,333.33, 200,000 − 150,000 = 50,000) = 50,000
+    assert [y.subsidy for y in q.years] == [D("50000.00"), D("200000.00"), D("101111.11")]
+    assert q.subsidy == D("351111.11")
 
 
 def test_quote_firm_year_cap_bites_for_a_huge_loan_already_partly_subsidised() -> None:
@@ -286,23 +327,68 @@ def test_accrued_interest_refuses_overlapping_segments() -> None:
         )
 
 
-def test_period_subsidy_rounds_a_half_fen_up() -> None:
-    result = interest_subsidy_for_period(**{**PERIOD_KW, "accrued_interest": D("62258.33")})
-    # 62,258.33 × 50% = 31,129.165 → ROUND_HALF_UP → 31,129.17 (3% × 500万 = 15万 and 20万 do not bite)
-    assert result.amount == D("31129.17")
+def test_period_subsidy_is_on_the_interest_accrued_in_the_period() -> None:
+    # domain.md §4: 500万元 at 3.10%, 2025 Q4 = 92 days inside the loan's life
+    # accrued = 5,000,000 × 0.031 × 92 / 360 = 39,611.111… → 39,611.11
+    # subsidy = min(39,611.111… × 50% = 19,805.555…, 5,000,000 × 3% × 92 / 360 = 38,333.33, 200,000) → 19,805.56
+    result = interest_subsidy_for_period(**PERIOD_KW)
+    assert (result.days, result.accrued_interest, result.amount) == (92, D("39611.11"), D("19805.56"))
     assert result.capped_by == "ratio"
-    assert "应计利息 62,258.33元 × 50% = 31,129.17元" in result.explanation
+    # 2026 Q1: 2026-01-01 to the maturity 2026-03-31 (not counted) = 89 days
+    # accrued = 5,000,000 × 0.031 × 89 / 360 = 38,319.444… → 38,319.44; subsidy 19,159.722… → 19,159.72
+    q1 = interest_subsidy_for_period(**{**PERIOD_KW, "segments": [(date(2026, 1, 1), date(2026, 3, 31), D("5000000"))]})
+    assert (q1.days, q1.accrued_interest, q1.amount) == (89, D("38319.44"), D("19159.72"))
+    assert "本期计息 89 天" in q1.explanation
 
 
-def test_period_subsidy_applies_the_caps() -> None:
-    # 3% × 1,000,000 = 30,000 < 50% × 101,388.89
-    by_principal = interest_subsidy_for_period(
-        **{**PERIOD_KW, "accrued_interest": D("202777.78"), "principal": D("1000000")}
+def test_period_subsidy_follows_the_principal_outstanding_over_the_period() -> None:
+    # 2026 Q2 with 200万 of 500万 repaid on 2026-05-01: 30 days on 500万, 61 days on 300万
+    # accrued = 5,000,000 × 0.031 × 30 / 360 + 3,000,000 × 0.031 × 61 / 360 = 12,916.666… + 15,758.333… = 28,675.00
+    result = interest_subsidy_for_period(
+        **{
+            **PERIOD_KW,
+            "segments": [
+                (date(2026, 4, 1), date(2026, 5, 1), D("5000000")),
+                (date(2026, 5, 1), date(2026, 7, 1), D("3000000")),
+            ],
+        }
     )
-    assert (by_principal.amount, by_principal.capped_by) == (D("30000.00"), "principal_cap")
-    # 200,000 − 180,000 = 20,000 < 38,965.28
-    by_year = interest_subsidy_for_period(**{**PERIOD_KW, "already_subsidised_this_year": D("180000")})
-    assert (by_year.amount, by_year.capped_by) == (D("20000.00"), "firm_year_cap")
+    assert (result.days, result.accrued_interest, result.amount) == (91, D("28675.00"), D("14337.50"))
+
+
+def test_period_subsidy_principal_cap_is_an_annual_rate_pro_rata_to_the_days() -> None:
+    # 1,000,000 at 20% over 2026 Q1 (90 days): accrued = 1,000,000 × 0.20 × 90 / 360 = 50,000.00
+    # min(50,000 × 50% = 25,000, 1,000,000 × 3% × 90 / 360 = 7,500.00, 200,000) = 7,500.00 — not 30,000
+    result = interest_subsidy_for_period(
+        **{
+            **PERIOD_KW,
+            "segments": [(date(2026, 1, 1), date(2026, 4, 1), D("1000000"))],
+            "annual_rate": D("20"),
+        }
+    )
+    assert (result.amount, result.capped_by) == (D("7500.00"), "principal_cap")
+    assert "未偿本金 100.00万元 × 3% × 90 天 ÷ 360 = 0.75万元" in result.explanation
+
+
+def test_period_subsidy_gets_at_most_what_is_left_of_the_firm_cap() -> None:
+    # 200,000 − 190,000 = 10,000 < 19,805.56
+    result = interest_subsidy_for_period(**{**PERIOD_KW, "already_subsidised_this_year": D("190000")})
+    assert (result.amount, result.capped_by) == (D("10000.00"), "firm_year_cap")
+    none_left = interest_subsidy_for_period(**{**PERIOD_KW, "already_subsidised_this_year": D("200000")})
+    assert none_left.amount == D("0.00") and "已达企业年度上限" in none_left.explanation
+
+
+def test_period_subsidies_of_one_year_round_once_on_the_running_total() -> None:
+    # 1,000万元 at 4% in 2028 (worked example 2): Q1 91 days and Q2 91 days each 50,555.555…;
+    # the year's 101,111.111… rounds to 101,111.11, so Q1 gets 50,555.56 and Q2 the rest, 50,555.55.
+    kw = {**PERIOD_KW, "annual_rate": D("4.00")}
+    q1_seg = (date(2028, 1, 1), date(2028, 4, 1), D("10000000"))
+    q2_seg = (date(2028, 4, 1), date(2028, 7, 1), D("10000000"))
+    q1 = interest_subsidy_for_period(**{**kw, "segments": [q1_seg]})
+    q2 = interest_subsidy_for_period(**{**kw, "segments": [q2_seg], "earlier_segments_this_year": [q1_seg]})
+    assert (q1.amount, q2.amount) == (D("50555.56"), D("50555.55"))
+    assert q1.amount + q2.amount == D("101111.11")
+    assert "按累计数舍入到分" in q2.explanation
 
 
 def test_a_loan_repaid_late_is_excluded() -> None:
@@ -314,8 +400,7 @@ def test_a_loan_repaid_late_is_excluded() -> None:
 
 def test_a_late_loan_still_counts_when_the_policy_does_not_require_on_time_repayment() -> None:
     result = interest_subsidy_for_period(**PERIOD_KW, repaid_on_time=False, require_on_time=False)
-    # 77,930.56 × 50% = 38,965.28
-    assert result.amount == D("38965.28")
+    assert result.amount == D("19805.56")
     assert result.capped_by == "ratio"
 
 
@@ -533,7 +618,11 @@ FLOAT_CALLS: dict[str, Callable[[], object]] = {
             lambda name=name: interest_subsidy_for_period(**{**PERIOD_KW, name: float(PERIOD_KW[name])})
         )
         for name in PERIOD_KW
+        if name != "segments"
     },
+    "interest_subsidy_for_period.segment": lambda: interest_subsidy_for_period(
+        **{**PERIOD_KW, "segments": [(Q4_2025[0], Q4_2025[1], 5e6)]}
+    ),
     "exclusive_product_reward.total": lambda: exclusive_product_reward([(2026, 1.3e8)]),  # type: ignore[list-item]
     "exclusive_product_reward.unit": lambda: exclusive_product_reward([(2026, YI)], unit=1e8),  # type: ignore[arg-type]
     "exclusive_product_reward.reward_per_unit": lambda: exclusive_product_reward(

@@ -2,10 +2,12 @@
 repayments), the firm's confirmation, staff review and the ledger, duplicates refused by the
 database, the yearly exclusive-product reward, risk compensation with a cap and a recovery."""
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.db import IntegrityError, transaction
 
 from portal.models import Notification, Transition
@@ -18,11 +20,16 @@ from tests import factories as f
 pytestmark = pytest.mark.django_db
 
 Q1, Q2 = date(2026, 1, 1), date(2026, 4, 1)
+#: Defaults of 2026 are claimable from 2027-01-01, once the year-end NPL ratio is known.
+EARLY_2027 = datetime(2027, 1, 5, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 AFTER_Q2 = date(2026, 7, 15)
 
 
 def two_quarters(q1_on_time=True):
-    # 3,000,000 at 3.5% → a quarter's interest recorded by the bank: 26,250.00
+    # 3,000,000 at 3.5% from 2026-01-10: interest the bank records on the 21st of each quarter's
+    # last month. The subsidy is on the interest ACCRUED in each quarter, not on these payments:
+    # Q1 2026-01-10..03-31 = 81 days: 3,000,000 × 0.035 × 81 / 360 = 23,625.00 → × 50% = 11,812.50
+    # Q2 04-01..06-30 = 91 days: 3,000,000 × 0.035 × 91 / 360 = 26,541.666… → × 50% = 13,270.83
     return [(date(2026, 3, 21), "26250.00", q1_on_time), (date(2026, 6, 21), "26250.00", True)]
 
 
@@ -30,16 +37,18 @@ def test_auto_claims_are_generated_per_quarter_from_the_recorded_interest(cast, 
     f.PolicyFactory()
     loan = make_loan(enterprise=cast.firm_a.enterprise, repayments=two_quarters())
     report = services.interest_claims_generate(year=2026, as_of=AFTER_Q2)
-    # each quarter: min(26,250.00 × 50% = 13,125.00, 3,000,000 × 3% = 90,000, 200,000 − used) = 13,125.00
+    # Q1: min(23,625.00 × 50% = 11,812.50, 3,000,000 × 3% × 81 / 360 = 20,250.00, 200,000) = 11,812.50
+    # Q2: min(26,541.67 × 50% = 13,270.83, 3,000,000 × 3% × 91 / 360 = 22,750.00, 200,000 − 11,812.50) = 13,270.83
     claims = list(Claim.objects.filter(loan=loan).order_by("period_start"))
     assert [(c.period_start, c.period_end) for c in claims] == [
         (date(2026, 1, 1), date(2026, 3, 31)),
         (date(2026, 4, 1), date(2026, 6, 30)),
     ]
-    assert [c.amount for c in claims] == [Decimal("13125.00"), Decimal("13125.00")]
+    assert [c.amount for c in claims] == [Decimal("11812.50"), Decimal("13270.83")]
     assert {c.status for c in claims} == {Claim.Status.AWAITING_CONFIRMATION}
-    assert report["created"] == 2 and report["amount"] == Decimal("26250.00")
-    assert claims[0].explanation and any("13,125.00" in line for line in claims[0].explanation)
+    assert report["created"] == 2 and report["amount"] == Decimal("25083.33")
+    assert claims[0].explanation and any("11,812.50" in line for line in claims[0].explanation)
+    assert any("本期计息 81 天" in line for line in claims[0].explanation)
     assert Notification.objects.filter(user=cast.firm_a).count() == 2
     # idempotent, and the quarter that has not ended yet is left alone
     again = services.interest_claims_generate(year=2026, as_of=date(2026, 12, 1))
@@ -51,15 +60,15 @@ def test_the_per_firm_yearly_cap_bites(cast, make_loan):
     f.PolicyFactory(parameters={**f.PolicyFactory.build().parameters, "firm_year_cap": "20000"})
     make_loan(enterprise=cast.firm_a.enterprise, repayments=two_quarters())
     services.interest_claims_generate(year=2026, as_of=AFTER_Q2)
-    # Q1: min(13,125.00, 90,000, 20,000 − 0) = 13,125.00
-    # Q2: min(13,125.00, 90,000, 20,000 − 13,125.00 = 6,875.00) = 6,875.00
+    # Q1: min(11,812.50, 20,250.00, 20,000 − 0) = 11,812.50
+    # Q2: min(13,270.83, 22,750.00, 20,000 − 11,812.50 = 8,187.50) = 8,187.50
     amounts = list(Claim.objects.order_by("period_start").values_list("amount", flat=True))
-    assert amounts == [Decimal("13125.00"), Decimal("6875.00")]
+    assert amounts == [Decimal("11812.50"), Decimal("8187.50")]
 
 
 def test_the_principal_cap_bites_on_a_yearly_claim_period(cast, make_loan):
     f.PolicyFactory(parameters={**f.PolicyFactory.build().parameters, "claim_period": "year"})
-    # 1,000,000 at 8%: interest paid in 2026 = 4 × 20,000.00 = 80,000.00
+    # 1,000,000 at 8% from 2026-01-10: 2026-01-10..12-31 = 356 days accrued in the year
     make_loan(
         enterprise=cast.firm_a.enterprise,
         principal="1000000.00",
@@ -67,10 +76,12 @@ def test_the_principal_cap_bites_on_a_yearly_claim_period(cast, make_loan):
         repayments=[(date(2026, m, 20), "20000.00", True) for m in (3, 6, 9, 12)],
     )
     services.interest_claims_generate(year=2026, as_of=date(2027, 1, 5))
-    # min(80,000 × 50% = 40,000, 1,000,000 × 3% = 30,000, 200,000) = 30,000.00
+    # accrued = 1,000,000 × 0.08 × 356 / 360 = 79,111.11
+    # min(79,111.11 × 50% = 39,555.56, 1,000,000 × 3% × 356 / 360 = 29,666.67, 200,000) = 29,666.67:
+    # the 3% cap is an annual rate, pro rata to the 356 days (not 30,000)
     claim = Claim.objects.get()
     assert (claim.period_start, claim.period_end) == (date(2026, 1, 1), date(2026, 12, 31))
-    assert claim.amount == Decimal("30000.00")
+    assert claim.amount == Decimal("29666.67")
 
 
 def test_a_period_with_a_late_repayment_is_excluded(cast, make_loan):
@@ -120,12 +131,12 @@ def test_the_firm_confirms_then_staff_approve_and_pay_and_the_ledger_sums_up(
     staff = reauthed(api_for(cast.staff))
     assert staff.post(f"/api/v1/subsidies/claims/{claim.pk}/approve/").json()["status"] == "approved"
     balance = budget_balance(series=policy.series, year=2026)
-    # remaining = 100,000.00 − 13,125.00 = 86,875.00
-    assert balance["committed"] == Decimal("13125.00") and balance["remaining"] == Decimal("86875.00")
+    # remaining = 100,000.00 − 11,812.50 = 88,187.50
+    assert balance["committed"] == Decimal("11812.50") and balance["remaining"] == Decimal("88187.50")
     assert balance["paid"] == Decimal("0")
     assert staff.post(f"/api/v1/subsidies/claims/{claim.pk}/pay/").json()["status"] == "paid"
     kinds = list(LedgerEntry.objects.filter(claim=claim).order_by("id").values_list("kind", "amount"))
-    assert kinds == [("commit", Decimal("13125.00")), ("pay", Decimal("13125.00"))]
+    assert kinds == [("commit", Decimal("11812.50")), ("pay", Decimal("11812.50"))]
 
     ledger = staff.get("/api/v1/subsidies/ledger/", {"year": 2026}).json()
     row = next(r for r in ledger["rows"] if r["series"] == policy.series)
@@ -135,11 +146,11 @@ def test_the_firm_confirms_then_staff_approve_and_pay_and_the_ledger_sums_up(
         "name": policy.name,
         "kind": "interest",
         "budget": "100000.00",
-        "committed": "13125.00",
-        "paid": "13125.00",
+        "committed": "11812.50",
+        "paid": "11812.50",
         "committed_unpaid": "0.00",
         "recovered": "0.00",
-        "remaining": "86875.00",
+        "remaining": "88187.50",
     }
     states = list(
         Transition.objects.filter(object_id=claim.pk, content_type__model="claim").values_list(
@@ -178,7 +189,7 @@ def test_no_approval_beyond_the_remaining_budget(cast, make_loan):
             payee_account="6216000011112222",
         )
     services.claim_approve(user=cast.staff, claim=first)
-    # remaining 20,000.00 − 13,125.00 = 6,875.00 < 13,125.00
+    # remaining 20,000.00 − 11,812.50 = 8,187.50 < 13,270.83
     with pytest.raises(ConflictError, match="预算不足"):
         services.claim_approve(user=cast.staff, claim=second)
     second.refresh_from_db()
@@ -227,7 +238,7 @@ def test_a_duplicate_through_the_service_is_a_clear_conflict(cast, make_loan, ti
     loan = make_loan(enterprise=cast.firm_a.enterprise, repayments=two_quarters())
     account = {"payee_name": "甲", "payee_bank": "中行", "payee_account": "6216000011112222"}
     claim = services.interest_claim_submit(user=cast.firm_a, loan=loan, period_start=Q1, **account)
-    assert claim.status == Claim.Status.SUBMITTED and claim.amount == Decimal("13125.00")
+    assert claim.status == Claim.Status.SUBMITTED and claim.amount == Decimal("11812.50")
     with pytest.raises(ConflictError, match="不能重复申领"):
         services.interest_claim_submit(user=cast.firm_a, loan=loan, period_start=date(2026, 2, 15), **account)
     with pytest.raises(ServiceError):
@@ -240,7 +251,7 @@ def test_firms_claim_themselves_when_the_policy_is_not_auto(cast, make_loan, cli
     assert services.interest_claims_generate(year=2026, as_of=AFTER_Q2)["created"] == 0
     c = client_for(cast.firm_a)
     page = c.get("/subsidies/my-claims/").content.decode()
-    assert "可申领的贴息" in page and "1.31万元" in page
+    assert "可申领的贴息" in page and "1.18万元" in page and "1.33万元" in page
     r = c.post(
         "/subsidies/my-claims/submit/",
         {
@@ -346,12 +357,13 @@ def test_risk_compensation_with_a_cap_and_a_later_recovery(cast, make_loan):
         defaulted_on=date(2026, 9, 1),
         outstanding_at_default=Decimal("40000000.00"),
     )
-    # NPL 2026 = 40,000,000 ÷ 50,000,000 = 80% > 1%
+    # NPL on 2026-12-31 = defaulted outstanding 40,000,000 ÷ all outstanding 40,000,000 = 100% > 1%
     # 30% × 40,000,000 = 12,000,000 > the bank's yearly cap 10,000,000 → 10,000,000
-    claim = services.risk_claim_submit(user=cast.officer_a, loan=loan)
+    with time_machine.travel(EARLY_2027, tick=False):
+        claim = services.risk_claim_submit(user=cast.officer_a, loan=loan)
     assert claim.amount == Decimal("10000000.00")
     assert claim.status == Claim.Status.SUBMITTED
-    assert any("80.00%" in line for line in claim.explanation)
+    assert any("100.00%" in line for line in claim.explanation)
     services.claim_approve(user=cast.staff, claim=claim)
     services.claim_pay(user=cast.staff, claim=claim)
 
@@ -364,7 +376,7 @@ def test_risk_compensation_with_a_cap_and_a_later_recovery(cast, make_loan):
         defaulted_on=date(2026, 10, 1),
         outstanding_at_default=Decimal("1000000.00"),
     )
-    with pytest.raises(ConflictError, match="额度已用完"):
+    with pytest.raises(ConflictError, match="额度已用完"), time_machine.travel(EARLY_2027, tick=False):
         services.risk_claim_submit(user=cast.officer_a, loan=loan2)
 
     # recovery of 8,000,000: payback = 10,000,000 × 8,000,000 ÷ 40,000,000 = 2,000,000.00
@@ -394,8 +406,8 @@ def test_risk_compensation_needs_the_npl_trigger_and_an_exclusive_product(cast, 
         defaulted_on=date(2026, 8, 1),
         outstanding_at_default=Decimal("1000000.00"),
     )
-    # NPL = 1,000,000 ÷ 501,000,000 ≈ 0.20% ≤ 1%
-    with pytest.raises(ServiceError, match="未触发"):
+    # NPL on 2026-12-31 = 1,000,000 ÷ 501,000,000 ≈ 0.20% ≤ 1%
+    with pytest.raises(ServiceError, match="未触发"), time_machine.travel(EARLY_2027, tick=False):
         services.risk_claim_submit(user=cast.officer_a, loan=loan)
     plain = make_loan(
         product=f.ProductFactory(institution=cast.bank_a),
@@ -403,10 +415,11 @@ def test_risk_compensation_needs_the_npl_trigger_and_an_exclusive_product(cast, 
         defaulted_on=date(2026, 8, 1),
         outstanding_at_default=Decimal("1000000.00"),
     )
-    with pytest.raises(ServiceError, match="专属产品"):
-        services.risk_claim_submit(user=cast.officer_a, loan=plain)
-    with pytest.raises(ServiceError):
-        services.risk_claim_submit(user=cast.officer_b, loan=loan)
+    with time_machine.travel(EARLY_2027, tick=False):
+        with pytest.raises(ServiceError, match="专属产品"):
+            services.risk_claim_submit(user=cast.officer_a, loan=plain)
+        with pytest.raises(ServiceError):
+            services.risk_claim_submit(user=cast.officer_b, loan=loan)
 
 
 # ------------------------------------------------------------------------------------------
