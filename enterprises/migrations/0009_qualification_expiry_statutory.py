@@ -15,7 +15,7 @@ def fill_statutory_expiry(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("enterprises", "0004_dashboard_indexes")]
+    dependencies = [("enterprises", "0008_consent_expiry_schedule")]
 
     operations = [
         migrations.RunPython(fill_statutory_expiry, migrations.RunPython.noop),
