@@ -30,13 +30,14 @@ export PYTHONUNBUFFERED := 1
 # DEMO_PASSWORD (optional) reaches the recipes through the environment, so any characters are safe.
 export DEMO_PASSWORD
 
-.PHONY: help install venv node run migrate seed static test services chromium lint \
+.PHONY: help install venv node run migrate seed static test test-sqlite services chromium lint \
         makemigrations-check pytest worker beat bench check-deploy security clean distclean
 
 help:
 	@echo "KeJin 科金直通车"
 	@echo "  make run     启动演示门户 / demo portal at http://$(HOST):$(PORT) (SQLite, demo data)"
-	@echo "  make test    全部测试 / lint + migrations check + pytest on PostgreSQL, Redis, chromium"
+	@echo "  make test    全部测试 / lint + migrations check + pytest on PostgreSQL, Redis, chromium, then make test-sqlite"
+	@echo "  make test-sqlite  可移植部分在 SQLite + 进程内任务上再跑一遍 / the portable tests as make run ships them"
 	@echo "  make lint    ruff check ."
 	@echo "  make security bandit (and pip-audit with PIP_AUDIT=1), see security/README.md"
 	@echo "  make worker  Celery worker (needs REDIS_URL, and DATABASE_URL shared with the web process)"
@@ -77,7 +78,7 @@ $(NODE_STAMP): package.json $(NPM_LOCK)
 # Celery runs tasks eagerly in-process. Export them yourself to run against PostgreSQL / Redis.
 run: install
 	DEBUG=1 $(PY) manage.py migrate --noinput
-	DEBUG=1 $(PY) manage.py seed_demo $${DEMO_PASSWORD:+--password "$$DEMO_PASSWORD"}
+	DEBUG=1 HOST=$(HOST) PORT=$(PORT) $(PY) manage.py seed_demo $${DEMO_PASSWORD:+--password "$$DEMO_PASSWORD"}
 	@echo
 	@echo "================================================================"
 	@echo "  科金直通车 KeJin — 山西省科技金融信息服务平台"
@@ -91,7 +92,7 @@ migrate: install
 	DEBUG=1 $(PY) manage.py migrate --noinput
 
 seed: install
-	DEBUG=1 $(PY) manage.py seed_demo $${DEMO_PASSWORD:+--password "$$DEMO_PASSWORD"}
+	DEBUG=1 HOST=$(HOST) PORT=$(PORT) $(PY) manage.py seed_demo $${DEMO_PASSWORD:+--password "$$DEMO_PASSWORD"}
 
 static: install
 	DEBUG=1 $(PY) manage.py collectstatic --noinput
@@ -107,6 +108,17 @@ test: install
 	$(MAKE) security
 	$(VENV)/bin/pytest $(PYTEST_XDIST) $(PYTEST_ARGS)
 	@if [ -f test-results/api-fuzz.txt ]; then cat test-results/api-fuzz.txt; fi
+	$(MAKE) test-sqlite
+
+# The embedded default, tested: the portable part of the suite again with what `make run` ships —
+# SQLite (DATABASE_URL set but empty wins over pytest-env's D: default) and eager tasks (no REDIS_URL):
+# every page of each role (the permission matrix), the SQLite branches of the match writer and the
+# dashboard SQL, the demo seed, and a smoke test that starts the portal exactly as `make run` does.
+SQLITE_TESTS ?= tests/test_permission_matrix.py tests/portal/test_dashboard.py tests/portal/test_dashboard_home.py \
+	tests/matching/test_runs.py tests/matching/test_background_run.py tests/portal/test_seed.py \
+	tests/portal/test_make_run_smoke.py
+test-sqlite: install
+	DATABASE_URL= REDIS_URL= CACHE_URL= DEBUG=1 $(VENV)/bin/pytest $(PYTEST_XDIST) $(SQLITE_TESTS)
 
 # bandit over the project code against the reviewed baseline; pip-audit only with PIP_AUDIT=1 (it
 # needs a vulnerability database this build machine cannot reach). See security/README.md.

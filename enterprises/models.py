@@ -230,6 +230,7 @@ class FinancingNeed(models.Model):
 
     class Status(models.TextChoices):
         OPEN = "open", _("对接中")
+        AWAITING_FIRM = "awaiting_firm", _("待企业确认")  # posted on a visit, not matched until confirmed
         FULFILLED = "fulfilled", _("已满足")
         WITHDRAWN = "withdrawn", _("已撤回")
 
@@ -295,6 +296,11 @@ class FinancingNeed(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status == self.Status.OPEN
+
+    @property
+    def awaits_firm(self) -> bool:
+        """Posted on a service visit and not yet confirmed by the firm."""
+        return self.status == self.Status.AWAITING_FIRM
 
 
 def document_upload_to(instance: "Document", filename: str) -> str:

@@ -169,8 +169,9 @@ def _check_need(fields: dict) -> dict:
 
 @transaction.atomic
 def visit_need_post(*, user: User, visit: ServiceVisit, **fields) -> FinancingNeed:
-    """Post the financing need found on a visit on the firm's behalf: marked ``on_behalf`` and not
-    yet confirmed by the firm, whose users are asked to confirm it. It is matched once confirmed."""
+    """Post the financing need found on a visit on the firm's behalf: marked ``on_behalf``, status
+    待企业确认 (``awaiting_firm``: no run, trigger or sweep matches it, they all read open needs only),
+    and the firm's users are asked to confirm it. It becomes open and is matched once confirmed."""
     _require_staff(user)
     enterprise = visit.enterprise
     need = FinancingNeed.objects.create(
@@ -178,6 +179,7 @@ def visit_need_post(*, user: User, visit: ServiceVisit, **fields) -> FinancingNe
         posted_by=user,
         on_behalf=True,
         confirmed_by_firm=False,
+        status=FinancingNeed.Status.AWAITING_FIRM,
         **_check_need(dict(fields)),
     )
     transition_record(
@@ -220,12 +222,19 @@ def visit_need_confirm(*, user: User, need: FinancingNeed, confirm: bool = True)
     is withdrawn) a need posted on its behalf."""
     need = need_awaiting_confirmation(user=user, pk=need.pk)
     need = FinancingNeed.objects.select_for_update().get(pk=need.pk)
-    if need.confirmed_by_firm or need.status != FinancingNeed.Status.OPEN:
+    if need.confirmed_by_firm or need.status != FinancingNeed.Status.AWAITING_FIRM:
         raise ServiceError(_("这条需求已经处理过了。"), status=409)
     if confirm:
         need.confirmed_by_firm = True
-        need.save(update_fields=["confirmed_by_firm", "updated_at"])
-        transition_record(subject=need, from_state="unconfirmed", to_state="confirmed", actor=user)
+        need.status = FinancingNeed.Status.OPEN
+        need.save(update_fields=["confirmed_by_firm", "status", "updated_at"])
+        transition_record(
+            subject=need,
+            from_state=FinancingNeed.Status.AWAITING_FIRM,
+            to_state=need.status,
+            actor=user,
+            note=_("企业确认代录的需求"),
+        )
         from matching.services.runs import enqueue_need_match
 
         enqueue_need_match(need)
@@ -234,7 +243,7 @@ def visit_need_confirm(*, user: User, need: FinancingNeed, confirm: bool = True)
         need.save(update_fields=["status", "updated_at"])
         transition_record(
             subject=need,
-            from_state=FinancingNeed.Status.OPEN,
+            from_state=FinancingNeed.Status.AWAITING_FIRM,
             to_state=need.status,
             actor=user,
             note=_("企业不认可代录的需求"),

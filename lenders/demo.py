@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import random
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -37,7 +38,7 @@ logger = logging.getLogger(__name__)
 DEMO_NOTE = "【演示】"
 SEED = 20261128
 KEEP_UNCLAIMED = 6  # demo_officer's branch keeps this many fresh leads
-MAX_WORKED = 160
+MAX_WORKED = 400
 OFFICER_NAMES = "王李张刘陈杨赵黄周吴"
 APP_STATES = [
     "submitted",
@@ -104,8 +105,44 @@ def _rate(product) -> Decimal:
     return min(high, low + Decimal("0.500"))
 
 
+#: How many days before the seed's today a need whose lead ends in this state was posted (a range
+#: wide enough for the state's lifecycle; the history is spread over these ranges).
+POSTED_DAYS_AGO = {
+    # outcomes of a lead without an application
+    "overdue": (6, 200),
+    "claimed": (3, 12),
+    "declined": (3, 340),
+    "contacted": (3, 340),
+    "invited": (3, 60),
+    # the state an application reaches
+    "submitted": (2, 4),
+    "accepted": (5, 25),
+    "approved": (8, 60),
+    "rejected": (8, 330),
+    "withdrawn": (5, 330),
+    "disbursed": (20, 330),
+    "repaid": (200, 345),
+    "defaulted": (250, 350),
+}
+INTEREST_DAY = 20  # banks settle quarterly interest on the 20th of Mar, Jun, Sep and Dec (结息日)
+
+
+@dataclass
+class _Plan:
+    match: Match
+    actor: User
+    outcome: str  # overdue, claimed, declined, contacted, invited
+    target: str | None = None  # the application's state, for an invited lead
+    today_fact: bool = False  # submitted today / disbursed today
+
+
 @transaction.atomic
-def seed_bank_history(*, today: date) -> dict:
+def seed_bank_history(*, today: date, seed: int = SEED) -> dict:
+    """The banks' history over the year before ``today``, deterministic for ``today`` and ``seed``.
+    Every need that got leads is dated the day they were routed, and everything after it (claim,
+    contact, application, approval, disbursement, interest, repayment, default) lies between that
+    day and ``today``, in lifecycle order, never in the future. On ``today`` itself: an application
+    to review for demo_officer's branch and a disbursement; tomorrow a lead of demo_officer falls due."""
     if Transition.objects.filter(note__startswith=DEMO_NOTE).exists():
         return {"skipped": "already seeded"}
     leads = list(
@@ -116,100 +153,243 @@ def seed_bank_history(*, today: date) -> dict:
     if not leads:
         logger.info("bank demo history skipped: no leads yet (the match run has not finished)")
         return {"skipped": "no leads"}
-    rng = random.Random(SEED)
+    rng = random.Random(f"{seed}:{today.isoformat()}")
     officers: dict[int, User] = {}
     demo_officer = User.objects.filter(username="demo_officer").first()
     keep_branch = demo_officer.branch_id if demo_officer else None
-    kept = 0
+    kept: list[Match] = []
     worked: list[Match] = []
     for match in leads:
         if match.branch_id is None:
             continue
-        if match.branch_id == keep_branch and kept < KEEP_UNCLAIMED:
-            kept += 1
+        if match.branch_id == keep_branch and len(kept) < KEEP_UNCLAIMED:
+            kept.append(match)
             continue
         worked.append(match)
     worked = worked[:MAX_WORKED]
-    stats = {"claimed": 0, "contacted": 0, "invited": 0, "declined": 0, "overdue": 0, "applications": 0}
-    invited: list[tuple[Match, User, date]] = []
-    reasons = list(DECLINE_REASONS)
-    for i, match in enumerate(worked):
-        actor = _officer_for(match.branch, officers)
-        if match.branch_id == keep_branch and demo_officer is not None and i % 3 == 0:
-            actor = demo_officer
-        routed = today - timedelta(days=rng.randint(3, 120))
-        deadline = add_working_days(_aware(routed, 9), settings.LEAD_RESPONSE_WORKING_DAYS)
-        Match.objects.filter(pk=match.pk).update(routed_at=_aware(routed, 9), response_deadline=deadline)
-        roll = rng.random()
-        if roll < 0.12:  # left unanswered past its deadline
-            stats["overdue"] += 1
-            continue
-        lead_claim(user=actor, match=match, note=DEMO_NOTE + "认领线索")
-        Match.objects.filter(pk=match.pk).update(claimed_at=_aware(routed, 11))
-        _backdate(match, _aware(routed, 11))
-        stats["claimed"] += 1
-        if roll < 0.22:
-            continue  # claimed, not yet contacted
-        late = rng.random() < 0.2
-        contact_day = (
-            min(timezone.localtime(deadline).date() + timedelta(days=1), today)  # after the deadline
-            if late
-            else routed + timedelta(days=rng.choice([0, 0, 1]))
-        )
-        contact_hour = rng.randint(10, 18)
-        if roll < 0.42:
-            reason = rng.choice(reasons)
-            lead_decline(user=actor, match=match, reason_code=reason, note=DEMO_NOTE + "内部评估后暂不承接")
-            Match.objects.filter(pk=match.pk).update(first_response_at=_aware(contact_day, contact_hour))
-            _backdate(match, _aware(contact_day, contact_hour))
-            stats["declined"] += 1
-            continue
-        lead_contact(
-            user=actor,
-            match=match,
-            channel=rng.choice(["phone", "visit", "online"]),
-            note="已与企业财务负责人沟通",
-        )
-        Match.objects.filter(pk=match.pk).update(first_response_at=_aware(contact_day, contact_hour))
-        _backdate(match, _aware(contact_day, contact_hour))
-        stats["contacted"] += 1
-        if roll < 0.6:
-            continue
-        lead_invite(user=actor, match=match, note="欢迎在平台提交申请")
-        _backdate(match, _aware(contact_day + timedelta(days=1), 10))
-        stats["invited"] += 1
-        invited.append((match, actor, contact_day + timedelta(days=2)))
 
-    for n, (match, actor, applied_on) in enumerate(invited):
-        if Application.objects.filter(
-            enterprise_id=match.enterprise_id,
-            product_id=match.product_id,
-            status__in=Application.OPEN_STATUSES,
-        ).exists():
+    plans = _plan_outcomes(worked, rng, officers=officers, demo_officer=demo_officer, keep_branch=keep_branch)
+    posted = _posting_days(plans, kept, rng, today=today)
+    stats = {"claimed": 0, "contacted": 0, "invited": 0, "declined": 0, "overdue": 0, "applications": 0}
+    _firm_loan_history(today=today, rng=random.Random(f"{seed}:{today.isoformat()}:demo_firm"))
+    for plan in plans:
+        _work_lead(plan, posted[plan.match.need_id], rng, today=today, stats=stats)
+    for plan in plans:
+        if plan.target is None:
             continue
-        _application_history(match, actor, applied_on, APP_STATES[n % len(APP_STATES)], today, rng)
+        applied_on = min(posted[plan.match.need_id] + timedelta(days=2), today)
+        if plan.today_fact and plan.target == "submitted":
+            applied_on = today
+        _application_history(plan.match, plan.actor, applied_on, plan.target, today, rng, plan.today_fact)
         stats["applications"] += 1
+    _kept_leads(kept, today=today)
+    _date_needs_and_matches(posted, today=today)
     _pools(today, rng)
     logger.info("bank demo history: %s", stats)
     return stats
 
 
+def _plan_outcomes(worked, rng, *, officers, demo_officer, keep_branch) -> list[_Plan]:
+    """What happens to each worked lead; the invited ones get the state their application reaches.
+    The first lead of demo_officer's branch becomes an application submitted today (to review), the
+    first disbursement of the history is made today."""
+    plans: list[_Plan] = []
+    forced_review = False
+    for i, match in enumerate(worked):
+        actor = _officer_for(match.branch, officers)
+        if match.branch_id == keep_branch and demo_officer is not None and i % 3 == 0:
+            actor = demo_officer
+        roll = rng.random()
+        if match.branch_id == keep_branch and demo_officer is not None and not forced_review:
+            plans.append(_Plan(match, demo_officer, "invited", "submitted", today_fact=True))
+            forced_review = True
+            continue
+        if roll < 0.12:
+            outcome = "overdue"
+        elif roll < 0.22:
+            outcome = "claimed"
+        elif roll < 0.42:
+            outcome = "declined"
+        elif roll < 0.6:
+            outcome = "contacted"
+        else:
+            outcome = "invited"
+        plans.append(_Plan(match, actor, outcome))
+    applying: set[tuple[int, int]] = {
+        (p.match.enterprise_id, p.match.product_id) for p in plans if p.target is not None
+    }
+    n = 0
+    disbursed_today = False
+    for plan in plans:
+        if plan.outcome != "invited" or plan.target is not None:
+            continue
+        key = (plan.match.enterprise_id, plan.match.product_id)
+        if key in applying:
+            continue
+        applying.add(key)
+        plan.target = APP_STATES[n % len(APP_STATES)]
+        if plan.target == "disbursed" and not disbursed_today:
+            plan.today_fact = disbursed_today = True
+        n += 1
+    return plans
+
+
+def _posting_days(plans: list[_Plan], kept: list[Match], rng, *, today: date) -> dict[int, date]:
+    """The day each need with leads was posted (and its leads routed): the range of its first
+    lead's fate (an application's state before a lead's outcome). Kept leads' needs: today."""
+    posted: dict[int, date] = {}
+    for plan in sorted(plans, key=lambda p: p.target is None):
+        if plan.match.need_id in posted:
+            continue
+        if plan.today_fact and plan.target == "submitted":
+            days = 2
+        else:
+            days = rng.randint(*POSTED_DAYS_AGO[plan.target or plan.outcome])
+        posted[plan.match.need_id] = today - timedelta(days=days)
+    for match in kept:
+        posted.setdefault(match.need_id, today)
+    return posted
+
+
+def _work_lead(plan: _Plan, routed: date, rng, *, today: date, stats: dict) -> None:
+    from matching.services.runs import lead_deadline
+
+    match, actor = plan.match, plan.actor
+    routed_at = _aware(routed, 9)
+    Match.objects.filter(pk=match.pk).update(
+        created_at=routed_at, routed_at=routed_at, response_deadline=lead_deadline(routed_at)
+    )
+    if plan.outcome == "overdue":  # left unanswered past its deadline
+        stats["overdue"] += 1
+        return
+    lead_claim(user=actor, match=match, note=DEMO_NOTE + "认领线索")
+    Match.objects.filter(pk=match.pk).update(claimed_at=_aware(routed, 11))
+    _backdate(match, _aware(routed, 11))
+    stats["claimed"] += 1
+    if plan.outcome == "claimed":
+        return
+    late = rng.random() < 0.2
+    contact_day = min(routed + timedelta(days=3 if late else rng.choice([0, 0, 1])), today)
+    contact_at = _aware(contact_day, rng.randint(12, 18))
+    if plan.outcome == "declined":
+        reason = rng.choice(list(DECLINE_REASONS))
+        lead_decline(user=actor, match=match, reason_code=reason, note=DEMO_NOTE + "内部评估后暂不承接")
+        Match.objects.filter(pk=match.pk).update(first_response_at=contact_at)
+        _backdate(match, contact_at)
+        stats["declined"] += 1
+        return
+    lead_contact(
+        user=actor,
+        match=match,
+        channel=rng.choice(["phone", "visit", "online"]),
+        note="已与企业财务负责人沟通",
+    )
+    Match.objects.filter(pk=match.pk).update(first_response_at=contact_at)
+    _backdate(match, contact_at)
+    stats["contacted"] += 1
+    if plan.outcome == "contacted":
+        return
+    lead_invite(user=actor, match=match, note="欢迎在平台提交申请")
+    _backdate(match, max(contact_at, _aware(min(routed + timedelta(days=1), today), 18)))
+    stats["invited"] += 1
+
+
+def _kept_leads(kept: list[Match], *, today: date) -> None:
+    """demo_officer's fresh leads: routed today, except the first, routed yesterday and due tomorrow."""
+    for n, match in enumerate(kept):
+        if n == 0:
+            Match.objects.filter(pk=match.pk).update(
+                created_at=_aware(today - timedelta(days=1), 9),
+                routed_at=_aware(today - timedelta(days=1), 9),
+                response_deadline=_aware(today + timedelta(days=1), 9),
+            )
+
+
+def _date_needs_and_matches(posted: dict[int, date], *, today: date) -> None:
+    """A need is posted the day its leads were routed, and matched then: its matches (leads or not)
+    carry that date. A firm registers before it posts. Needs without leads keep their own date."""
+    from enterprises.models import Enterprise, FinancingNeed
+
+    for need_id, day in posted.items():
+        FinancingNeed.objects.filter(pk=need_id).update(
+            created_at=_aware(day, 8), needed_by=day + timedelta(days=60)
+        )
+    for need in FinancingNeed.objects.exclude(pk__in=list(posted)).only("pk", "created_at"):
+        Match.objects.filter(need_id=need.pk).update(created_at=need.created_at)
+    for need_id, day in posted.items():
+        Match.objects.filter(need_id=need_id, is_lead=False).update(created_at=_aware(day, 9))
+    first_posted: dict[int, date] = {}
+    for need_id, firm_id in FinancingNeed.objects.filter(pk__in=list(posted)).values_list(
+        "pk", "enterprise_id"
+    ):
+        first_posted[firm_id] = min(posted[need_id], first_posted.get(firm_id, posted[need_id]))
+    for firm in Enterprise.objects.filter(pk__in=list(first_posted)).only("pk", "created_at"):
+        first = first_posted[firm.pk]
+        if timezone.localdate(firm.created_at) > first:
+            registered = first - timedelta(days=1)
+            Enterprise.objects.filter(pk=firm.pk).update(created_at=_aware(registered, 9))
+            Enterprise.objects.filter(pk=firm.pk, verified_at__isnull=False).update(
+                verified_at=_aware(registered, 15)
+            )
+
+
+def _add_months(d: date, n: int) -> date:
+    from subsidies.calc import add_months  # the one month arithmetic (《民法典》第二百零二条)
+
+    return add_months(d, n)
+
+
+def _interest_days(start: date, end: date) -> list[date]:
+    """Quarterly interest days (the 20th of Mar, Jun, Sep, Dec) after ``start`` up to ``end``."""
+    days = []
+    year = start.year
+    while date(year, 3, INTEREST_DAY) <= end:
+        for month in (3, 6, 9, 12):
+            d = date(year, month, INTEREST_DAY)
+            if start < d <= end:
+                days.append(d)
+        year += 1
+    return days
+
+
+def _interest(principal: Decimal, rate: Decimal, start: date, end: date) -> Decimal:
+    return (principal * rate / Decimal("100") * Decimal((end - start).days) / Decimal("360")).quantize(
+        Decimal("0.01")
+    )
+
+
 def _application_history(
-    match: Match, actor: User, applied_on: date, target: str, today: date, rng
+    match: Match | None,
+    actor: User,
+    applied_on: date,
+    target: str,
+    today: date,
+    rng,
+    today_fact: bool = False,
+    *,
+    product=None,
+    need=None,
+    amount_term: tuple[Decimal, int] | None = None,
 ) -> Application:
-    amount, term = _amount_term(match)
-    product = match.product
+    """An application from ``applied_on`` to ``target``: every step a few days after the one
+    before, none after ``today``; a loan starts on or after its approval, interest is paid
+    quarterly, a repayment or default only once the loan has run a while (else the application
+    stops at disbursed). ``today_fact`` on a disbursement: the loan starts today."""
+    amount, term = amount_term or _amount_term(match)
+    product = product or match.product
+    need = need or match.need
+    enterprise_id = need.enterprise_id
     submitted_at = _aware(min(applied_on, today), 14)
-    firm_user = User.objects.filter(enterprise_id=match.enterprise_id, role=Role.FIRM).first()
+    firm_user = User.objects.filter(enterprise_id=enterprise_id, role=Role.FIRM).first()
     app = Application.objects.create(
-        enterprise_id=match.enterprise_id,
+        enterprise_id=enterprise_id,
         product=product,
         match=match,
-        need=match.need,
+        need=need,
         amount=amount,
         term_months=term,
-        purpose=match.need.purpose,
-        note=DEMO_NOTE + "企业经客户经理邀请提交申请",
+        purpose=need.purpose,
+        note=DEMO_NOTE + ("企业经客户经理邀请提交申请" if match else "企业在产品超市提交申请"),
         submitted_by=firm_user,
         created_at=submitted_at,
         status_changed_at=submitted_at,
@@ -219,9 +399,9 @@ def _application_history(
     _backdate(app, submitted_at)
     day = min(applied_on, today)
 
-    def step(action, **params):
+    def step(action, on=None, **params):
         nonlocal day, app
-        day = min(day + timedelta(days=rng.randint(1, 6)), today)
+        day = min(on or day + timedelta(days=rng.randint(1, 4)), today)
         app = application_transition(user=actor, application=app, action=action, **params)
         _backdate(app, _aware(day, 16))
         Application.objects.filter(pk=app.pk).update(status_changed_at=_aware(day, 16))
@@ -237,6 +417,7 @@ def _application_history(
             actor=firm_user,
             note="企业改选其他产品",
         )
+        _backdate(app, _aware(min(day + timedelta(days=2), today), 11))
         return app
     if target == "rejected":
         step(
@@ -253,39 +434,94 @@ def _application_history(
     rate = _rate(product)
     step("approve", credit_line=amount, annual_rate=rate, term_months=term, note="审批通过")
     Application.objects.filter(pk=app.pk).update(approved_at=_aware(day, 16))
+    approved_on = day
     if target == "approved":
         return app
-    # A loan is possible: it starts on or after its approval day and no later than today, and every
-    # repayment or default falls between its start and today (the service refuses anything else).
-    start = min(day + timedelta(days=3), today - timedelta(days=1))
-    if target in ("repaid", "defaulted"):
-        start = date(today.year, 1, 1) + timedelta(days=rng.randint(10, 90))
-    start = min(max(start, day), today)
-    maturity = start + timedelta(days=30 * term)
+    start = today if today_fact else min(approved_on + timedelta(days=rng.randint(1, 5)), today)
+    maturity = _add_months(start, term)
     step(
-        "disburse", principal=amount, annual_rate=rate, start_date=start, maturity_date=maturity, note="放款"
+        "disburse",
+        on=start,
+        principal=amount,
+        annual_rate=rate,
+        start_date=start,
+        maturity_date=maturity,
+        note="放款",
     )
-    if target == "disbursed":
-        return app
-    interest = (amount * rate / Decimal("100") * Decimal("90") / Decimal("360")).quantize(Decimal("0.01"))
     if target == "repaid":
-        paid = max(start, min(start + timedelta(days=rng.randint(120, 200)), today - timedelta(days=1)))
-        day = paid - timedelta(days=1)
-        step("repay", date=paid, principal=amount, interest=interest, note="提前结清")
-        return app
+        end = start + timedelta(days=rng.randint(120, 200))
+        if end >= today or end > maturity:
+            target = "disbursed"
+    elif target == "defaulted":
+        end = start + timedelta(days=rng.randint(150, 240))
+        if end >= today or end > maturity:
+            target = "disbursed"
+    if target == "disbursed":
+        end = today
+    last = start
+    for paid_on in _interest_days(start, end if target != "defaulted" else end - timedelta(days=90)):
         step(
             "repay",
-            date=min(start + timedelta(days=90), today),
+            on=paid_on,
+            date=paid_on,
             principal=Decimal("0"),
-            interest=interest,
+            interest=_interest(amount, rate, last, paid_on),
             note="按季付息",
         )
-    step(
-        "default",
-        date=max(start, min(start + timedelta(days=240), today - timedelta(days=1))),
-        outstanding_principal=amount,
-    )
+        last = paid_on
+    if target == "repaid":
+        step(
+            "repay",
+            on=end,
+            date=end,
+            principal=amount,
+            interest=_interest(amount, rate, last, end),
+            note="提前结清",
+        )
+    elif target == "defaulted":
+        step("default", on=end, date=end, outstanding_principal=amount)
     return app
+
+
+def _firm_loan_history(*, today: date, rng) -> None:
+    """demo_firm's earlier credit loan (高新贷, 招商银行, about 200 days ago, interest paid quarterly):
+    a fulfilled need and its application, so that the firm has a loan and an interest subsidy to
+    confirm; its current need stays open for the banks' leads."""
+    from enterprises.models import FinancingNeed
+    from products.models import Product
+
+    user = User.objects.filter(username="demo_firm").first()
+    product = Product.objects.filter(name="高新贷", institution__name="招商银行太原分行").first()
+    if user is None or user.enterprise_id is None or product is None:
+        return
+    branch = Branch.objects.filter(institution=product.institution, is_provincial=True).first()
+    if branch is None:
+        return
+    posted = today - timedelta(days=210)
+    need = FinancingNeed.objects.create(
+        enterprise_id=user.enterprise_id,
+        amount=Decimal("5000000"),
+        term_months=12,
+        purpose="working_capital",
+        guarantee_types=["credit"],
+        max_annual_rate=Decimal("4.50"),
+        needed_by=posted + timedelta(days=30),
+        description="智能巡检机器人首批订单备货流动资金",
+        posted_by=user,
+        created_at=_aware(posted, 10),
+    )
+    _application_history(
+        None,
+        _officer_for(branch, {}),
+        posted + timedelta(days=3),
+        "disbursed",
+        today,
+        rng,
+        product=product,
+        need=need,
+        amount_term=(need.amount, need.term_months),
+    )
+    FinancingNeed.objects.filter(pk=need.pk).update(status=FinancingNeed.Status.FULFILLED)
 
 
 def _pools(today: date, rng) -> None:

@@ -1,15 +1,21 @@
 """Demo data for ``manage.py seed_demo``: the seed article's institutions and products, the 2026
 subsidy policies, synthetic firms and the demo accounts. Every step is an upsert on a natural
-key, so a second run changes no row counts. Values marked "demo" in domain.md live here as data."""
+key, so a second run changes no row counts. Values marked "demo" in domain.md live here as data.
+
+Dated relative to the day it runs (``today``, default the Beijing date; ``seed_demo --today``
+pins it): the history lies in the 12 months before ``today`` and some of it on ``today`` itself,
+so that this month (even on the 1st), this quarter and this year all have figures. The same day
+and ``seed`` give the same data; firms' identities depend on ``seed`` only."""
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils import timezone
 
 from enterprises.models import Enterprise, FinancingNeed, IPAsset, ProfileConsent, Qualification
 from enterprises.services import consent_grant
@@ -24,7 +30,7 @@ from .regions import ensure_regions
 
 WAN = Decimal("10000")
 SEED = 20260101
-TODAY = date(2026, 11, 28)  # the demo's "now": fixed so that a run is reproducible
+HISTORY_DAYS = 365  # the demo's history lies in this many days before the day it runs
 
 
 def wan(x) -> Decimal:
@@ -257,13 +263,13 @@ PRODUCTS = [
     },
 ]
 
-# --- Subsidy policies for 2026 (domain.md §4, demo parameters) ----------------------------------
+# --- Subsidy policies, one version a year (domain.md §4, demo parameters) ----------------------------------
 
 POLICIES = [
     {
         "series": "interest-subsidy",
         "kind": "interest",
-        "name": "科技型企业贷款贴息（2026年度）",
+        "name": "科技型企业贷款贴息（{year}年度）",
         "budget": wan(1000),
         "parameters": {
             "ratio": "0.50",
@@ -279,7 +285,7 @@ POLICIES = [
     {
         "series": "risk-compensation",
         "kind": "risk",
-        "name": "科技信贷风险补偿（2026年度）",
+        "name": "科技信贷风险补偿（{year}年度）",
         "budget": wan(2000),
         "parameters": {"ratio": "0.30", "bank_year_cap": "10000000", "npl_threshold": "0.01"},
         "source": "《科技金融专项项目及资金管理办法》（2022）；比例参照深圳同类做法（演示参数）",
@@ -287,7 +293,7 @@ POLICIES = [
     {
         "series": "exclusive-product-reward",
         "kind": "reward",
-        "name": "科技信贷专属产品奖励（2026年度）",
+        "name": "科技信贷专属产品奖励（{year}年度）",
         "budget": wan(200),
         "parameters": {"unit": "100000000", "reward_per_unit": "200000"},
         "source": "授信年度首次达到1亿元规模给予20万元奖励，以后年度授信总规模每增加1亿元再给予20万元",
@@ -378,9 +384,10 @@ DEMO_FIRMS = {
         "legal": "王建国",
         "body": "MA0K2R7D1",
         "quals": [
-            ("hitech", "", date(2024, 11, 20), date(2027, 11, 19)),
-            ("tech_sme", "", date(2026, 4, 15), date(2026, 12, 31)),
-            ("srdi", "srdi_sme", date(2025, 6, 30), date(2028, 6, 29)),
+            # kind, level, issued this many days before the seed's today (科小: this year's 入库)
+            ("hitech", "", 740),
+            ("tech_sme", "", 230),
+            ("srdi", "srdi_sme", 520),
         ],
         "patents": 6,
         "other_ip": 9,
@@ -407,8 +414,8 @@ DEMO_FIRMS = {
         "legal": "李晓东",
         "body": "MA0L8C3F2",
         "quals": [
-            ("tech_sme", "", date(2026, 3, 28), date(2026, 12, 31)),
-            ("srdi", "innovative", date(2025, 9, 1), date(2028, 8, 31)),
+            ("tech_sme", "", 250),
+            ("srdi", "innovative", 450),
         ],
         "patents": 3,
         "other_ip": 4,
@@ -435,7 +442,21 @@ def _body(rng: random.Random) -> str:
     return "MA0" + "".join(rng.choice(ALPHABET) for _ in range(5)) + "0"
 
 
-def seed_reference_data() -> None:
+def three_years_from(issued: date) -> date:
+    """Last valid day of a 高企 / 专精特新 certificate: the day before the third anniversary."""
+    try:
+        return issued.replace(year=issued.year + 3) - timedelta(days=1)
+    except ValueError:  # 29 February
+        return issued.replace(year=issued.year + 3, day=28) - timedelta(days=1)
+
+
+def policy_years(today: date) -> list[int]:
+    """The budget years the demo's history touches: last year and this one."""
+    return [today.year - 1, today.year]
+
+
+def seed_reference_data(today: date | None = None) -> None:
+    today = today or timezone.localdate()
     ensure_regions(Region)
     ensure_lpr(LprRate)
     for name, short, kind, is_lender, branches in INSTITUTIONS:
@@ -470,7 +491,7 @@ def seed_reference_data() -> None:
             },
         )
         if product.published_at is None:
-            product.published_at = _aware(date(2026, 1, 5))
+            product.published_at = _aware(today - timedelta(days=HISTORY_DAYS + 30))
             product.save(update_fields=["published_at"])
         c = spec["criteria"]
         Criteria.objects.update_or_create(
@@ -490,28 +511,35 @@ def seed_reference_data() -> None:
             },
         )
     for spec in POLICIES:
-        Policy.objects.get_or_create(
+        _ensure_yearly_policies(spec, policy_years(today))
+
+
+def _ensure_yearly_policies(spec: dict, years: list[int]) -> None:
+    """One version of the policy per budget year (effective 1 January to 31 December), created once;
+    the newest year's version is the current (active) one."""
+    for year in years:
+        if Policy.objects.filter(series=spec["series"], effective_from=date(year, 1, 1)).exists():
+            continue
+        last = Policy.objects.filter(series=spec["series"]).order_by("-version").first()
+        newest = last is None or last.effective_from < date(year, 1, 1)
+        if newest:
+            Policy.objects.filter(series=spec["series"], is_active=True).update(is_active=False)
+        Policy.objects.create(
             series=spec["series"],
-            version=1,
-            defaults={
-                "kind": spec["kind"],
-                "name": spec["name"],
-                "parameters": spec["parameters"],
-                "effective_from": date(2026, 1, 1),
-                "effective_to": date(2026, 12, 31),
-                "budget": spec["budget"],
-                "is_active": True,
-                "source": spec["source"],
-            },
+            version=(last.version + 1) if last else 1,
+            kind=spec["kind"],
+            name=spec["name"].format(year=year),
+            parameters=spec["parameters"],
+            effective_from=date(year, 1, 1),
+            effective_to=date(year, 12, 31),
+            budget=spec["budget"],
+            is_active=newest,
+            source=spec["source"],
         )
 
 
-def _aware(d: date):
-    from datetime import datetime, time
-
-    from django.utils import timezone
-
-    return timezone.make_aware(datetime.combine(d, time(9, 0)))
+def _aware(d: date, hour: int = 9):
+    return timezone.make_aware(datetime.combine(d, time(hour, 0)))
 
 
 def _pick(rng: random.Random, weighted):
@@ -519,12 +547,12 @@ def _pick(rng: random.Random, weighted):
     return rng.choices(items, weights=weights, k=1)[0]
 
 
-def _firm_spec(i: int, rng: random.Random) -> dict:
+def _firm_spec(i: int, rng: random.Random, today: date) -> dict:
     industry = _pick(rng, INDUSTRY_WEIGHTS)
     stage = _pick(rng, STAGE_WEIGHTS)
     city = _pick(rng, CITY_WEIGHTS)
     age_years = {"seed": (0, 2), "startup": (1, 5), "growth": (3, 12), "mature": (8, 25)}[stage]
-    founded = TODAY - timedelta(days=rng.randint(age_years[0] * 365 + 30, age_years[1] * 365 + 300))
+    founded = today - timedelta(days=rng.randint(age_years[0] * 365 + 30, age_years[1] * 365 + 300))
     employees = {"seed": (5, 30), "startup": (15, 120), "growth": (60, 400), "mature": (200, 1500)}[stage]
     revenue_wan = {
         "seed": (0, 300),
@@ -588,21 +616,31 @@ def _upsert_firm_row(uscc: str, spec: dict, *, verified: bool, shares: bool) -> 
     )
 
 
-def _ensure_assets(firm: Enterprise, rng: random.Random, *, quals=None, patents=None, other_ip=None) -> None:
+def _qualification(kind: str, level: str, days_ago: int, today: date) -> tuple[str, str, date, date]:
+    """A qualification issued ``days_ago`` before ``today`` with its statutory expiry; 科技型中小企业
+    入库 is yearly, so it falls in this calendar year (1 January at the earliest)."""
+    issued = today - timedelta(days=days_ago)
+    if kind == "tech_sme":
+        issued = max(issued, date(today.year, 1, 1))
+        return kind, level, issued, date(today.year, 12, 31)
+    return kind, level, issued, three_years_from(issued)
+
+
+def _ensure_assets(
+    firm: Enterprise, rng: random.Random, *, today: date, quals=None, patents=None, other_ip=None
+) -> None:
     """Qualifications, IP and needs are created once per firm (on its first seeding)."""
     if quals is None:
         quals = []
         if firm.stage in ("growth", "mature") and rng.random() < 0.45:
-            issued = TODAY - timedelta(days=rng.randint(30, 1300))  # some have expired
-            quals.append(("hitech", "", issued, issued + timedelta(days=3 * 365 - 1)))
+            quals.append(_qualification("hitech", "", rng.randint(30, 1300), today))  # some have expired
         if firm.employees <= 500 and rng.random() < 0.6:
-            quals.append(
-                ("tech_sme", "", date(2026, rng.randint(3, 6), rng.randint(1, 28)), date(2026, 12, 31))
-            )
+            quals.append(_qualification("tech_sme", "", rng.randint(20, 260), today))
         if rng.random() < 0.18:
             level = rng.choice(["innovative", "innovative", "srdi_sme", "giant"])
-            issued = TODAY - timedelta(days=rng.randint(60, 900))
-            quals.append(("srdi", level, issued, issued + timedelta(days=3 * 365 - 1)))
+            quals.append(_qualification("srdi", level, rng.randint(60, 900), today))
+    else:
+        quals = [_qualification(kind, level, days_ago, today) for kind, level, days_ago in quals]
     for kind, level, issued, expires in quals:
         Qualification.objects.create(
             enterprise=firm,
@@ -647,7 +685,8 @@ def _need_spec(firm: Enterprise, rng: random.Random) -> dict:
     }
 
 
-def _create_need(firm: Enterprise, spec: dict, user: User | None) -> FinancingNeed:
+def _create_need(firm: Enterprise, spec: dict, user: User | None, *, posted: date) -> FinancingNeed:
+    """A need posted on ``posted`` (the bank history moves it to the day its leads were routed)."""
     return FinancingNeed.objects.create(
         enterprise=firm,
         amount=spec["amount"],
@@ -655,9 +694,10 @@ def _create_need(firm: Enterprise, spec: dict, user: User | None) -> FinancingNe
         purpose=spec["purpose"],
         guarantee_types=spec["guarantee"],
         max_annual_rate=Decimal(spec["rate"]),
-        needed_by=TODAY + timedelta(days=60),
+        needed_by=posted + timedelta(days=60),
         description=spec["description"],
         posted_by=user,
+        created_at=_aware(posted, 10),
     )
 
 
@@ -670,11 +710,15 @@ def _user(username: str, *, password: str, role: str, first_name: str, **fields)
     return user
 
 
-def seed(*, password: str, firms: int = 300) -> SeedReport:
+def seed(*, password: str, firms: int = 300, today: date | None = None, seed: int = SEED) -> SeedReport:
     """Reference data, firms and accounts in one transaction; then, each step on what the one
     before it committed: a full match run (in-process), the banks' history of leads, applications
-    and loans, the firms' consents, the centre's service visits, and the subsidy claims on those loans."""
-    _seed_base(password=password, firms=firms)
+    and loans, the firms' consents, the centre's service visits, and the subsidy claims on those loans.
+
+    ``today`` (default: the Beijing date) is the day the history ends on; it must not be later
+    than the real date (the services refuse facts in the future)."""
+    today = today or timezone.localdate()
+    _seed_base(password=password, firms=firms, today=today, seed=seed)
 
     from celery import current_app
 
@@ -689,17 +733,28 @@ def seed(*, password: str, firms: int = 300) -> SeedReport:
         seed_matching()
     finally:
         current_app.conf.task_always_eager = eager
-    seed_bank_history(today=TODAY)
-    seed_firm_demo(today=TODAY)
-    seed_visits(today=TODAY)
-    seed_subsidies(today=TODAY)
+    seed_bank_history(today=today, seed=seed)
+    seed_firm_demo(today=today)
+    seed_visits(today=today)
+    for year in policy_years(today):
+        seed_subsidies(today=today, year=year)
     return SeedReport(password=password, counts=row_counts())
 
 
+def _register(firm: Enterprise, *, days_ago: int, verified: bool, today: date) -> date:
+    """Date the firm's registration (and verification, a few days later) in the demo's past."""
+    registered = today - timedelta(days=days_ago)
+    Enterprise.objects.filter(pk=firm.pk).update(
+        created_at=_aware(registered, 9),
+        verified_at=_aware(min(registered + timedelta(days=2), today), 15) if verified else None,
+    )
+    return registered
+
+
 @transaction.atomic
-def _seed_base(*, password: str, firms: int) -> None:
-    seed_reference_data()
-    rng = random.Random(SEED)
+def _seed_base(*, password: str, firms: int, today: date, seed: int = SEED) -> None:
+    seed_reference_data(today)
+    rng = random.Random(seed)
 
     demo_enterprises = {}
     for username, spec in DEMO_FIRMS.items():
@@ -708,16 +763,20 @@ def _seed_base(*, password: str, firms: int) -> None:
         demo_enterprises[username] = (firm, created, spec)
 
     for i in range(firms):
-        spec = _firm_spec(i, rng)
-        body_rng = random.Random(SEED * 7 + i)
+        spec = _firm_spec(i, rng, today)
+        body_rng = random.Random(seed * 7 + i)
         division = spec["city"] if spec["city"] != "140171" else "140100"
         uscc = make_uscc(division=division, body=_body(body_rng))
         firm, created = _upsert_firm(uscc, spec, verified=spec["verified"], shares=spec["shares"])
-        asset_rng = random.Random(SEED * 11 + i)
+        asset_rng = random.Random(seed * 11 + i)
         if created:
-            _ensure_assets(firm, asset_rng)
+            # Registered over the past year, a few of them today (this month's figures on the 1st).
+            days_ago = 0 if i % 60 == 7 else asset_rng.randint(1, HISTORY_DAYS - 5)
+            registered = _register(firm, days_ago=days_ago, verified=spec["verified"], today=today)
+            _ensure_assets(firm, asset_rng, today=today)
             for _ in range(1 if asset_rng.random() < 0.85 else 2):
-                _create_need(firm, _need_spec(firm, asset_rng), None)
+                posted = min(registered + timedelta(days=asset_rng.randint(0, 30)), today)
+                _create_need(firm, _need_spec(firm, asset_rng), None, posted=posted)
 
     pufa = Institution.objects.get(name="浦发银行太原分行")
     boc = Institution.objects.get(name="中国银行山西省分行")
@@ -736,8 +795,16 @@ def _seed_base(*, password: str, firms: int) -> None:
             mobile="13900000001" if username == "demo_firm" else "13900000002",
         )
         if created:
-            _ensure_assets(firm, rng, quals=spec["quals"], patents=spec["patents"], other_ip=spec["other_ip"])
-            _create_need(firm, spec["need"], users[username])
+            _register(firm, days_ago=HISTORY_DAYS - 5, verified=True, today=today)
+            _ensure_assets(
+                firm,
+                rng,
+                today=today,
+                quals=spec["quals"],
+                patents=spec["patents"],
+                other_ip=spec["other_ip"],
+            )
+            _create_need(firm, spec["need"], users[username], posted=today - timedelta(days=1))
     users["demo_officer"] = _user(
         "demo_officer", password=password, role=Role.OFFICER, first_name="赵敏", branch=pufa_scitech
     )

@@ -289,6 +289,10 @@ SPECTACULAR_SETTINGS = {
 MATCH_LEAD_THRESHOLD = envint("MATCH_LEAD_THRESHOLD", 60)
 LEAD_RESPONSE_WORKING_DAYS = envint("LEAD_RESPONSE_WORKING_DAYS", 2)
 MATCH_CHUNK_SIZE = envint("MATCH_CHUNK_SIZE", 2000)
+# Without a broker (eager tasks, the embedded demo) a manual full run still runs in the background,
+# in a daemon thread of the web process, chunk by chunk, so that its progress bar moves.
+MATCH_EAGER_BACKGROUND = envbool("MATCH_EAGER_BACKGROUND", not os.environ.get("REDIS_URL", ""))
+MATCH_EAGER_CHUNK_SIZE = envint("MATCH_EAGER_CHUNK_SIZE", 64)
 
 # --- E-mail ---
 EMAIL_BACKEND = os.environ.get(

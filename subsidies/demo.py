@@ -9,12 +9,14 @@ is decided by the claim id, so a second run changes nothing. Without loans it cr
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time, timedelta
+
+from django.utils import timezone
 
 from portal.models import Role, User
 from portal.services import ServiceError
 
-from .models import Claim, PolicyKind
+from .models import Claim, LedgerEntry, PolicyKind
 from .selectors import risk_candidates_for_bank
 from .services import (
     claim_approve,
@@ -35,21 +37,59 @@ def _demo_account(claim: Claim) -> dict:
 
 
 def seed_subsidies(*, today: date, year: int | None = None) -> dict:
+    """The subsidy history of budget ``year`` (default: today's) as of ``today``. Claims of the
+    latest ended period are handled today (some still wait for the firm or for staff: demo_firm's
+    newest claim waits for its confirmation); earlier periods were paid about a month after they
+    ended (their approval and payment are dated then). Risk compensation and the reward are claimed
+    for a finished year only (from 1 January of the year after)."""
     year = year or today.year
     staff = User.objects.filter(role=Role.STAFF, is_active=True).order_by("pk").first()
     report = {"interest": interest_claims_generate(year=year, as_of=today, actor=None)}
     if staff is None:
         return report
+    # The latest ended claim period (quarterly, the demo policy's rule): the quarter before today's.
+    latest = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1) - timedelta(days=1)
 
-    # Most firms confirm their account (one in five not yet).
+    def current(claim: Claim) -> bool:
+        return claim.kind != PolicyKind.INTEREST or claim.period_end == latest
+
+    # Firms confirm their account (in the latest period one in five not yet, and demo_firm not yet).
+    demo_firm = User.objects.filter(username="demo_firm").values_list("enterprise_id", flat=True).first()
     awaiting = Claim.objects.filter(status=Claim.Status.AWAITING_CONFIRMATION, year=year).select_related(
         "enterprise"
     )
     for claim in awaiting.order_by("pk"):
-        if claim.pk % 5:
-            claim_confirm(user=staff, claim=claim, **_demo_account(claim))
+        if current(claim) and (claim.pk % 5 == 0 or claim.enterprise_id == demo_firm):
+            continue
+        claim_confirm(user=staff, claim=claim, **_demo_account(claim))
 
-    # Risk compensation on defaulted exclusive-product loans, claimed by a bank user.
+    if year < today.year:
+        _risk_claims(year)
+        try:
+            report["reward"] = len(reward_claims_generate(year=year))
+        except ServiceError:
+            report["reward"] = 0
+
+    # Staff approve every claim of earlier periods and seven in ten of the latest (by id: stable on
+    # re-runs), and pay what they approved — of the latest period four in ten, at least one.
+    for claim in Claim.objects.filter(status=Claim.Status.SUBMITTED, year=year).order_by("pk"):
+        if not current(claim) or claim.pk % 10 < 7 or claim.kind == PolicyKind.REWARD:
+            try:
+                claim_approve(user=staff, claim=claim)
+            except ServiceError:
+                continue
+    paid_today = Claim.objects.filter(status=Claim.Status.PAID, year=year, period_end=latest).exists()
+    for claim in Claim.objects.filter(status=Claim.Status.APPROVED, year=year).order_by("pk"):
+        if not current(claim) or claim.pk % 10 < 4 or claim.kind != PolicyKind.INTEREST or not paid_today:
+            claim_pay(user=staff, claim=claim)
+            paid_today = paid_today or current(claim)
+    for claim in Claim.objects.filter(kind=PolicyKind.INTEREST, year=year).exclude(period_end=latest):
+        _backdate_handling(claim, today=today)
+    return report
+
+
+def _risk_claims(year: int) -> None:
+    """Risk compensation on the year's defaulted exclusive-product loans, claimed by a bank user."""
     bank_users = User.objects.filter(role__in=(Role.MANAGER, Role.OFFICER), is_active=True).select_related(
         "branch"
     )
@@ -64,19 +104,39 @@ def seed_subsidies(*, today: date, year: int | None = None) -> dict:
             except ServiceError:
                 continue
 
-    try:
-        report["reward"] = len(reward_claims_generate(year=year))
-    except ServiceError:
-        report["reward"] = 0
 
-    # Staff approve seven in ten submitted claims and pay four in ten (by id: stable on re-runs).
-    for claim in Claim.objects.filter(status=Claim.Status.SUBMITTED, year=year).order_by("pk"):
-        if claim.pk % 10 < 7 or claim.kind == PolicyKind.REWARD:
-            try:
-                claim_approve(user=staff, claim=claim)
-            except ServiceError:
-                continue
-    for claim in Claim.objects.filter(status=Claim.Status.APPROVED, year=year).order_by("pk"):
-        if claim.pk % 10 < 4 or claim.kind != PolicyKind.INTEREST:
-            claim_pay(user=staff, claim=claim)
-    return report
+def _backdate_handling(claim: Claim, *, today: date) -> None:
+    """A claim of an earlier period was confirmed, approved and paid within weeks of its end: date
+    its transitions, review, payment and ledger rows so (never after yesterday). Idempotent."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from portal.models import Transition
+
+    base = claim.period_end
+    when = {
+        Claim.Status.SUBMITTED: min(base + timedelta(days=10), today - timedelta(days=1)),
+        Claim.Status.APPROVED: min(base + timedelta(days=25), today - timedelta(days=1)),
+        Claim.Status.PAID: min(base + timedelta(days=35), today - timedelta(days=1)),
+    }
+    ct = ContentType.objects.get_for_model(Claim)
+    created = _at(base + timedelta(days=1), 8)
+    Claim.objects.filter(pk=claim.pk).update(created_at=created)
+    Transition.objects.filter(
+        content_type=ct, object_id=claim.pk, to_state=Claim.Status.AWAITING_CONFIRMATION
+    ).update(at=created)
+    for state, day in when.items():
+        Transition.objects.filter(content_type=ct, object_id=claim.pk, to_state=state).update(at=_at(day, 15))
+    if claim.reviewed_at:
+        Claim.objects.filter(pk=claim.pk).update(reviewed_at=_at(when[Claim.Status.APPROVED], 15))
+    if claim.paid_at:
+        Claim.objects.filter(pk=claim.pk).update(paid_at=_at(when[Claim.Status.PAID], 15))
+    LedgerEntry.objects.filter(claim=claim, kind=LedgerEntry.Kind.COMMIT).update(
+        at=_at(when[Claim.Status.APPROVED], 15)
+    )
+    LedgerEntry.objects.filter(claim=claim, kind=LedgerEntry.Kind.PAY).update(
+        at=_at(when[Claim.Status.PAID], 15)
+    )
+
+
+def _at(day: date, hour: int) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time(hour, 0)))

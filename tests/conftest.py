@@ -49,6 +49,14 @@ def _eager_celery(request):
 
 
 @pytest.fixture(autouse=True)
+def _match_runs_inline(settings):
+    """Without a broker a manual full run would go to a background thread (the embedded demo's
+    MATCH_EAGER_BACKGROUND); tests run it inline, in their transaction. The tests of the thread
+    switch it back on (tests/matching/test_background_run.py)."""
+    settings.MATCH_EAGER_BACKGROUND = False
+
+
+@pytest.fixture(autouse=True)
 def _reference_data(request):
     """Regions and LPR come from data migrations; transactional tests truncate them, so put them
     back for any test that uses the database."""

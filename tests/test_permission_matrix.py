@@ -308,6 +308,7 @@ def world(cast, django_user_model):
         guarantee_types=["credit"],
         on_behalf=True,
         confirmed_by_firm=False,
+        status=FinancingNeed.Status.AWAITING_FIRM,
     )
     pool = PoolEntry.objects.create(institution=cast.bank_a, enterprise=firm, added_by=cast.officer_a)
     delivery = WebhookDelivery.objects.create(

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import threading
 import time
 from collections import defaultdict
 from contextlib import contextmanager
@@ -137,8 +138,13 @@ def _dispatch(run_id: int, chunk_size: int | None = None) -> bool:
 
     from matching import tasks
 
-    if tasks.run_start.app.conf.task_always_eager:  # no broker: the run happens right here
-        tasks.run_start.apply_async((run_id, chunk_size))
+    if tasks.run_start.app.conf.task_always_eager:  # no broker: the run happens in this process
+        if settings.MATCH_EAGER_BACKGROUND and MatchRun.objects.filter(
+            pk=run_id, trigger=MatchRun.Trigger.MANUAL
+        ).exists():
+            _run_in_background(run_id, chunk_size or settings.MATCH_EAGER_CHUNK_SIZE)
+        else:
+            tasks.run_start.apply_async((run_id, chunk_size))
         return True
     try:
         tasks.run_start.apply_async((run_id, chunk_size), retry=False)
@@ -205,6 +211,26 @@ def needs_sweep_unmatched(*, in_flight_minutes: int = 10) -> int:
 # =============================================================================================
 # Planning and progress
 # =============================================================================================
+
+
+def _run_in_background(run_id: int, chunk_size: int) -> threading.Thread:
+    """No broker (the embedded demo): run a manual full run in a daemon thread of this process,
+    its chunks one after the other (each its own transaction, so /matching/runs/ shows the progress),
+    on the thread's own database connection, closed at the end. A failure marks the run failed."""
+    from matching import tasks
+
+    def work() -> None:
+        try:
+            tasks.run_start.apply_async((run_id, chunk_size))
+        except Exception as exc:
+            logger.exception("background matching run %s failed", run_id)
+            run_fail(run_id=run_id, error=f"后台匹配失败：{exc}")
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=work, name=f"matching-run-{run_id}", daemon=True)
+    thread.start()
+    return thread
 
 
 def run_dispatch(*, run_id: int, chunk_size: int | None = None, queue: str | None = None) -> None:

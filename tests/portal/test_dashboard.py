@@ -462,7 +462,10 @@ def test_query_counts_do_not_grow_with_rows(cast, client_for, url):
 
 
 def test_the_summary_takes_seven_queries(world, django_assert_num_queries):
-    with django_assert_num_queries(7):
+    from django.db import connection
+
+    # SQLite (the embedded default) has no GROUP BY ROLLUP: each of the two rollups is two statements.
+    with django_assert_num_queries(7 if connection.vendor == "postgresql" else 9):
         figures(world.cast.staff)
 
 

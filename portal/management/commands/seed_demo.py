@@ -1,10 +1,13 @@
 """Load the demo data. Idempotent: a second run changes no row counts."""
 
+import os
 import secrets
+from datetime import date
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
-from portal.demo import seed
+from portal import demo
 
 DEMO_USERS = [
     ("demo_firm", "企业用户（山西晋科智能装备有限公司，已认证）"),
@@ -17,21 +20,49 @@ DEMO_USERS = [
 ]
 
 
+def portal_url(path: str = "/") -> str:
+    """The portal's address as ``make run`` serves it: HOST and PORT from the environment (the
+    Makefile passes them; 127.0.0.1:8000 by default). A wildcard host is shown as 127.0.0.1."""
+    host = os.environ.get("HOST") or "127.0.0.1"
+    port = os.environ.get("PORT") or "8000"
+    if host in ("0.0.0.0", "::", "[::]"):  # noqa: S104 - only a displayed address
+        host = "127.0.0.1"
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{port}{path}"
+
+
+def _day(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise CommandError(f"--today 须为 YYYY-MM-DD 格式的日期：{value}")
+
+
 class Command(BaseCommand):
-    help = "加载演示数据（可重复执行）：机构、产品、补贴政策、合成企业与演示账号。"
+    help = "加载演示数据（可重复执行）：机构、产品、补贴政策、合成企业与演示账号；历史数据分布在运行日之前的12个月。"
 
     def add_arguments(self, parser):
         parser.add_argument("--password", default="", help="演示账号的统一密码（不填则随机生成并打印）")
         parser.add_argument("--firms", type=int, default=300, help="合成企业数量（默认 300）")
+        parser.add_argument(
+            "--today",
+            type=_day,
+            default=None,
+            help="演示数据的“今天”（YYYY-MM-DD，默认为北京时间当天；不能晚于实际日期）",
+        )
+        parser.add_argument("--seed", type=int, default=demo.SEED, help=f"随机种子（默认 {demo.SEED}）")
 
-    def handle(self, *args, password: str, firms: int, **options):
+    def handle(self, *args, password: str, firms: int, today: date | None, seed: int, **options):
+        if today is not None and today > timezone.localdate():
+            raise CommandError(f"--today {today.isoformat()} 晚于今天：演示数据不能记录未来的事实。")
         password = password or secrets.token_urlsafe(9)
-        report = seed(password=password, firms=firms)
+        report = demo.seed(password=password, firms=firms, today=today, seed=seed)
         self.stdout.write(self.style.SUCCESS("演示数据已就绪 / demo data ready"))
         for label, count in report.counts.items():
             self.stdout.write(f"  {label}: {count}")
         self.stdout.write("")
-        self.stdout.write("演示账号 / demo accounts (http://127.0.0.1:8000/accounts/login/):")
+        self.stdout.write(f"演示账号 / demo accounts ({portal_url('/accounts/login/')}):")
         for username, role in DEMO_USERS:
             self.stdout.write(f"  {username:<20} {role}")
         self.stdout.write(f"  密码 / password: {password}")
