@@ -257,13 +257,25 @@ REST_FRAMEWORK = {
         "anon": os.environ.get("API_THROTTLE_ANON", "60/min"),
         "user": os.environ.get("API_THROTTLE_USER", "600/min"),
         "api-token": os.environ.get("API_THROTTLE_TOKEN", "10/min"),
+        "api-confirm": os.environ.get("API_THROTTLE_CONFIRM", "5/min"),
+        "password-reset-address": os.environ.get("PASSWORD_RESET_THROTTLE_ADDRESS", "3/hour"),
+        "password-reset-client": os.environ.get("PASSWORD_RESET_THROTTLE_CLIENT", "10/hour"),
     },
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "portal.api.exceptions.exception_handler",
+    # X-Forwarded-For only behind TRUSTED_PROXY_COUNT proxies (portal/clientip.py; 0 = ignore it).
+    "NUM_PROXIES": None,  # set below from TRUSTED_PROXY_COUNT
     "COERCE_DECIMAL_TO_STRING": True,
     "DATETIME_FORMAT": "iso-8601",
     "DATE_FORMAT": "iso-8601",
 }
+# How many reverse proxies in front of the portal append to X-Forwarded-For (nginx in the compose
+# file: 1). 0 = the header is ignored and REMOTE_ADDR is the client. DRF's throttles (NUM_PROXIES)
+# and django-axes (AXES_CLIENT_IP_CALLABLE) read the address through the same rule.
+TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", 0)
+REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXY_COUNT
+# A personal API token (POST /api/v1/auth/token/) works this many days after it was issued.
+API_TOKEN_DAYS = envint("API_TOKEN_DAYS", 30)
 # The load benchmark drives hundreds of requests a second from one address: it sets API_THROTTLE_DISABLED=1.
 API_THROTTLE_DISABLED = envbool("API_THROTTLE_DISABLED", False)
 # How long a rendered API list (product catalogue, match lists) may be served from the cache; 0 = off.
@@ -326,6 +338,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=envint("AXES_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked.html"
+AXES_CLIENT_IP_CALLABLE = "portal.clientip.client_ip"  # X-Forwarded-For only behind TRUSTED_PROXY_COUNT
 # Bank and staff sessions end after this many minutes without a request; firm users are not affected.
 IDLE_TIMEOUT_MINUTES = envint("IDLE_TIMEOUT_MINUTES", 30)
 IDLE_TIMEOUT_ROLES = envlist("IDLE_TIMEOUT_ROLES", "officer,manager,staff")
