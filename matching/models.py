@@ -23,6 +23,7 @@ class MatchRun(models.Model):
         SEED = "seed", _("演示数据")
 
     class Status(models.TextChoices):
+        PENDING_DISPATCH = "pending_dispatch", _("待派发")  # the broker was down: the sweep sends it
         QUEUED = "queued", _("排队中")
         RUNNING = "running", _("运行中")
         SUCCEEDED = "succeeded", _("已完成")
@@ -56,6 +57,7 @@ class MatchRun(models.Model):
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
     started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
     finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+    stall_alerted_at = models.DateTimeField(_("停滞告警时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("匹配任务")

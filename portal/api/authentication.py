@@ -49,7 +49,9 @@ class CachedTokenAuthentication(TokenAuthentication):
         if token_expires_at(token) <= timezone.now():
             type(token).objects.filter(pk=token.pk).delete()
             forget_tokens(token.key)
-            raise exceptions.AuthenticationFailed({"detail": "接口令牌已过期，请重新申请。", "code": "token_expired"})
+            raise exceptions.AuthenticationFailed(
+                {"detail": "接口令牌已过期，请重新申请。", "code": "token_expired"}
+            )
         return user, token
 
 

@@ -210,7 +210,9 @@ def test_axes_counts_failures_by_the_same_address(cast):
 
     with_password(cast.officer_a)
     Client().post(
-        "/accounts/login/", {"username": "officer_a", "password": "x"}, REMOTE_ADDR="10.0.0.5",
+        "/accounts/login/",
+        {"username": "officer_a", "password": "x"},
+        REMOTE_ADDR="10.0.0.5",
         HTTP_X_FORWARDED_FOR="1.1.1.1",
     )
     assert list(AccessAttempt.objects.values_list("ip_address", flat=True)) == ["10.0.0.5"]
