@@ -61,6 +61,17 @@ def document_for_user(user) -> QuerySet[Document]:
     return qs.none()
 
 
+def identity_changes_pending():
+    """Identity changes of verified firms waiting for provincial staff, oldest first."""
+    from .models import IdentityChange
+
+    return (
+        IdentityChange.objects.filter(status=IdentityChange.Status.PENDING)
+        .select_related("enterprise__city", "requested_by")
+        .order_by("created_at", "pk")
+    )
+
+
 def pending_enterprises() -> QuerySet[Enterprise]:
     return (
         Enterprise.objects.filter(verification_status=Enterprise.Verification.PENDING)
@@ -246,6 +257,7 @@ __all__ = [
     "document_for_user",
     "enterprise_for_user",
     "enterprise_profile_for_bank",
+    "identity_changes_pending",
     "ip_asset_for_user",
     "need_for_user",
     "pending_enterprises",

@@ -12,3 +12,9 @@ class PortalConfig(AppConfig):
 
         caching._connect()  # cached API lists go stale when their rows change
         authentication._connect()  # cached token lookups are dropped when a token or user changes
+        from django.db.models.signals import pre_save
+
+        from .text import clean_text_fields
+
+        # Every model's text: control characters stripped, length caps enforced (portal/text.py).
+        pre_save.connect(clean_text_fields, weak=False, dispatch_uid="kejin-clean-text-fields")

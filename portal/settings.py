@@ -85,6 +85,7 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    "portal.middleware.CleanInputMiddleware",  # control characters out of every parameter (portal/text.py)
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "portal.audit_middleware.AuditMiddleware",
     "django_otp.middleware.OTPMiddleware",
@@ -272,6 +273,12 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "portal.api.pagination.PageNumberPagination",
+    # JSON nested deeper than 32 levels → 400; control characters dropped from every string.
+    "DEFAULT_PARSER_CLASSES": [
+        "portal.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
@@ -329,6 +336,12 @@ SPECTACULAR_SETTINGS = {
 MATCH_LEAD_THRESHOLD = envint("MATCH_LEAD_THRESHOLD", 60)
 LEAD_RESPONSE_WORKING_DAYS = envint("LEAD_RESPONSE_WORKING_DAYS", 2)
 MATCH_CHUNK_SIZE = envint("MATCH_CHUNK_SIZE", 2000)
+
+# Webhook URLs may resolve to loopback/private/link-local/reserved addresses only with this on (off by
+# default, also under DEBUG: lenders/webhook_guard.py). The test suite turns it on for its local receiver.
+WEBHOOK_ALLOW_PRIVATE_HOSTS = envbool("WEBHOOK_ALLOW_PRIVATE_HOSTS", False)
+# Plain http:// webhook URLs only in development (DEBUG); https:// otherwise.
+WEBHOOK_ALLOW_HTTP = DEBUG
 
 # --- E-mail ---
 EMAIL_BACKEND = os.environ.get(

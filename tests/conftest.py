@@ -190,6 +190,7 @@ class WorkerProcess:
             "REDIS_URL": settings.REDIS_URL,
             "DEBUG": "1",
             "CONN_MAX_AGE": "0",
+            "WEBHOOK_ALLOW_PRIVATE_HOSTS": "1",  # the tests' webhook receivers listen on 127.0.0.1
             **self.extra_env,
         }
         cmd = [
