@@ -206,7 +206,11 @@ if CACHE_URL:
 
     CACHE_OPTIONS = {"socket_connect_timeout": 0.3, "socket_timeout": 0.5, "retry": Retry(NoBackoff(), 0)}
     CACHES = {
-        "default": {"BACKEND": "portal.cache.ResilientRedisCache", "LOCATION": CACHE_URL, "OPTIONS": CACHE_OPTIONS}
+        "default": {
+            "BACKEND": "portal.cache.ResilientRedisCache",
+            "LOCATION": CACHE_URL,
+            "OPTIONS": CACHE_OPTIONS,
+        }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -7,9 +7,17 @@ from rest_framework.test import APIClient
 
 from enterprises.models import Enterprise, IdentityChange
 from portal.models import Notification, Region
-from tests.lenders.conftest import make_lead, product_a  # noqa: F401 (fixture)
+from tests.lenders.conftest import make_lead
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def product_a(cast):
+    from tests import factories
+
+    return factories.ProductFactory(institution=cast.bank_a, name="甲行科创贷")
+
 
 NEW_NAME = "中国移动通信集团山西有限公司"
 
@@ -30,7 +38,9 @@ def api_for(user):
 
 def test_a_verified_firm_renaming_itself_through_the_api_keeps_its_verified_name(cast, verified):
     old = verified.name
-    r = api_for(cast.firm_a).patch("/api/v1/enterprises/me/", {"name": NEW_NAME, "employees": 30}, format="json")
+    r = api_for(cast.firm_a).patch(
+        "/api/v1/enterprises/me/", {"name": NEW_NAME, "employees": 30}, format="json"
+    )
     assert r.status_code == 200
     assert r.json()["name"] == old
     firm = Enterprise.objects.get(pk=verified.pk)
@@ -41,7 +51,9 @@ def test_a_verified_firm_renaming_itself_through_the_api_keeps_its_verified_name
     assert Notification.objects.filter(user=cast.staff, title__contains="变更待审核").exists()
 
 
-def test_the_page_edit_is_recorded_the_same_way_and_merged_into_one_pending_change(cast, verified, client_for):
+def test_the_page_edit_is_recorded_the_same_way_and_merged_into_one_pending_change(
+    cast, verified, client_for
+):
     from enterprises.services import enterprise_update
 
     other_city = Region.objects.exclude(pk=verified.city_id).filter(code__endswith="00").first()
@@ -61,7 +73,10 @@ def test_staff_see_old_and_new_side_by_side_and_approve(cast, verified, client_f
     staff = client_for(cast.staff)
     page = staff.get("/firm/verify/").content.decode()
     assert f'data-identity-change="{change.pk}"' in page and old in page and NEW_NAME in page
-    assert client_for(cast.firm_a).post(f"/firm/verify/changes/{change.pk}/", {"action": "approve"}).status_code == 403
+    assert (
+        client_for(cast.firm_a).post(f"/firm/verify/changes/{change.pk}/", {"action": "approve"}).status_code
+        == 403
+    )
     assert staff.post(f"/firm/verify/changes/{change.pk}/", {"action": "approve"}).status_code == 302
     assert Enterprise.objects.get(pk=verified.pk).name == NEW_NAME
     assert IdentityChange.objects.get().status == "approved"

@@ -13,9 +13,17 @@ from rest_framework.test import APIClient
 
 from enterprises.models import Enterprise, FinancingNeed
 from tests import factories as f
-from tests.lenders.conftest import make_lead, product_a  # noqa: F401 (fixture)
+from tests.lenders.conftest import make_lead
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def product_a(cast):
+    from tests import factories
+
+    return factories.ProductFactory(institution=cast.bank_a, name="甲行科创贷")
+
 
 DIRTY = "山西\x0b科技\x00有限\x1f公司\x7f"
 STORED_DIRTY = "山西\x0b科技有限\x1f公司\x7f"  # PostgreSQL cannot store NUL itself
@@ -31,7 +39,9 @@ def api_for(user):
 
 
 def test_a_control_character_in_a_firms_name_is_stripped_on_save(cast):
-    r = api_for(cast.firm_a).patch("/api/v1/enterprises/me/", {"description": "简介\x0b第二行\n第三行"}, format="json")
+    r = api_for(cast.firm_a).patch(
+        "/api/v1/enterprises/me/", {"description": "简介\x0b第二行\n第三行"}, format="json"
+    )
     assert r.status_code == 200, r.content
     assert Enterprise.objects.get(pk=cast.firm_a.enterprise.pk).description == "简介第二行\n第三行"
     enterprise = cast.firm_b.enterprise
@@ -47,7 +57,9 @@ def test_form_posts_and_query_strings_lose_their_control_characters(cast, client
 
 
 @pytest.mark.parametrize("export", ["/bank/leads/export/", "/bank/applications/export/"])
-def test_an_export_with_a_control_character_in_stored_data_still_downloads(cast, client_for, product_a, export):
+def test_an_export_with_a_control_character_in_stored_data_still_downloads(
+    cast, client_for, product_a, export
+):
     from tests.lenders.conftest import make_application
 
     make_lead(cast, product_a)
@@ -108,7 +120,8 @@ def test_the_model_refuses_text_over_its_cap_whatever_path_it_came_by(cast):
 
 @time_machine.travel("2026-06-01 10:00 +0800")
 @pytest.mark.parametrize(
-    ("value", "ok"), [("0001-01-01", False), ("1899-12-31", False), ("1900-01-01", True), ("2026-06-02", False)]
+    ("value", "ok"),
+    [("0001-01-01", False), ("1899-12-31", False), ("1900-01-01", True), ("2026-06-02", False)],
 )
 def test_founding_dates_are_between_1900_and_today(cast, value, ok):
     r = api_for(cast.firm_a).patch("/api/v1/enterprises/me/", {"founded_on": value}, format="json")
@@ -163,7 +176,9 @@ def test_json_nested_deeper_than_32_levels_is_a_400(db, url):
     r = APIClient().post(url, deep, content_type="application/json")
     assert r.status_code == 400 and "32" in r.json()["detail"]
     ok_depth = '{"username": ' + "[" * 31 + "]" * 31 + "}"
-    assert APIClient().post(url, ok_depth, content_type="application/json").status_code == 400  # invalid, not deep
+    assert (
+        APIClient().post(url, ok_depth, content_type="application/json").status_code == 400
+    )  # invalid, not deep
 
 
 def test_strings_inside_json_bodies_lose_control_characters(cast):
