@@ -137,6 +137,10 @@ def profile(request):
             _form_error(form, exc)
         else:
             messages.success(request, _("企业资料已保存。"))
+            if enterprise.is_verified and Enterprise.objects.get(pk=enterprise.pk).identity_change_pending():
+                messages.info(
+                    request, _("名称、法定代表人或所在城市的变更已提交省级专班审核，批准前仍显示原认证信息。")
+                )
             return redirect("enterprises:profile")
     today = timezone.localdate()
     quals = [(q, qualification_status(q, on=today)) for q in qualification_for_user(request.user)]
