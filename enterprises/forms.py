@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from matching.engine import GUARANTEE_TYPES
 from portal.models import Region
 from portal.money import wan_to_yuan, yuan_to_wan
+from portal.text import NOTE_MAX
 
 from .consent import ConsentPurpose, ProfileGroup
 from .models import Document, Enterprise, FinancingNeed, IPAsset, Qualification
@@ -133,7 +134,7 @@ class NeedForm(forms.Form):
     )
     needed_by = forms.DateField(label=_("期望到位日期"), required=False, widget=DateInput())
     description = forms.CharField(
-        label=_("补充说明"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("补充说明"), required=False, max_length=NOTE_MAX, widget=forms.Textarea(attrs={"rows": 3})
     )
 
     @classmethod
@@ -153,7 +154,9 @@ class ApplicationForm(forms.Form):
     amount = WanField(label=_("申请金额（万元）"), min_value=None)
     term_months = forms.IntegerField(label=_("申请期限（月）"))
     purpose = forms.ChoiceField(label=_("资金用途"), choices=FinancingNeed.Purpose.choices)
-    note = forms.CharField(label=_("申请说明"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    note = forms.CharField(
+        max_length=NOTE_MAX, label=_("申请说明"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
     documents = forms.ModelMultipleChoiceField(
         label=_("附上材料"),
         queryset=Document.objects.none(),

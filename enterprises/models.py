@@ -11,6 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from matching.engine import GUARANTEE_TYPES, INDUSTRIES, STAGES
+from portal.text import DESCRIPTION_MAX, NOTE_MAX
+from portal.validators import validate_founded_on, validate_needed_by, validate_qualification_date
 
 from .consent import ConsentPurpose
 from .uscc import validate_uscc_field
@@ -36,7 +38,7 @@ class Enterprise(models.Model):
         "portal.Region", verbose_name=_("所在城市"), on_delete=models.PROTECT, related_name="enterprises"
     )
     address = models.CharField(_("地址"), max_length=200, blank=True)
-    founded_on = models.DateField(_("成立日期"), null=True, blank=True)
+    founded_on = models.DateField(_("成立日期"), null=True, blank=True, validators=[validate_founded_on])
     registered_capital = models.DecimalField(_("注册资本（元）"), **MONEY, null=True, blank=True)
     industry = models.CharField(
         _("所属行业"), max_length=32, choices=list(INDUSTRIES.items()), default="other"
@@ -52,7 +54,7 @@ class Enterprise(models.Model):
     contact_name = models.CharField(_("联系人"), max_length=40, blank=True)
     contact_mobile = models.CharField(_("联系手机"), max_length=11, blank=True)
     contact_email = models.EmailField(_("联系邮箱"), blank=True)
-    description = models.TextField(_("企业简介"), blank=True)
+    description = models.TextField(_("企业简介"), blank=True, max_length=DESCRIPTION_MAX)
     verification_status = models.CharField(
         _("认证状态"), max_length=16, choices=Verification.choices, default=Verification.PENDING
     )
@@ -86,6 +88,10 @@ class Enterprise(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def identity_change_pending(self) -> bool:
+        """Whether a change of name, USCC, legal representative or city waits for staff review."""
+        return self.identity_changes.filter(status=IdentityChange.Status.PENDING).exists()
 
     @property
     def is_verified(self) -> bool:
@@ -133,11 +139,12 @@ class Qualification(models.Model):
     kind = models.CharField(_("资质类型"), max_length=16, choices=Kind.choices)
     level = models.CharField(_("专精特新层级"), max_length=16, choices=Level.choices, blank=True)
     number = models.CharField(_("证书/入库编号"), max_length=64, blank=True)
-    issued_on = models.DateField(_("发证/入库日期"))
+    issued_on = models.DateField(_("发证/入库日期"), validators=[validate_qualification_date])
     expires_on = models.DateField(
         _("有效期至"),
         blank=True,
         help_text=_("留空按规定计算：高新技术企业、专精特新为发证之日起三年（至第三个周年日前一日），科技型中小企业为入库当年 12 月 31 日"),
+        validators=[validate_qualification_date],
     )
     source = models.CharField(_("来源"), max_length=16, choices=Source.choices, default=Source.DECLARED)
     created_at = models.DateTimeField(_("登记时间"), default=timezone.now)
@@ -203,7 +210,9 @@ class IPAsset(models.Model):
     kind = models.CharField(_("类型"), max_length=24, choices=Kind.choices)
     number = models.CharField(_("登记/专利号"), max_length=64)
     title = models.CharField(_("名称"), max_length=200, blank=True)
-    granted_on = models.DateField(_("授权日期"), null=True, blank=True)
+    granted_on = models.DateField(
+        _("授权日期"), null=True, blank=True, validators=[validate_qualification_date]
+    )
     valuation = models.DecimalField(_("评估价值（元）"), **MONEY, null=True, blank=True)
 
     class Meta:
@@ -258,8 +267,8 @@ class FinancingNeed(models.Model):
         blank=True,
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("36"))],
     )
-    needed_by = models.DateField(_("期望到位日期"), null=True, blank=True)
-    description = models.TextField(_("补充说明"), blank=True)
+    needed_by = models.DateField(_("期望到位日期"), null=True, blank=True, validators=[validate_needed_by])
+    description = models.TextField(_("补充说明"), blank=True, max_length=NOTE_MAX)
     status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.OPEN)
     posted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -368,8 +377,8 @@ class ServiceVisit(models.Model):
         related_name="visits",
     )
     topics = models.JSONField(_("服务内容"), default=list)
-    findings = models.TextField(_("发现的问题与需求"), blank=True)
-    follow_up = models.TextField(_("后续跟进事项"), blank=True)
+    findings = models.TextField(_("发现的问题与需求"), blank=True, max_length=DESCRIPTION_MAX)
+    follow_up = models.TextField(_("后续跟进事项"), blank=True, max_length=DESCRIPTION_MAX)
     follow_up_due = models.DateField(_("跟进截止日期"), null=True, blank=True)
     follow_up_done = models.BooleanField(_("跟进已完成"), default=False)
     recorded_by = models.ForeignKey(
@@ -515,3 +524,51 @@ class ProfileView(models.Model):
 
     def __str__(self) -> str:
         return f"{self.enterprise} · {self.viewer} · {self.viewed_at:%Y-%m-%d %H:%M}"
+
+
+class IdentityChange(models.Model):
+    """A verified firm's change to its legal identity (name, USCC, legal representative, city),
+    waiting for provincial staff. Until approved the firm keeps its verified values everywhere.
+    ``changes`` is ``{field: {"old": value, "new": value}}`` (a city as its Region id)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("变更待审核")
+        APPROVED = "approved", _("已批准")
+        REJECTED = "rejected", _("已驳回")
+
+    enterprise = models.ForeignKey(
+        Enterprise, verbose_name=_("企业"), on_delete=models.CASCADE, related_name="identity_changes"
+    )
+    changes = models.JSONField(_("变更内容"), default=dict)
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("申请人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("申请时间"), default=timezone.now)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("审核人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    reviewed_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+    note = models.CharField(_("审核意见"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("企业身份信息变更")
+        verbose_name_plural = _("企业身份信息变更")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["enterprise"], condition=Q(status="pending"), name="identitychange_one_pending"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.enterprise} {self.get_status_display()}"

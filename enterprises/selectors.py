@@ -104,6 +104,17 @@ def document_for_user(user, action: str = VIEW) -> QuerySet[Document]:
     return restrict(Document.objects.select_related("enterprise"), user, action)
 
 
+def identity_changes_pending():
+    """Identity changes of verified firms waiting for provincial staff, oldest first."""
+    from .models import IdentityChange
+
+    return (
+        IdentityChange.objects.filter(status=IdentityChange.Status.PENDING)
+        .select_related("enterprise__city", "requested_by")
+        .order_by("created_at", "pk")
+    )
+
+
 def pending_enterprises() -> QuerySet[Enterprise]:
     return (
         Enterprise.objects.filter(verification_status=Enterprise.Verification.PENDING)
@@ -439,6 +450,7 @@ __all__ = [
     "enterprise_for_user",
     "enterprise_profile_for_bank",
     "enterprise_summary",
+    "identity_changes_pending",
     "ip_asset_for_user",
     "need_for_user",
     "pending_enterprises",

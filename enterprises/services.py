@@ -22,7 +22,7 @@ from lenders.models import Institution
 from lenders.services import pool_notify
 from matching.models import Match
 from portal.models import Region, Role, User
-from portal.services import NotAllowedError, ServiceError, notification_send, transition_record
+from portal.services import ConflictError, NotAllowedError, ServiceError, notification_send, transition_record
 
 from . import uscc as uscc_rules
 from .consent import ALL_GROUPS, ALL_PURPOSES, ConsentPurpose, consent_scope, one_year_after, ordered_groups
@@ -30,6 +30,7 @@ from .models import (
     Document,
     Enterprise,
     FinancingNeed,
+    IdentityChange,
     IPAsset,
     ProfileConsent,
     ProfileView,
@@ -245,6 +246,9 @@ def enterprise_update(*, user: User, enterprise: Enterprise, **fields) -> Enterp
         raise ServiceError(_("成立日期不能晚于今天。"), field="founded_on")
     if "rd_staff" in fields and "employees" in fields and fields["rd_staff"] > fields["employees"]:
         raise ServiceError(_("研发人员不能多于职工人数。"), field="rd_staff")
+    if enterprise.verification_status == Enterprise.Verification.VERIFIED:
+        identity = {k: fields.pop(k) for k in IDENTITY_FIELDS if k in fields}
+        identity_change_request(user=user, enterprise=enterprise, **identity)
     for key, value in fields.items():
         if key in ("revenue_last_year", "rd_spend_last_year", "export_amount_last_year") and value is None:
             value = Decimal("0")
@@ -252,6 +256,92 @@ def enterprise_update(*, user: User, enterprise: Enterprise, **fields) -> Enterp
     enterprise.save()
     _rematch(enterprise)
     return enterprise
+
+
+#: A verified firm's legal identity: a change goes to provincial staff first (IdentityChange).
+IDENTITY_FIELDS = ("name", "uscc", "legal_representative", "city")
+
+
+def _identity_value(value):
+    return value.pk if hasattr(value, "pk") else value
+
+
+@transaction.atomic
+def identity_change_request(*, user: User, enterprise: Enterprise, **fields) -> IdentityChange | None:
+    """Record the identity fields that differ from the verified ones as the firm's pending change
+    (merged into the one already pending); the enterprise keeps its verified values. Staff are told.
+    Returns the pending change, or None when nothing differs."""
+    _require_own_enterprise(user, enterprise)
+    current = Enterprise.objects.get(pk=enterprise.pk)
+    differing = {}
+    for key, value in fields.items():
+        if key not in IDENTITY_FIELDS:
+            raise ServiceError(_("不能修改这些字段：%(f)s") % {"f": key})
+        if key == "uscc":
+            value = uscc_check(value)
+        old, new = _identity_value(getattr(current, key)), _identity_value(value)
+        if old != new:
+            differing[key] = {"old": old, "new": new}
+    pending = (
+        IdentityChange.objects.select_for_update()
+        .filter(enterprise=current, status=IdentityChange.Status.PENDING)
+        .first()
+    )
+    if not differing:
+        return pending
+    if pending is None:
+        pending = IdentityChange(enterprise=current, requested_by=user, changes={})
+    pending.changes = {**pending.changes, **differing}
+    pending.requested_by = user
+    pending.save()
+    staff = User.objects.filter(role=Role.STAFF, is_active=True)
+    notification_send(
+        users=list(staff),
+        title=_("企业身份信息变更待审核：%(n)s") % {"n": current.name},
+        body=_("已认证企业申请变更名称、统一社会信用代码、法定代表人或所在城市，批准前仍显示原认证信息。"),
+        url=reverse("enterprises:verify_list"),
+    )
+    return pending
+
+
+@transaction.atomic
+def identity_change_review(
+    *, user: User, change: IdentityChange, approve: bool, note: str = ""
+) -> IdentityChange:
+    """Staff approve (the new values are applied) or reject (the verified values stay) a change."""
+    if not (user.is_authenticated and (user.role == Role.STAFF or user.is_staff or user.is_superuser)):
+        raise NotAllowedError(_("只有省级专班可以审核企业身份信息变更。"))
+    locked = IdentityChange.objects.select_for_update().get(pk=change.pk)
+    if locked.status != IdentityChange.Status.PENDING:
+        raise ConflictError(_("该变更已审核。"))
+    if not approve and not note.strip():
+        raise ServiceError(_("请说明驳回的原因。"), field="note")
+    firm = Enterprise.objects.select_for_update().get(pk=locked.enterprise_id)
+    if approve:
+        for key, pair in locked.changes.items():
+            value = pair["new"]
+            if key == "city":
+                firm.city = Region.objects.get(pk=value)
+            else:
+                setattr(firm, key, value)
+        firm.save()
+    locked.status = IdentityChange.Status.APPROVED if approve else IdentityChange.Status.REJECTED
+    locked.reviewed_by = user
+    locked.reviewed_at = timezone.now()
+    locked.note = note.strip()[:500]
+    locked.save(update_fields=["status", "reviewed_by", "reviewed_at", "note"])
+    transition_record(
+        subject=firm,
+        from_state="identity_change_pending",
+        to_state=f"identity_change_{locked.status}",
+        actor=user,
+        note=note,
+    )
+    title = _("企业身份信息变更已批准") if approve else _("企业身份信息变更未批准")
+    notification_send(users=_firm_users(firm), title=title, body=note, url=reverse("enterprises:workspace"))
+    if approve:
+        _rematch(firm)
+    return locked
 
 
 def _rematch(enterprise: Enterprise) -> None:

@@ -26,4 +26,5 @@ urlpatterns = [
     path("consent/", views.consent, name="consent"),
     path("verify/", views.verify_list, name="verify_list"),
     path("verify/<int:pk>/", views.verify_action, name="verify_action"),
+    path("verify/changes/<int:pk>/", views.identity_change_action, name="identity_change_action"),
 ]

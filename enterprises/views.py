@@ -44,6 +44,7 @@ from .selectors import (
     consent_switch,
     document_for_user,
     enterprise_for_user,
+    identity_changes_pending,
     ip_asset_for_user,
     need_choices_for_product,
     need_for_user,
@@ -140,6 +141,10 @@ def profile(request):
             _form_error(form, exc)
         else:
             messages.success(request, _("企业资料已保存。"))
+            if enterprise.is_verified and Enterprise.objects.get(pk=enterprise.pk).identity_change_pending():
+                messages.info(
+                    request, _("名称、法定代表人或所在城市的变更已提交省级专班审核，批准前仍显示原认证信息。")
+                )
             return redirect("enterprises:profile")
     today = timezone.localdate()
     quals = [(q, qualification_status(q, on=today)) for q in qualification_for_user(request.user)]
@@ -547,7 +552,48 @@ def consent(request):
 def verify_list(request):
     page = Paginator(pending_enterprises(), PAGE_SIZE).get_page(request.GET.get("page"))
     rows = [(firm, uscc_rules.validate(firm.uscc).warnings) for firm in page]
-    return render(request, "enterprises/verify_list.html", {"page": page, "rows": rows})
+    changes = [(change, identity_change_rows(change)) for change in identity_changes_pending()[:100]]
+    return render(request, "enterprises/verify_list.html", {"page": page, "rows": rows, "changes": changes})
+
+
+IDENTITY_LABELS = {
+    "name": _("企业名称"),
+    "uscc": _("统一社会信用代码"),
+    "legal_representative": _("法定代表人"),
+    "city": _("所在城市"),
+}
+
+
+def identity_change_rows(change) -> list[tuple[str, str, str]]:
+    """(label, old, new) for each changed field, a city shown by its name."""
+    from portal.models import Region
+
+    names = dict(Region.objects.values_list("pk", "name"))
+    rows = []
+    for key, pair in change.changes.items():
+        old, new = pair.get("old"), pair.get("new")
+        if key == "city":
+            old, new = names.get(old, old), names.get(new, new)
+        rows.append((IDENTITY_LABELS.get(key, key), old, new))
+    return rows
+
+
+@require_POST
+@staff_required
+def identity_change_action(request, pk: int):
+    from .models import IdentityChange
+
+    change = get_object_or_404(IdentityChange, pk=pk)
+    approve = request.POST.get("action") == "approve"
+    try:
+        services.identity_change_review(
+            user=request.user, change=change, approve=approve, note=request.POST.get("note", "")
+        )
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("已批准变更") if approve else _("已驳回变更"))
+    return redirect("enterprises:verify_list")
 
 
 @require_POST

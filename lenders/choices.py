@@ -45,3 +45,23 @@ def decline_label(code: str) -> str:
 def decline_advice(code: str) -> str:
     """What a firm can do about a decline with this reason code."""
     return str(DECLINE_REASONS.get(code, DECLINE_REASONS["other"])[1])
+
+
+#: The events an institution's webhook may subscribe to (``Institution.webhook_events``; an empty list
+#: means all of them). ``application.*`` covers every application transition (submit, accept, approve …).
+WEBHOOK_EVENTS: dict[str, str] = {
+    "lead.created": _("新线索"),
+    "lead.claimed": _("线索已认领"),
+    "lead.contacted": _("已联系企业"),
+    "lead.invited": _("已邀请企业申请"),
+    "lead.declined": _("线索已拒绝"),
+    "lead.reassigned": _("线索已改派"),
+    "application.*": _("申请状态变化（提交、撤回、受理、授信、拒绝等）"),
+}
+
+
+def webhook_event_selected(event: str, selected: list[str]) -> bool:
+    """Whether ``event`` is among the ``selected`` subscriptions (empty = every event)."""
+    if not selected:
+        return True
+    return event in selected or f"{event.split('.', 1)[0]}.*" in selected

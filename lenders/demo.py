@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import Max
@@ -31,7 +30,6 @@ from matching.services.leads import lead_claim, lead_contact, lead_decline, lead
 from matching.services.review import application_transition
 from portal.models import Role, Transition, User
 from portal.services import transition_record
-from portal.workdays import add_working_days
 
 logger = logging.getLogger(__name__)
 

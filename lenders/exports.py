@@ -17,6 +17,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
 from portal.money import yuan_to_wan
+from portal.text import xlsx_text
 
 from .choices import decline_label
 
@@ -25,7 +26,8 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def safe(value):
-    """Neutralise text that a spreadsheet would evaluate as a formula."""
+    """Neutralise text that a spreadsheet would evaluate as a formula; drop control characters."""
+    value = xlsx_text(value)
     if isinstance(value, str) and value.startswith(FORMULA_START):
         return "'" + value
     return value

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal.money import wan_to_yuan
+from portal.text import NOTE_MAX
 
 from .choices import CONTACT_CHANNELS, DECLINE_REASON_CHOICES, REJECT_REASON_CHOICES
 
@@ -50,21 +51,29 @@ class NotAfterTodayMixin:
 
 class ContactForm(forms.Form):
     channel = forms.ChoiceField(label=_("联系方式"), choices=list(CONTACT_CHANNELS.items()))
-    note = forms.CharField(label=_("沟通记录"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(
+        max_length=NOTE_MAX, label=_("沟通记录"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class InviteForm(forms.Form):
-    note = forms.CharField(label=_("给企业的留言"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(
+        max_length=NOTE_MAX, label=_("给企业的留言"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class DeclineForm(forms.Form):
     reason_code = forms.ChoiceField(label=_("婉拒原因"), choices=DECLINE_REASON_CHOICES)
-    note = forms.CharField(label=_("说明"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(
+        max_length=NOTE_MAX, label=_("说明"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class ReassignForm(forms.Form):
     officer = forms.ModelChoiceField(label=_("转派给"), queryset=None)
-    note = forms.CharField(label=_("备注"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(
+        max_length=NOTE_MAX, label=_("备注"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
     def __init__(self, *args, officers=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -73,11 +82,15 @@ class ReassignForm(forms.Form):
 
 
 class NoteForm(forms.Form):
-    note = forms.CharField(label=_("备注"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(
+        max_length=NOTE_MAX, label=_("备注"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class RequestDocumentsForm(forms.Form):
-    note = forms.CharField(label=_("需补充的材料"), widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(
+        max_length=NOTE_MAX, label=_("需补充的材料"), widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class ApproveForm(WanMixin, forms.Form):
@@ -88,12 +101,16 @@ class ApproveForm(WanMixin, forms.Form):
     )
     term_months = forms.IntegerField(label=_("授信期限（月）"), min_value=1, max_value=360)
     confirm_over_request = forms.BooleanField(label=_("确认授信额度超过申请金额"), required=False)
-    note = forms.CharField(label=_("备注"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(
+        max_length=NOTE_MAX, label=_("备注"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class RejectForm(forms.Form):
     reason_code = forms.ChoiceField(label=_("原因"), choices=REJECT_REASON_CHOICES)
-    note = forms.CharField(label=_("说明"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(
+        max_length=NOTE_MAX, label=_("说明"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class DisburseForm(NotAfterTodayMixin, WanMixin, forms.Form):
@@ -105,7 +122,9 @@ class DisburseForm(NotAfterTodayMixin, WanMixin, forms.Form):
     )
     start_date = forms.DateField(label=_("起息日"), widget=forms.DateInput(attrs={"type": "date"}))
     maturity_date = forms.DateField(label=_("到期日"), widget=forms.DateInput(attrs={"type": "date"}))
-    note = forms.CharField(label=_("备注"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(
+        max_length=NOTE_MAX, label=_("备注"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class RepayForm(NotAfterTodayMixin, WanMixin, forms.Form):
@@ -128,7 +147,9 @@ class RepayForm(NotAfterTodayMixin, WanMixin, forms.Form):
         initial=0,
         help_text=_("单位：万元"),
     )
-    note = forms.CharField(label=_("备注"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(
+        max_length=NOTE_MAX, label=_("备注"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class DefaultForm(NotAfterTodayMixin, WanMixin, forms.Form):
@@ -136,7 +157,9 @@ class DefaultForm(NotAfterTodayMixin, WanMixin, forms.Form):
     past_dates = ("date",)
     date = forms.DateField(label=_("违约日期"), widget=forms.DateInput(attrs={"type": "date"}))
     outstanding_principal = _wan_field(_("未偿本金"))
-    note = forms.CharField(label=_("备注"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(
+        max_length=NOTE_MAX, label=_("备注"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 ACTION_FORMS = {

@@ -3,6 +3,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from portal.text import DESCRIPTION_MAX, NOTE_MAX
+
 
 class Institution(models.Model):
     """A bank, securities firm, insurer, fund, guarantee company — or a service centre (not a lender)."""
@@ -18,10 +20,17 @@ class Institution(models.Model):
     kind = models.CharField(_("机构类型"), max_length=16, choices=Kind.choices)
     name = models.CharField(_("机构名称"), max_length=120, unique=True)
     short_name = models.CharField(_("简称"), max_length=32)
-    description = models.TextField(_("机构介绍"), blank=True)
+    description = models.TextField(_("机构介绍"), blank=True, max_length=DESCRIPTION_MAX)
     is_lender = models.BooleanField(_("提供融资产品"), default=True)
     webhook_url = models.URLField(_("事件推送地址"), blank=True)
     webhook_secret = models.CharField(_("推送签名密钥"), max_length=128, blank=True)
+    webhook_events = models.JSONField(
+        _("推送事件"),
+        default=list,
+        blank=True,
+        help_text=_("为空表示推送全部事件（lenders.choices.WEBHOOK_EVENTS）"),
+    )
+    webhook_active = models.BooleanField(_("启用推送"), default=True)
     created_at = models.DateTimeField(_("加入时间"), auto_now_add=True)
 
     class Meta:
@@ -105,7 +114,7 @@ class PoolEntry(models.Model):
         on_delete=models.CASCADE,
         related_name="pool_entries",
     )
-    note = models.TextField(_("培育说明"), blank=True)
+    note = models.TextField(_("培育说明"), blank=True, max_length=NOTE_MAX)
     added_by = models.ForeignKey(
         "portal.User",
         verbose_name=_("加入人"),
@@ -145,7 +154,7 @@ class WebhookDelivery(models.Model):
     status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
     response_status = models.PositiveSmallIntegerField(_("响应状态码"), null=True, blank=True)
-    last_error = models.TextField(_("最近错误"), blank=True)
+    last_error = models.TextField(_("最近错误"), blank=True, max_length=NOTE_MAX)
     replay_of = models.ForeignKey(
         "self", verbose_name=_("重发自"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

@@ -16,7 +16,9 @@ from django.utils.translation import gettext as _
 from portal.models import Role, User
 from portal.services import NotAllowedError, ServiceError, notification_send
 
+from .choices import WEBHOOK_EVENTS, webhook_event_selected
 from .models import Institution, LeadRead, PoolEntry, WebhookDelivery
+from .webhook_guard import WebhookURLRefused, webhook_target
 
 logger = logging.getLogger(__name__)
 
@@ -154,7 +156,9 @@ def webhook_emit(*, institution: Institution | int, event: str, payload: dict) -
     """Queue ``event`` for the institution's webhook (after commit). Nothing when no URL is set."""
     if not isinstance(institution, Institution):
         institution = Institution.objects.get(pk=institution)
-    if not institution.webhook_url:
+    if not institution.webhook_url or not institution.webhook_active:
+        return None
+    if not webhook_event_selected(event, institution.webhook_events or []):
         return None
     data = json.loads(json.dumps(payload, cls=DjangoJSONEncoder, ensure_ascii=False))
     delivery = WebhookDelivery.objects.create(
@@ -178,13 +182,45 @@ def _enqueue(delivery: WebhookDelivery) -> None:
     transaction.on_commit(send)
 
 
+def webhook_url_check(url: str) -> str:
+    """The URL as stored, or ServiceError (field ``url``) when it may not be used
+    (lenders/webhook_guard.py: https only, never an internal address). Empty clears the URL."""
+    url = (url or "").strip()
+    if not url:
+        return ""
+    if len(url) > 200:
+        raise ServiceError(_("推送地址不能超过 200 个字符。"), field="url")
+    try:
+        webhook_target(url)
+    except WebhookURLRefused as refused:
+        raise ServiceError(refused.message, field="url") from None
+    return url
+
+
 @transaction.atomic
-def webhook_settings_update(*, user: User, url: str) -> Institution:
-    """A manager sets (or clears) the institution's webhook URL. A first URL gets a secret."""
+def webhook_settings_update(
+    *, user: User, url: str, events: list[str] | None = None, active: bool | None = None
+) -> Institution:
+    """A manager sets (or clears) the institution's webhook URL, and optionally which events it gets
+    and whether delivery is on. The URL is checked (:func:`webhook_url_check`). A first URL gets a
+    secret."""
     require_bank(user, manager=True)
+    url = webhook_url_check(url)
+    if events is not None:
+        unknown = [e for e in events if e not in WEBHOOK_EVENTS]
+        if unknown:
+            raise ServiceError(
+                _("未知的推送事件：%(events)s。") % {"events": "、".join(unknown)}, field="events"
+            )
     institution = Institution.objects.select_for_update().get(pk=user.institution_id)
-    institution.webhook_url = url.strip()
+    institution.webhook_url = url
     fields = ["webhook_url"]
+    if events is not None:
+        institution.webhook_events = list(dict.fromkeys(events))
+        fields.append("webhook_events")
+    if active is not None:
+        institution.webhook_active = bool(active)
+        fields.append("webhook_active")
     if institution.webhook_url and not institution.webhook_secret:
         institution.webhook_secret = secrets.token_hex(32)
         fields.append("webhook_secret")

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import http.client
+import logging
+import ssl
 import time
-from urllib.parse import urlsplit
 
 from celery import shared_task
 
 from .models import WebhookDelivery
 from .services import webhook_body, webhook_record_attempt, webhook_signature
+from .webhook_guard import WebhookURLRefused, webhook_connection, webhook_target
+
+logger = logging.getLogger(__name__)
 
 TIMEOUT_SECONDS = 10
 
@@ -46,29 +50,44 @@ def webhook_deliver(self, delivery_id: int) -> str:
     }
     final = self.request.retries >= self.max_retries
     try:
-        status = _post(delivery.url, body=body, headers=headers)
-    except (OSError, http.client.HTTPException) as exc:
-        webhook_record_attempt(delivery=delivery, ok=False, response_status=None, error=str(exc), final=final)
-        raise WebhookDeliveryError(str(exc)) from exc
-    if not 200 <= status < 300:
+        target = webhook_target(delivery.url)  # checked again now: the name may resolve elsewhere
+    except WebhookURLRefused as refused:
         webhook_record_attempt(
-            delivery=delivery, ok=False, response_status=status, error=f"HTTP {status}", final=final
+            delivery=delivery, ok=False, response_status=None, error=f"未发送：{refused.message}", final=True
         )
+        return "refused"
+    # The log a manager reads says what kind of failure it was, never the remote's own words
+    # (an error text or a body would make the webhook a probe of other hosts).
+    try:
+        status = _post(target, body=body, headers=headers)
+    except TimeoutError as exc:
+        logger.info("webhook delivery %s: timeout", delivery.pk, exc_info=True)
+        error = "推送失败：接收地址在 10 秒内没有响应。"
+        webhook_record_attempt(delivery=delivery, ok=False, response_status=None, error=error, final=final)
+        raise WebhookDeliveryError("timeout") from exc
+    except ssl.SSLError as exc:
+        logger.info("webhook delivery %s: TLS error", delivery.pk, exc_info=True)
+        error = "推送失败：无法与接收地址建立安全连接（证书或 TLS 错误）。"
+        webhook_record_attempt(delivery=delivery, ok=False, response_status=None, error=error, final=final)
+        raise WebhookDeliveryError("tls") from exc
+    except (OSError, http.client.HTTPException) as exc:
+        logger.info("webhook delivery %s: connection failed", delivery.pk, exc_info=True)
+        error = "推送失败：无法连接接收地址。"
+        webhook_record_attempt(delivery=delivery, ok=False, response_status=None, error=error, final=final)
+        raise WebhookDeliveryError("connection") from exc
+    if not 200 <= status < 300:
+        error = f"推送失败：接收方返回 HTTP {status}。"
+        webhook_record_attempt(delivery=delivery, ok=False, response_status=status, error=error, final=final)
         raise WebhookDeliveryError(f"HTTP {status}")
     webhook_record_attempt(delivery=delivery, ok=True, response_status=status)
     return "delivered"
 
 
-def _post(url: str, *, body: bytes, headers: dict) -> int:
-    """POST with the header names exactly as documented; returns the HTTP status."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise OSError(f"unsupported webhook URL: {url}")
-    connection_class = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-    conn = connection_class(parts.hostname, parts.port, timeout=TIMEOUT_SECONDS)
+def _post(target, *, body: bytes, headers: dict) -> int:
+    """POST to the checked address with the header names exactly as documented; returns the status."""
+    conn = webhook_connection(target, timeout=TIMEOUT_SECONDS)
     try:
-        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        conn.request("POST", path, body=body, headers=headers)
+        conn.request("POST", target.path, body=body, headers=headers)
         response = conn.getresponse()
         response.read(1024)
         return response.status

@@ -505,12 +505,18 @@ def webhook_settings(request):
     secret = None
     if request.method == "POST" and form.is_valid():
         had_secret = bool(institution.webhook_secret)
-        institution = lender_services.webhook_settings_update(user=request.user, url=form.cleaned_data["url"])
-        if institution.webhook_secret and not had_secret:
-            secret = institution.webhook_secret
-        messages.success(request, _("事件推送地址已保存。"))
-        if secret is None:
-            return redirect("lenders:webhook_settings")
+        try:
+            institution = lender_services.webhook_settings_update(
+                user=request.user, url=form.cleaned_data["url"]
+            )
+        except ServiceError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            if institution.webhook_secret and not had_secret:
+                secret = institution.webhook_secret
+            messages.success(request, _("事件推送地址已保存。"))
+            if secret is None:
+                return redirect("lenders:webhook_settings")
     deliveries = delivery_for_user(request.user)
     page = Paginator(deliveries, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"form": form, "institution": institution, "secret": secret, "page": page, "query": ""}

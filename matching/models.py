@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal.money import format_wan
+from portal.text import NOTE_MAX
 
 MONEY = {"max_digits": 16, "decimal_places": 2}
 RATE = {"max_digits": 6, "decimal_places": 3}
@@ -26,6 +27,7 @@ class MatchRun(models.Model):
         SEED = "seed", _("演示数据")
 
     class Status(models.TextChoices):
+        PENDING_DISPATCH = "pending_dispatch", _("待派发")  # the broker was down: the sweep sends it
         QUEUED = "queued", _("排队中")
         RUNNING = "running", _("运行中")
         SUCCEEDED = "succeeded", _("已完成")
@@ -47,7 +49,7 @@ class MatchRun(models.Model):
     near_misses_count = models.PositiveIntegerField(_("差一点匹配数"), default=0)
     leads_count = models.PositiveIntegerField(_("线索数"), default=0)
     chunk_timings = models.JSONField(_("分片耗时"), default=list, blank=True)
-    error = models.TextField(_("错误信息"), blank=True)
+    error = models.TextField(_("错误信息"), blank=True, max_length=NOTE_MAX)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("发起人"),
@@ -59,6 +61,7 @@ class MatchRun(models.Model):
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
     started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
     finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+    stall_alerted_at = models.DateTimeField(_("停滞告警时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("匹配任务")
@@ -176,7 +179,7 @@ class Match(models.Model):
     claimed_at = models.DateTimeField(_("认领时间"), null=True, blank=True)
     escalated_at = models.DateTimeField(_("超时转派时间"), null=True, blank=True)
     decline_reason = models.CharField(_("婉拒原因"), max_length=32, blank=True)
-    decline_note = models.TextField(_("婉拒说明"), blank=True)
+    decline_note = models.TextField(_("婉拒说明"), blank=True, max_length=NOTE_MAX)
     run = models.ForeignKey(  # the run that last wrote the verdict: history, not an integrity rule
         MatchRun,
         verbose_name=_("匹配任务"),
@@ -289,7 +292,7 @@ class Application(models.Model):
     amount = models.DecimalField(_("申请金额（元）"), **MONEY)
     term_months = models.PositiveSmallIntegerField(_("申请期限（月）"))
     purpose = models.CharField(_("用途"), max_length=24, blank=True)
-    note = models.TextField(_("申请说明"), blank=True)
+    note = models.TextField(_("申请说明"), blank=True, max_length=NOTE_MAX)
     documents = models.ManyToManyField(
         "enterprises.Document", verbose_name=_("附件"), blank=True, related_name="applications"
     )
@@ -299,7 +302,7 @@ class Application(models.Model):
     approved_term_months = models.PositiveSmallIntegerField(_("授信期限（月）"), null=True, blank=True)
     approved_at = models.DateTimeField(_("授信时间"), null=True, blank=True)
     reject_reason = models.CharField(_("未通过原因"), max_length=32, blank=True)
-    reject_note = models.TextField(_("未通过说明"), blank=True)
+    reject_note = models.TextField(_("未通过说明"), blank=True, max_length=NOTE_MAX)
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("提交人"),

@@ -119,5 +119,8 @@ def escalate_overdue_leads() -> int:
 
 @shared_task(name="matching.sweep_unmatched_needs", base=BoundedTask)
 def sweep_unmatched_needs() -> int:
-    """Queue a run for every open need not matched since it last changed (periodic, idempotent)."""
-    return runs.needs_sweep_unmatched()
+    """Send runs waiting for dispatch, queue a run for every open need not matched since it last
+    changed, and alert staff about runs without progress (periodic, idempotent)."""
+    sent = runs.needs_sweep_unmatched()
+    runs.runs_alert_stalled()
+    return sent

@@ -15,3 +15,10 @@ class PortalConfig(AppConfig):
         from . import workdays
 
         workdays._connect()  # the cached holiday schedules are dropped when a staff row changes
+
+        from django.db.models.signals import pre_save
+
+        from .text import clean_text_fields
+
+        # Every model's text: control characters stripped, length caps enforced (portal/text.py).
+        pre_save.connect(clean_text_fields, weak=False, dispatch_uid="kejin-clean-text-fields")

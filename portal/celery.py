@@ -45,12 +45,13 @@ PERIODIC_TASKS = [
         "task": "matching.escalate_overdue_leads",
         "crontab": {"minute": "*/15"},
     },
-    # Every 5 minutes: open needs of verified firms not matched since they last changed (their run
-    # could not be queued while Redis was down, or failed) get a run (matching 0007 creates it).
+    # Every minute: runs left "待派发" while Redis was down are sent, open needs of verified firms
+    # not matched since they last changed get a run, and staff are alerted about runs without
+    # progress for 10 minutes (matching 0007 creates it; a later migration moved it from */5).
     {
         "name": "未匹配需求补偿匹配",
         "task": "matching.sweep_unmatched_needs",
-        "crontab": {"minute": "*/5"},
+        "crontab": {"minute": "*"},
     },
     # Every night at 01:30 Beijing time: a firm's consent past its expiry date stops counting
     # (marked expired; banks see only name, city and industry again), and a firm whose consent

@@ -12,6 +12,7 @@ from matching.engine import INDUSTRIES, PRODUCT_TYPES
 
 from .dashboard import CHART_METRICS, METRICS, Filters, period_bounds
 from .models import Region
+from .text import DESCRIPTION_MAX
 
 PERIOD_CHOICES = [
     ("month", _("本月")),
@@ -112,10 +113,16 @@ class VisitForm(forms.Form):
     )
     topics = forms.MultipleChoiceField(label=_("服务内容"), widget=forms.CheckboxSelectMultiple)
     findings = forms.CharField(
-        label=_("发现的问题与需求"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("发现的问题与需求"),
+        required=False,
+        max_length=DESCRIPTION_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
     follow_up = forms.CharField(
-        label=_("后续跟进事项"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("后续跟进事项"),
+        required=False,
+        max_length=DESCRIPTION_MAX,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
     follow_up_due = forms.DateField(
         label=_("跟进截止日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})

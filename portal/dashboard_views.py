@@ -284,7 +284,10 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
 def xlsx_safe(value):
-    """A cell value that a spreadsheet will never run as a formula."""
+    """A cell value that a spreadsheet will never run as a formula, without control characters."""
+    from portal.text import xlsx_text
+
+    value = xlsx_text(value)
     if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
         return "'" + value
     return value

@@ -95,3 +95,38 @@ class OTPRequiredMiddleware:
             messages.warning(request, message)
             return redirect("portal:otp_setup")
         return self.get_response(request)
+
+
+class CleanInputMiddleware:
+    """Control characters dropped from every query and form parameter (portal/text.py) before any
+    form or filter sees them. JSON bodies are cleaned by the API's parser instead."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from portal.text import CONTROL_CHARS, strip_control
+
+        def cleaned(params):
+            if not any(
+                CONTROL_CHARS.search(k) or any(CONTROL_CHARS.search(v) for v in vs)
+                for k, vs in params.lists()
+            ):
+                return None
+            copy = params.copy()
+            for key in list(copy.keys()):
+                values = [strip_control(v) for v in copy.getlist(key)]
+                del copy[key]
+                copy.setlist(strip_control(key), values)
+            copy._mutable = False
+            return copy
+
+        if (get := cleaned(request.GET)) is not None:
+            request.GET = get
+        content_type = request.META.get("CONTENT_TYPE", "")
+        if request.method == "POST" and content_type.startswith(
+            ("application/x-www-form-urlencoded", "multipart/form-data")
+        ):
+            if (post := cleaned(request.POST)) is not None:
+                request.POST = post
+        return self.get_response(request)

@@ -9,6 +9,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .text import SYSTEM_TEXT_MAX
+
 
 class Role(models.TextChoices):
     FIRM = "firm", _("企业用户")
@@ -128,7 +130,7 @@ class Transition(models.Model):
         related_name="+",
     )
     at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
-    note = models.TextField(_("备注"), blank=True)
+    note = models.TextField(_("备注"), blank=True, max_length=SYSTEM_TEXT_MAX)
     data = models.JSONField(_("附加数据"), default=dict, blank=True)
 
     class Meta:
@@ -151,7 +153,7 @@ class Notification(models.Model):
         related_name="notifications",
     )
     title = models.CharField(_("标题"), max_length=200)
-    body = models.TextField(_("内容"), blank=True)
+    body = models.TextField(_("内容"), blank=True, max_length=SYSTEM_TEXT_MAX)
     url = models.CharField(_("链接"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("时间"), default=timezone.now)
     read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)

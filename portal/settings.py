@@ -85,6 +85,7 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    "portal.middleware.CleanInputMiddleware",  # control characters out of every parameter (portal/text.py)
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "portal.audit_middleware.AuditMiddleware",
     "django_otp.middleware.OTPMiddleware",
@@ -198,7 +199,19 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 REDIS_URL = os.environ.get("REDIS_URL", "")
 CACHE_URL = os.environ.get("CACHE_URL", REDIS_URL)  # may name another Redis database than the broker's
 if CACHE_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+    # A Redis outage answers as cache misses (logged), never as 500s: portal/cache.py. Short socket
+    # timeouts and no retry loop, so a dead Redis costs a page well under a second.
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    CACHE_OPTIONS = {"socket_connect_timeout": 0.3, "socket_timeout": 0.5, "retry": Retry(NoBackoff(), 0)}
+    CACHES = {
+        "default": {
+            "BACKEND": "portal.cache.ResilientRedisCache",
+            "LOCATION": CACHE_URL,
+            "OPTIONS": CACHE_OPTIONS,
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -212,20 +225,40 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
-CELERY_TASK_TIME_LIMIT = envint("CELERY_TASK_TIME_LIMIT", 30 * 60)
-CELERY_TASK_SOFT_TIME_LIMIT = envint("CELERY_TASK_SOFT_TIME_LIMIT", 25 * 60)
-# A message unacknowledged for this long is redelivered: keep it above the longest task limit.
-# Publishing (``.delay()`` in a web request) tries the broker briefly and then raises instead of
-# hanging while Redis is down: matching.services.runs catches it and the sweep catches up later.
+# Redelivery of a chunk whose worker died, within 5 minutes (issue 18). With the Redis broker a
+# message taken by a worker stays "unacked" until the task ends (acks_late); if the worker dies, the
+# message is put back once it has been unacked for ``visibility_timeout`` seconds — checked by every
+# live worker about every 10 s (kombu's restore cycle). So a dead worker's chunk is redelivered after
+# at most visibility_timeout + 10 s = 280 s < 300 s. The other side of the bound: a message still
+# being worked on when the timeout passes is redelivered too (a second, useless run of the chunk), so
+# no task may run longer than the visibility timeout: the hard time limit (240 s) kills a task
+# before that, the soft limit (210 s) lets it roll back cleanly first. A matching chunk of
+# MATCH_CHUNK_SIZE=2000 needs takes seconds (bench/matching.py), far inside the limit; every
+# other task is shorter still.
+CELERY_TASK_TIME_LIMIT = envint("CELERY_TASK_TIME_LIMIT", 240)
+CELERY_TASK_SOFT_TIME_LIMIT = envint("CELERY_TASK_SOFT_TIME_LIMIT", 210)
+CELERY_VISIBILITY_TIMEOUT_SECONDS = CELERY_TASK_TIME_LIMIT + 30
+# Publishing (``.delay()`` in a web request) tries the broker once, with short socket timeouts, and
+# then raises instead of hanging while Redis is down: matching.services.runs catches it, leaves the
+# run "待派发" (pending dispatch) and the sweep (every minute) sends it once the broker is back.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": CELERY_TASK_TIME_LIMIT + 10 * 60,
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT_SECONDS,
     "max_retries": 1,
     "interval_start": 0,
-    "interval_step": 0.2,
-    "interval_max": 0.5,
-    "socket_connect_timeout": 2,
+    "interval_step": 0.1,
+    "interval_max": 0.2,
+    "socket_connect_timeout": 0.5,
+    "socket_timeout": 2,
+    "retry_on_timeout": False,
 }
-CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_CONNECTION_TIMEOUT = 0.5
+# The Redis result backend: the same short timeouts, no retry loop inside a request.
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 0.5
+CELERY_REDIS_SOCKET_TIMEOUT = 2
+CELERY_REDIS_RETRY_ON_TIMEOUT = False
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"retry_policy": {"max_retries": 0}}
+# A run with no progress for this many minutes alerts provincial staff (matching sweep).
+MATCH_RUN_STALL_MINUTES = envint("MATCH_RUN_STALL_MINUTES", 10)
 # Explicit retry policy for tasks that call self.retry(): at most 3 retries, 30 s apart.
 CELERY_TASK_DEFAULT_RETRY_DELAY = 30
 CELERY_TASK_ANNOTATIONS = {"*": {"max_retries": 3}}
@@ -244,6 +277,12 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "portal.api.pagination.PageNumberPagination",
+    # JSON nested deeper than 32 levels → 400; control characters dropped from every string.
+    "DEFAULT_PARSER_CLASSES": [
+        "portal.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
@@ -257,13 +296,25 @@ REST_FRAMEWORK = {
         "anon": os.environ.get("API_THROTTLE_ANON", "60/min"),
         "user": os.environ.get("API_THROTTLE_USER", "600/min"),
         "api-token": os.environ.get("API_THROTTLE_TOKEN", "10/min"),
+        "api-confirm": os.environ.get("API_THROTTLE_CONFIRM", "5/min"),
+        "password-reset-address": os.environ.get("PASSWORD_RESET_THROTTLE_ADDRESS", "3/hour"),
+        "password-reset-client": os.environ.get("PASSWORD_RESET_THROTTLE_CLIENT", "10/hour"),
     },
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "portal.api.exceptions.exception_handler",
+    # X-Forwarded-For only behind TRUSTED_PROXY_COUNT proxies (portal/clientip.py; 0 = ignore it).
+    "NUM_PROXIES": None,  # set below from TRUSTED_PROXY_COUNT
     "COERCE_DECIMAL_TO_STRING": True,
     "DATETIME_FORMAT": "iso-8601",
     "DATE_FORMAT": "iso-8601",
 }
+# How many reverse proxies in front of the portal append to X-Forwarded-For (nginx in the compose
+# file: 1). 0 = the header is ignored and REMOTE_ADDR is the client. DRF's throttles (NUM_PROXIES)
+# and django-axes (AXES_CLIENT_IP_CALLABLE) read the address through the same rule.
+TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", 0)
+REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXY_COUNT
+# A personal API token (POST /api/v1/auth/token/) works this many days after it was issued.
+API_TOKEN_DAYS = envint("API_TOKEN_DAYS", 30)
 # The load benchmark drives hundreds of requests a second from one address: it sets API_THROTTLE_DISABLED=1.
 API_THROTTLE_DISABLED = envbool("API_THROTTLE_DISABLED", False)
 # How long a rendered API list (product catalogue, match lists) may be served from the cache; 0 = off.
@@ -293,6 +344,12 @@ MATCH_CHUNK_SIZE = envint("MATCH_CHUNK_SIZE", 2000)
 # in a daemon thread of the web process, chunk by chunk, so that its progress bar moves.
 MATCH_EAGER_BACKGROUND = envbool("MATCH_EAGER_BACKGROUND", not os.environ.get("REDIS_URL", ""))
 MATCH_EAGER_CHUNK_SIZE = envint("MATCH_EAGER_CHUNK_SIZE", 64)
+
+# Webhook URLs may resolve to loopback/private/link-local/reserved addresses only with this on (off by
+# default, also under DEBUG: lenders/webhook_guard.py). The test suite turns it on for its local receiver.
+WEBHOOK_ALLOW_PRIVATE_HOSTS = envbool("WEBHOOK_ALLOW_PRIVATE_HOSTS", False)
+# Plain http:// webhook URLs only in development (DEBUG); https:// otherwise.
+WEBHOOK_ALLOW_HTTP = DEBUG
 
 # --- E-mail ---
 EMAIL_BACKEND = os.environ.get(
@@ -330,6 +387,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=envint("AXES_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked.html"
+AXES_CLIENT_IP_CALLABLE = "portal.clientip.client_ip"  # X-Forwarded-For only behind TRUSTED_PROXY_COUNT
 # Bank and staff sessions end after this many minutes without a request; firm users are not affected.
 IDLE_TIMEOUT_MINUTES = envint("IDLE_TIMEOUT_MINUTES", 30)
 IDLE_TIMEOUT_ROLES = envlist("IDLE_TIMEOUT_ROLES", "officer,manager,staff")

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from . import audit_views, otp_views, views
+from . import audit_views, otp_views, password_views, views
 
 portal_patterns = [
     path("", views.home, name="home"),
@@ -24,6 +24,7 @@ urlpatterns = [
     path("", include((portal_patterns, "portal"))),
     # Login with the optional second factor; the rest of django.contrib.auth's views as they are.
     path("accounts/login/", otp_views.LoginView.as_view(), name="login"),
+    path("accounts/password_reset/", password_views.PasswordResetView.as_view(), name="password_reset"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("firm/", include("enterprises.urls")),
     path("bank/", include("lenders.urls")),

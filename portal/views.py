@@ -5,7 +5,6 @@ from decimal import Decimal
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.db import connection
 from django.db.models import Sum
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
@@ -146,6 +145,11 @@ def live(request):
 
 
 def healthz(request):
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})
+    """200 when the database, the cache and the broker answer; 503 naming what is down."""
+    from .health import health_report
+
+    checks = health_report()
+    down = [name for name, state in checks.items() if state != "ok"]
+    if down:
+        return JsonResponse({"status": "unavailable", "down": down, "checks": checks}, status=503)
+    return JsonResponse({"status": "ok", "checks": checks})

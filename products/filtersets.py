@@ -12,13 +12,32 @@ from .models import Product
 
 class ProductFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_q", label=_("搜索"))
-    institution = django_filters.NumberFilter(field_name="institution_id", label=_("机构"))
+    institution = django_filters.NumberFilter(
+        field_name="institution_id", label=_("机构"), min_value=1, max_value=2**31, decimal_places=0
+    )
     type = django_filters.ChoiceFilter(
         field_name="product_type", choices=list(PRODUCT_TYPES.items()), label=_("产品类型")
     )
-    amount = django_filters.NumberFilter(method="filter_amount", label=_("金额（元）"))
-    amount_wan = django_filters.NumberFilter(method="filter_amount_wan", label=_("金额（万元）"), min_value=0)
-    term = django_filters.NumberFilter(method="filter_term", label=_("期限（月）"))
+    # Bounded (issue 18): 1e50 is a Chinese field error (API 400, the page ignores it), never a 500.
+    amount = django_filters.NumberFilter(
+        method="filter_amount",
+        label=_("金额（元）"),
+        min_value=0,
+        max_value=10**13,
+        max_digits=16,
+        decimal_places=2,
+    )
+    amount_wan = django_filters.NumberFilter(
+        method="filter_amount_wan",
+        label=_("金额（万元）"),
+        min_value=0,
+        max_value=10**9,
+        max_digits=14,
+        decimal_places=4,
+    )
+    term = django_filters.NumberFilter(
+        method="filter_term", label=_("期限（月）"), min_value=0, max_value=1200, decimal_places=0
+    )
     guarantee = django_filters.ChoiceFilter(
         choices=list(GUARANTEE_TYPES.items()), method="filter_guarantee", label=_("担保方式")
     )

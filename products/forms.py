@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from matching.engine import GUARANTEE_TYPES, INDUSTRIES, PRODUCT_TYPES, QUALIFICATIONS, STAGES
 from portal.models import Region
 from portal.money import wan_to_yuan, yuan_to_wan
+from portal.text import DESCRIPTION_MAX
 
 from .models import Product
 from .services import CRITERIA_FIELDS, PRODUCT_FIELDS
@@ -36,7 +37,10 @@ class ProductForm(forms.Form):
     fully_online = forms.BooleanField(label=_("全流程线上"), required=False)
     is_exclusive = forms.BooleanField(label=_("科技信贷专属产品"), required=False)
     description = forms.CharField(
-        label=_("产品介绍"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("产品介绍"),
+        required=False,
+        max_length=DESCRIPTION_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
     # criteria
     cities = forms.MultipleChoiceField(

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from matching.engine import GUARANTEE_TYPES, PRODUCT_TYPES
+from portal.text import DESCRIPTION_MAX
 
 MONEY = {"max_digits": 16, "decimal_places": 2}
 RATE = {"max_digits": 6, "decimal_places": 3}
@@ -45,7 +46,7 @@ class Product(models.Model):
     fully_online = models.BooleanField(_("全流程线上"), default=False)
     is_exclusive = models.BooleanField(_("科技信贷专属产品"), default=False)
     status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.DRAFT)
-    description = models.TextField(_("产品介绍"), blank=True)
+    description = models.TextField(_("产品介绍"), blank=True, max_length=DESCRIPTION_MAX)
     published_at = models.DateTimeField(_("上架时间"), null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -10,13 +10,16 @@ from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
+from portal.text import xlsx_text
+
 MONEY_FORMAT = "#,##0.00"
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def safe(value):
     """A text cell starting with = + - @ (or a tab/CR) is prefixed with an apostrophe so a
-    spreadsheet never runs it as a formula."""
+    spreadsheet never runs it as a formula; control characters are dropped."""
+    value = xlsx_text(value)
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         return "'" + value
     return value

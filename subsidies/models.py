@@ -6,6 +6,8 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from portal.text import NOTE_MAX
+
 MONEY = {"max_digits": 16, "decimal_places": 2}
 
 
@@ -126,7 +128,7 @@ class Claim(models.Model):
         related_name="+",
     )
     reviewed_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
-    reject_reason = models.TextField(_("未批准原因"), blank=True)
+    reject_reason = models.TextField(_("未批准原因"), blank=True, max_length=NOTE_MAX)
     reward_units = models.PositiveIntegerField(
         _("奖励计数单位"), null=True, blank=True, help_text=_("专属产品奖励：当年授信总额的整数亿元数 N")
     )

@@ -33,7 +33,7 @@ def _cache_of_this_process():
     worker = os.environ.get("PYTEST_XDIST_WORKER", "")
     db = 2 + int(worker[2:]) if worker.startswith("gw") else 1
     url = urlunsplit(urlsplit(settings.REDIS_URL)._replace(path=f"/{min(db, 15)}"))
-    caches = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}}
+    caches = {"default": {**settings.CACHES["default"], "LOCATION": url}}
     with override_settings(CACHES=caches):
         yield
 
@@ -209,6 +209,7 @@ class WorkerProcess:
             "REDIS_URL": settings.REDIS_URL,
             "DEBUG": "1",
             "CONN_MAX_AGE": "0",
+            "WEBHOOK_ALLOW_PRIVATE_HOSTS": "1",  # the tests' webhook receivers listen on 127.0.0.1
             **self.extra_env,
         }
         cmd = [

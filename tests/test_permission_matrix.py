@@ -18,7 +18,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from enterprises.models import Document, FinancingNeed, ServiceVisit
+from enterprises.models import Document, FinancingNeed, IdentityChange, ServiceVisit
 from lenders.models import PoolEntry, WebhookDelivery
 from matching.models import MatchRun
 from portal.models import ImportBatch, WorkdayOverride
@@ -109,6 +109,7 @@ ROUTES = {
     "enterprises:consent": R(roles=(FIRM,)),
     "enterprises:verify_list": R(roles=(STAFF,)),
     "enterprises:verify_action": R("POST", roles=(STAFF,), obj="enterprise"),
+    "enterprises:identity_change_action": R("POST", roles=(STAFF,), obj="identity_change"),
     # --- bank -----------------------------------------------------------------------------------
     "lenders:workspace": R(roles=BANK),
     "lenders:lead_list": R(roles=(*BANK, STAFF)),
@@ -180,6 +181,7 @@ ROUTES = {
     # --- API ----------------------------------------------------------------------------------------
     "api-token": R("POST", public=True, admin=True),
     "api-auth-confirm": R("POST", admin=True),
+    "api-webhook": R(roles=(MANAGER,)),
     "register": R("POST", public=True, admin=True),
     "enterprise-me": R(roles=(FIRM,)),
     "enterprise-me-qualifications": R(roles=(FIRM,)),
@@ -368,6 +370,9 @@ def world(cast, django_user_model):
             "run": run,
             "batch": batch,
             "enterprise": firm,
+            "identity_change": IdentityChange.objects.create(
+                enterprise=firm, changes={"name": {"old": firm.name, "new": "新名称有限公司"}}
+            ),
             "qualification": f.QualificationFactory(enterprise=firm),
             "ip_asset": f.IPAssetFactory(enterprise=firm),
         },

@@ -9,6 +9,7 @@ from rest_framework import serializers
 from matching.engine import GUARANTEE_TYPES
 from matching.models import Application
 from portal.models import Region
+from portal.text import DESCRIPTION_MAX, NOTE_MAX
 from products.models import Product
 
 from ..consent import ConsentPurpose, ProfileGroup
@@ -73,12 +74,12 @@ class RegisterEnterpriseSerializer(serializers.Serializer):
     )
     contact_name = serializers.CharField(max_length=40, required=False, allow_blank=True)
     contact_email = serializers.EmailField(required=False, allow_blank=True)
-    description = serializers.CharField(required=False, allow_blank=True)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=DESCRIPTION_MAX)
 
 
 class RegisterSerializer(serializers.Serializer):
     username = serializers.CharField(max_length=150)
-    password = serializers.CharField(write_only=True, style={"input_type": "password"})
+    password = serializers.CharField(write_only=True, max_length=128, style={"input_type": "password"})
     mobile = serializers.CharField(max_length=11)
     email = serializers.EmailField(required=False, allow_blank=True)
     shares_profile = serializers.BooleanField(required=False, default=False)
@@ -288,7 +289,7 @@ class ApplicationDetailSerializer(ApplicationSerializer):
 
 
 class WithdrawSerializer(serializers.Serializer):
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=NOTE_MAX)
 
 
 class ConsentInstitutionSerializer(serializers.Serializer):

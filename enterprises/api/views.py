@@ -9,13 +9,14 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import SAFE_METHODS, AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from matching.selectors import application_for_user, match_for_user
 from matching.services.applications import application_submit, application_withdraw
+from portal.api.parsers import JSONParser
 from portal.api.permissions import IsFirm, IsStaff
 from portal.services import ServiceError
 from products.selectors import product_for_user

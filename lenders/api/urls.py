@@ -22,5 +22,6 @@ urlpatterns = [
         views.ApplicationTransitionView.as_view(),
         name="api-application-transition",
     ),
+    path("webhook/", views.WebhookSettingsView.as_view(), name="api-webhook"),
     *router.urls,
 ]

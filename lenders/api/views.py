@@ -3,13 +3,15 @@ selector (another tenant's id → 404), validate with a serializer, call one ser
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from lenders.choices import WEBHOOK_EVENTS
+from lenders.models import Institution
 from lenders.selectors import lead_for_user, pool_for_user
-from lenders.services import pool_leave
+from lenders.services import pool_leave, webhook_settings_update
 from matching.selectors import application_for_user
 from matching.services import leads as lead_services
 from matching.services.review import application_transition
@@ -121,3 +123,46 @@ class PoolViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         entry = self.get_object()
         pool_leave(user=request.user, entry=entry)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class WebhookSettingsSerializer(serializers.Serializer):
+    url = serializers.CharField(label="推送地址", max_length=200, allow_blank=True)
+    events = serializers.ListField(
+        label="推送事件",
+        child=serializers.ChoiceField(choices=list(WEBHOOK_EVENTS.items())),
+        required=False,
+        max_length=len(WEBHOOK_EVENTS),
+    )
+    active = serializers.BooleanField(label="启用推送", required=False)
+
+    @staticmethod
+    def of(institution) -> dict:
+        return {
+            "url": institution.webhook_url,
+            "events": list(institution.webhook_events or []),
+            "active": institution.webhook_active,
+        }
+
+
+class WebhookSettingsView(APIView):
+    """本机构的事件推送设置（客户经理主管）：GET → {"url", "events", "active"}；PUT 同样的结构保存。
+    地址须为 https，且不能指向内部网络、本机或保留地址（保存时和每次推送时都检查）；events 为空表示全部事件。"""
+
+    permission_classes = [IsManager]
+
+    @extend_schema(responses=WebhookSettingsSerializer, summary="查看事件推送设置")
+    def get(self, request):
+        institution = get_object_or_404(Institution, pk=request.user.institution_id)
+        return Response(WebhookSettingsSerializer.of(institution))
+
+    @extend_schema(
+        request=WebhookSettingsSerializer, responses=WebhookSettingsSerializer, summary="保存事件推送设置"
+    )
+    def put(self, request):
+        serializer = WebhookSettingsSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        institution = webhook_settings_update(
+            user=request.user, url=data["url"], events=data.get("events"), active=data.get("active")
+        )
+        return Response(WebhookSettingsSerializer.of(institution))

@@ -150,9 +150,77 @@ def _dispatch(run_id: int, chunk_size: int | None = None) -> bool:
         tasks.run_start.apply_async((run_id, chunk_size), retry=False)
     except (OperationalError, RedisError, OSError) as exc:
         logger.warning("matching run %s not queued, broker unreachable: %s", run_id, exc)
-        run_fail(run_id=run_id, error=f"消息队列不可用，任务未能排队（将由定时补偿匹配接续）：{exc}")
+        MatchRun.objects.filter(pk=run_id, status=MatchRun.Status.QUEUED).update(
+            status=MatchRun.Status.PENDING_DISPATCH,
+            error="消息队列暂不可用，任务待派发（定时补偿每分钟重试）。",
+        )
         return False
     return True
+
+
+def runs_dispatch_pending() -> int:
+    """Send every run left "待派发" (pending dispatch) while the broker was down, oldest first; stop
+    at the first that still cannot be sent. Each is claimed with a conditional UPDATE, so two sweeps
+    never send one run twice. Returns the number sent."""
+    sent = 0
+    for run_id in (
+        MatchRun.objects.filter(status=MatchRun.Status.PENDING_DISPATCH)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    ):
+        if not MatchRun.objects.filter(pk=run_id, status=MatchRun.Status.PENDING_DISPATCH).update(
+            status=MatchRun.Status.QUEUED, error=""
+        ):
+            continue
+        if not _dispatch(run_id):
+            break
+        sent += 1
+    return sent
+
+
+def runs_alert_stalled(*, minutes: int | None = None) -> int:
+    """Alert provincial staff, once per run, about each run that has made no progress (started,
+    a chunk finished) for ``settings.MATCH_RUN_STALL_MINUTES``. Returns the number of runs alerted."""
+    from django.db.models import Max
+    from django.db.models.functions import Coalesce, Greatest
+
+    minutes = minutes or settings.MATCH_RUN_STALL_MINUTES
+    cutoff = timezone.now() - timedelta(minutes=minutes)
+    stalled = list(
+        MatchRun.objects.filter(
+            status__in=(MatchRun.Status.PENDING_DISPATCH, MatchRun.Status.QUEUED, MatchRun.Status.RUNNING),
+            stall_alerted_at__isnull=True,
+        )
+        .annotate(
+            progressed=Greatest(
+                "created_at",
+                Coalesce("started_at", "created_at"),
+                Coalesce(Max("chunks__finished_at"), "created_at"),
+            )
+        )
+        .filter(progressed__lt=cutoff)
+        .order_by("pk")
+    )
+    alerted = 0
+    staff = list(User.objects.filter(role=Role.STAFF, is_active=True))
+    for run in stalled:
+        if not MatchRun.objects.filter(pk=run.pk, stall_alerted_at__isnull=True).update(
+            stall_alerted_at=timezone.now()
+        ):
+            continue
+        notification_send(
+            users=staff,
+            title=f"匹配任务 #{run.pk} 已停滞",
+            body=(
+                f"匹配任务 #{run.pk}（{run.get_trigger_display()}，{run.get_status_display()}）已超过 {minutes} "
+                f"分钟没有进展（已完成分片 {run.chunks_done}/{run.total_chunks}），请检查消息队列和工作进程。"
+            ),
+            url="/matching/runs/",
+        )
+        alerted += 1
+    if alerted:
+        logger.error("matching: %s runs without progress for %s minutes, staff alerted", alerted, minutes)
+    return alerted
 
 
 # =============================================================================================
@@ -185,27 +253,29 @@ def needs_unmatched():
 
 
 def needs_sweep_unmatched(*, in_flight_minutes: int = 10) -> int:
-    """Queue a need run for every need of :func:`needs_unmatched` that has no run queued or running
-    since less than ``in_flight_minutes`` (those are on their way). Periodic (portal/celery.py) and
-    idempotent: a need matched twice gets the same rows. Returns the number of runs queued."""
+    """Send the runs waiting "待派发" (:func:`runs_dispatch_pending`), then queue a need run for every
+    need of :func:`needs_unmatched` that has no run waiting for dispatch, or queued or running since
+    less than ``in_flight_minutes`` (those are on their way). Periodic (portal/celery.py, every
+    minute) and idempotent: a need matched twice gets the same rows. Returns the number of runs sent."""
     from django.db.models import Exists, OuterRef
 
     since = timezone.now() - timedelta(minutes=in_flight_minutes)
+    sent = runs_dispatch_pending()  # runs left waiting while the broker was down go first
     in_flight = MatchRun.objects.filter(
+        Q(status__in=(MatchRun.Status.QUEUED, MatchRun.Status.RUNNING), created_at__gte=since)
+        | Q(status=MatchRun.Status.PENDING_DISPATCH),
         trigger=MatchRun.Trigger.NEED,
         need_id=OuterRef("pk"),
-        status__in=(MatchRun.Status.QUEUED, MatchRun.Status.RUNNING),
-        created_at__gte=since,
     )
     queued = 0
     for need in needs_unmatched().exclude(Exists(in_flight)).order_by("pk").iterator():
         run = MatchRun.objects.create(trigger=MatchRun.Trigger.NEED, need=need)
         if not _dispatch(run.pk):
-            break  # the broker is still down: the next sweep tries again
+            break  # the broker is still down: the run waits "待派发" for the next sweep
         queued += 1
     if queued:
         logger.info("matching sweep queued %s need runs", queued)
-    return queued
+    return sent + queued
 
 
 # =============================================================================================

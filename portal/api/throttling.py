@@ -5,8 +5,13 @@ all off; both are read per request, so a test can change them with the ``setting
 from django.conf import settings
 from rest_framework import throttling
 
+from portal.clientip import client_ip
+
 
 class _SettingsRate:
+    def get_ident(self, request):
+        return client_ip(request)  # X-Forwarded-For only behind the trusted proxies
+
     def get_rate(self):
         return settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"].get(self.scope)
 

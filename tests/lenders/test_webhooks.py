@@ -19,6 +19,14 @@ pytestmark = pytest.mark.django_db
 SECRET = "test-secret-0123456789"
 
 
+@pytest.fixture(autouse=True)
+def _local_receiver_allowed(settings):
+    """These tests post to a receiver on 127.0.0.1 over plain http: allowed only by these settings
+    (off in production; tests/lenders/test_webhook_ssrf.py checks the refusals)."""
+    settings.WEBHOOK_ALLOW_PRIVATE_HOSTS = True
+    settings.WEBHOOK_ALLOW_HTTP = True
+
+
 class Receiver:
     """An http.server on 127.0.0.1 that answers ``fail_first`` requests with 500, then 200."""
 
