@@ -12,7 +12,21 @@ from tests import factories as f
 
 pytestmark = pytest.mark.django_db
 
-BASIC = {"id", "name", "city", "city_name", "industry", "industry_display", "restricted"}
+# Always visible: name, city, industry; plus the view's own description (which groups, what purpose,
+# whether staff verified the firm — the 未认证 badge), never a profile field.
+BASIC = {
+    "id",
+    "name",
+    "city",
+    "city_name",
+    "industry",
+    "industry_display",
+    "restricted",
+    "groups",
+    "purpose",
+    "verified",
+    "verification_status",
+}
 
 
 @pytest.fixture
@@ -37,7 +51,7 @@ def test_before_consent_an_officer_sees_only_name_city_and_industry(cast, leads)
     firm = cast.firm_a.enterprise
     firm.shares_profile = False
     firm.save()
-    view = enterprise_profile_for_bank(user=cast.officer_a, enterprise=firm)
+    view = enterprise_profile_for_bank(user=cast.officer_a, enterprise=firm, purpose="lead")
     assert view["restricted"] is True
     assert set(view) == BASIC
     assert view["name"] == firm.name and view["city"] == "140100" and view["industry"] == firm.industry
@@ -51,9 +65,12 @@ def test_consent_for_one_institution_shows_that_bank_the_full_profile_and_not_th
     firm.save()
     r = client_for(cast.firm_a).post("/firm/consent/", {"action": "grant", "institution": cast.bank_a.pk})
     assert r.status_code == 302
-    full = enterprise_profile_for_bank(user=cast.officer_a, enterprise=firm)
+    full = enterprise_profile_for_bank(user=cast.officer_a, enterprise=firm, purpose="lead")
     assert full["restricted"] is False and full["uscc"] == firm.uscc and "revenue_last_year" in full
-    assert enterprise_profile_for_bank(user=cast.officer_b, enterprise=firm)["restricted"] is True
+    assert (
+        enterprise_profile_for_bank(user=cast.officer_b, enterprise=firm, purpose="lead")["restricted"]
+        is True
+    )
 
 
 def test_revoking_one_institution_withdraws_its_open_leads_and_its_officers_get_404(cast, client_for, leads):
@@ -68,8 +85,11 @@ def test_revoking_one_institution_withdraws_its_open_leads_and_its_officers_get_
     assert Transition.objects.filter(object_id=lead_a.pk, from_state="claimed", to_state="withdrawn").exists()
     assert cast.officer_a.notifications.filter(title__contains="线索已撤回").exists()
     with pytest.raises(Http404):
-        enterprise_profile_for_bank(user=cast.officer_a, enterprise=firm)
-    assert enterprise_profile_for_bank(user=cast.officer_b, enterprise=firm)["restricted"] is False
+        enterprise_profile_for_bank(user=cast.officer_a, enterprise=firm, purpose="lead")
+    assert (
+        enterprise_profile_for_bank(user=cast.officer_b, enterprise=firm, purpose="lead")["restricted"]
+        is False
+    )
 
 
 def test_revoking_all_withdraws_every_open_lead(cast, api_for, leads):
@@ -122,10 +142,12 @@ def test_a_view_without_consent_is_logged_as_restricted(cast, leads):
 def test_a_bank_without_a_lead_or_application_gets_404_and_staff_see_everything(cast):
     firm = cast.firm_b.enterprise
     with pytest.raises(Http404):
-        enterprise_profile_for_bank(user=cast.officer_a, enterprise=firm)
+        enterprise_profile_for_bank(user=cast.officer_a, enterprise=firm, purpose="lead")
     with pytest.raises(Http404):
-        enterprise_profile_for_bank(user=cast.firm_a, enterprise=firm)
-    assert enterprise_profile_for_bank(user=cast.staff, enterprise=firm)["restricted"] is False
+        enterprise_profile_for_bank(user=cast.firm_a, enterprise=firm, purpose="lead")
+    assert (
+        enterprise_profile_for_bank(user=cast.staff, enterprise=firm, purpose="lead")["restricted"] is False
+    )
 
 
 def test_consent_at_registration_is_the_all_institutions_switch(api_for):
