@@ -131,7 +131,10 @@ def lead_export(request):
 @bank_or_staff_required
 def lead_detail(request, pk: int):
     lead = get_object_or_404(lead_for_user(request.user), pk=pk)
-    profile = _bank_view_or_summary(request.user, lead.enterprise, ConsentPurpose.LEAD)
+    # A lead withdrawn by the firm (consent revoked, need closed) is no live business: 404.
+    profile = enterprise_profile_for_bank(
+        user=request.user, enterprise=lead.enterprise, purpose=ConsentPurpose.LEAD
+    )
     profile_view_record(viewer=request.user, enterprise=lead.enterprise, purpose=ConsentPurpose.LEAD)
     lender_services.lead_mark_read(user=request.user, match=lead)
     user = request.user

@@ -12,8 +12,8 @@ from tests import factories as f
 
 pytestmark = pytest.mark.django_db
 
-# What the bank view carries without consent: who the firm is, whether staff verified it, which groups
-# (none) and for what purpose — no figure of the firm.
+# Always visible: name, city, industry; plus the view's own description (which groups, what purpose,
+# whether staff verified the firm — the 未认证 badge), never a profile field.
 BASIC = {
     "id",
     "name",
@@ -22,10 +22,10 @@ BASIC = {
     "industry",
     "industry_display",
     "restricted",
+    "groups",
     "purpose",
     "verified",
     "verification_status",
-    "groups",
 }
 
 
@@ -67,7 +67,10 @@ def test_consent_for_one_institution_shows_that_bank_the_full_profile_and_not_th
     assert r.status_code == 302
     full = enterprise_profile_for_bank(user=cast.officer_a, enterprise=firm, purpose="lead")
     assert full["restricted"] is False and full["uscc"] == firm.uscc and "revenue_last_year" in full
-    assert enterprise_profile_for_bank(user=cast.officer_b, enterprise=firm, purpose="lead")["restricted"] is True
+    assert (
+        enterprise_profile_for_bank(user=cast.officer_b, enterprise=firm, purpose="lead")["restricted"]
+        is True
+    )
 
 
 def test_revoking_one_institution_withdraws_its_open_leads_and_its_officers_get_404(cast, client_for, leads):
@@ -83,7 +86,10 @@ def test_revoking_one_institution_withdraws_its_open_leads_and_its_officers_get_
     assert cast.officer_a.notifications.filter(title__contains="线索已撤回").exists()
     with pytest.raises(Http404):
         enterprise_profile_for_bank(user=cast.officer_a, enterprise=firm, purpose="lead")
-    assert enterprise_profile_for_bank(user=cast.officer_b, enterprise=firm, purpose="lead")["restricted"] is False
+    assert (
+        enterprise_profile_for_bank(user=cast.officer_b, enterprise=firm, purpose="lead")["restricted"]
+        is False
+    )
 
 
 def test_revoking_all_withdraws_every_open_lead(cast, api_for, leads):
@@ -140,7 +146,9 @@ def test_a_bank_without_a_lead_or_application_gets_404_and_staff_see_everything(
         enterprise_profile_for_bank(user=cast.officer_a, enterprise=firm, purpose="lead")
     with pytest.raises(Http404):
         enterprise_profile_for_bank(user=cast.firm_a, enterprise=firm, purpose="lead")
-    assert enterprise_profile_for_bank(user=cast.staff, enterprise=firm, purpose="lead")["restricted"] is False
+    assert (
+        enterprise_profile_for_bank(user=cast.staff, enterprise=firm, purpose="lead")["restricted"] is False
+    )
 
 
 def test_consent_at_registration_is_the_all_institutions_switch(api_for):
