@@ -480,7 +480,16 @@ def team(request):
     if form.is_bound and form.is_valid():
         start, end = form.cleaned_data["start"], form.cleaned_data["end"]
     figures = team_figures(user=request.user, start=start, end=end)
-    return render(request, "lenders/team.html", {"form": form, "figures": figures})
+    codes = (
+        "leads",
+        "leads_answered_in_time_share",
+        "median_response_hours",
+        "applications",
+        "approval_rate",
+        "credit_granted",
+        "loans_disbursed_amount",
+    )
+    return render(request, "lenders/team.html", {"form": form, "figures": figures, "kpi_codes": codes})
 
 
 @manager_required

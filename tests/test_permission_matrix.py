@@ -217,6 +217,7 @@ ROUTES = {
     "subsidy-claim-reject": R("POST", roles=(STAFF,), obj="claim"),
     "dashboard-summary": R(roles=(STAFF, MANAGER)),
     "dashboard-series": R(roles=(STAFF, MANAGER)),
+    "dashboard-definitions": R(public=True, admin=True),
     "audit-event-list": R(roles=(STAFF,)),
     "product-list": R(public=True, admin=True),
     "product-detail": R(public=True, admin=True, obj="product"),

@@ -24,6 +24,39 @@ def yi(value):
 
 
 @register.filter
+def percent(value):
+    """A 0–1 share → '33.3%'."""
+    return money.format_percent(value)
+
+
+@register.filter
+def times(value):
+    """A ratio → '12.02×'."""
+    return money.format_times(value)
+
+
+@register.filter
+def hours_text(value):
+    """Hours → '4.0小时'."""
+    return money.format_hours(value)
+
+
+@register.filter
+def kpi_definition(code):
+    """A KPI code → its one-sentence definition (portal.kpi)."""
+    from portal import kpi
+
+    return kpi.definition(code) if code in kpi.KPIS else ""
+
+
+@register.filter
+def kpi_label(code):
+    from portal import kpi
+
+    return kpi.label(code) if code in kpi.KPIS else code
+
+
+@register.filter
 def rate(value):
     """Percent Decimal → '3.10%'."""
     return "—" if value in (None, "") else f"{value:.2f}%"
