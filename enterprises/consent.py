@@ -42,4 +42,6 @@ def consent_scope(
 
     if institution_id is None:
         return frozenset()
-    return ALL_GROUPS if consent_granted(enterprise=enterprise, institution_id=institution_id) else frozenset()
+    return (
+        ALL_GROUPS if consent_granted(enterprise=enterprise, institution_id=institution_id) else frozenset()
+    )

@@ -22,6 +22,7 @@ from matching.services import leads as lead_services
 from matching.services.review import TRANSITIONS, allowed_actions, application_transition
 from portal.access import bank_required, manager_required, role_required
 from portal.models import Role
+from portal.money import yuan_to_wan
 from portal.reauth import reauth_redirect
 from portal.selectors import transitions_for
 from portal.services import ServiceError
@@ -263,7 +264,7 @@ def _application_context(request, application, forms_override=None):
         forms["approve"] = ACTION_FORMS["approve"](
             auto_id="approve_%s",
             initial={
-                "credit_line": application.amount / 10000,
+                "credit_line": yuan_to_wan(application.amount),
                 "term_months": application.term_months,
                 "annual_rate": application.product.rate_min,
             },
@@ -271,7 +272,10 @@ def _application_context(request, application, forms_override=None):
     if "disburse" in forms and application.credit_line is not None:
         forms["disburse"] = ACTION_FORMS["disburse"](
             auto_id="disburse_%s",
-            initial={"principal": application.credit_line / 10000, "annual_rate": application.approved_rate},
+            initial={
+                "principal": yuan_to_wan(application.credit_line),
+                "annual_rate": application.approved_rate,
+            },
         )
     forms.update(forms_override or {})
     loan = (

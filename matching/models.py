@@ -8,6 +8,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from portal import money
+
 MONEY = {"max_digits": 16, "decimal_places": 2}
 RATE = {"max_digits": 6, "decimal_places": 3}
 
@@ -381,7 +383,7 @@ class Loan(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.application.enterprise} {self.principal / 10000:.2f}万元"
+        return f"{self.application.enterprise} {money.format_wan(self.principal)}"
 
     @property
     def repaid_principal(self) -> Decimal:

@@ -3,13 +3,12 @@ behind its figures with .xlsx export, service visits and official lists (staff).
 
 from __future__ import annotations
 
-import io
 from decimal import Decimal
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -22,7 +21,7 @@ from lenders.models import Institution
 from matching.models import MatchRun
 from matching.selectors import application_for_user, match_for_user
 
-from . import dashboard, kpi
+from . import dashboard, kpi, spreadsheet
 from .access import role_required, staff_required
 from .dashboard_forms import DashboardFilterForm, OfficialListUploadForm, VisitForm
 from .models import OfficialListEntry, QualificationFlag, Role
@@ -293,36 +292,14 @@ def _row_url(user, model: str, obj) -> str:
     return ""
 
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
+xlsx_safe = spreadsheet.safe_text
 
 
-def xlsx_safe(value):
-    """A cell value that a spreadsheet will never run as a formula."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
-def xlsx_response(filename: str, headers: list[str], rows) -> HttpResponse:
-    from openpyxl import Workbook
-
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet()
-    ws.append([str(h) for h in headers])
-    for row in rows:
-        ws.append(
-            [
-                xlsx_safe(str(v)) if not isinstance(v, int | float | Decimal) and v is not None else v
-                for v in row
-            ]
-        )
-    out = io.BytesIO()
-    wb.save(out)
-    response = HttpResponse(
-        out.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+def xlsx_response(filename: str, headers: list[str], rows):
+    """Through the one writer (portal.spreadsheet)."""
+    return spreadsheet.write(
+        title=filename.split("-")[0][:31], headers=[str(h) for h in headers], rows=rows, filename=filename
     )
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
 
 
 EXPORT_LIMIT = 50_000

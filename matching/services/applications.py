@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from lenders.services import webhook_application_event
+from portal import money
 from portal.models import Role, User
 from portal.services import ConflictError, NotAllowedError, ServiceError, notification_send, transition_record
 
@@ -111,8 +112,8 @@ def application_submit(
     notification_send(
         users=application_bank_users(application),
         title=_("新的融资申请：%(firm)s · %(product)s") % {"firm": enterprise.name, "product": product.name},
-        body=_("申请金额 %(amount)s 万元，期限 %(term)s 个月。")
-        % {"amount": f"{amount / 10000:,.2f}", "term": term_months},
+        body=_("申请金额 %(amount)s，期限 %(term)s 个月。")
+        % {"amount": money.format_wan(amount), "term": term_months},
     )
     notification_send(
         users=[user],

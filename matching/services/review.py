@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy
 
 from lenders.choices import REJECT_REASONS
 from lenders.services import webhook_application_event
+from portal import money
 from portal.models import Role, User
 from portal.services import ConflictError, NotAllowedError, ServiceError, notification_send, transition_record
 
@@ -299,7 +300,7 @@ def _repay(*, user, application, params):
     outstanding = loan.principal - loan.repaid_principal
     if principal > outstanding:
         raise ServiceError(
-            _("归还本金超过未偿本金（%(o)s 元）。") % {"o": f"{outstanding:.2f}"}, field="principal"
+            _("归还本金超过未偿本金（%(o)s）。") % {"o": money.format_wan(outstanding)}, field="principal"
         )
     Repayment.objects.create(
         loan=loan,
@@ -331,7 +332,7 @@ def _default(*, user, application, params):
     remaining = loan.principal - loan.repaid_principal
     if outstanding > remaining:
         raise ServiceError(
-            _("未偿本金不能超过尚未归还的本金（%(o)s 元）。") % {"o": f"{remaining:.2f}"},
+            _("未偿本金不能超过尚未归还的本金（%(o)s）。") % {"o": money.format_wan(remaining)},
             field="outstanding_principal",
         )
     if day < loan.start_date:

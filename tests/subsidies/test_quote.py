@@ -209,7 +209,7 @@ def test_the_calculator_page_and_the_api_and_the_product_page_show_the_same_figu
         Context({"request": request, "product": credit_product})
     )
     for key in ("interest", "subsidy", "interest_after_subsidy"):
-        snippet = f'data-quote="{key}">{api[key]}<'
+        snippet = f'data-quote="{key}" data-value="{api[key]}">'
         assert snippet in page, key
         assert snippet in tag, key
     assert f'data-quote="effective_annual_rate">{api["effective_annual_rate"]}%<' in tag
