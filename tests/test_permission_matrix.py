@@ -72,6 +72,7 @@ ROUTES = {
     "portal:notifications_read": R("POST"),
     "portal:healthz": R(public=True, admin=True),
     "portal:live": R(public=True, admin=True),
+    "portal:favicon": R(public=True, admin=True),
     "portal:reauth": R(admin=True),
     "portal:otp_setup": R(roles=(OFFICER, MANAGER, STAFF)),
     "portal:otp_verify": R(admin=True),
