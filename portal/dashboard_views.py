@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -295,11 +295,14 @@ def _row_url(user, model: str, obj) -> str:
 xlsx_safe = spreadsheet.safe_text
 
 
-def xlsx_response(filename: str, headers: list[str], rows):
+def xlsx_response(filename: str, headers: list[str], rows) -> HttpResponse:
     """Through the one writer (portal.spreadsheet)."""
-    return spreadsheet.write(
-        title=filename.split("-")[0][:31], headers=[str(h) for h in headers], rows=rows, filename=filename
+    content = spreadsheet.write_bytes(
+        title=filename.split("-")[0][:31], headers=[str(h) for h in headers], rows=rows
     )
+    response = HttpResponse(content, content_type=spreadsheet.XLSX)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
 
 
 EXPORT_LIMIT = 50_000

@@ -31,8 +31,10 @@ MONEY_FORMAT = "#,##0.00"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
-def safe_text(value: str) -> str:
-    """Text as a spreadsheet will show it and never evaluate."""
+def safe_text(value):
+    """Text as a spreadsheet will show it and never evaluate (anything but text as it is)."""
+    if not isinstance(value, str):
+        return value
     cleaned = _CONTROL.sub("", value)
     if value.startswith(FORMULA_START) or cleaned.startswith(FORMULA_START):
         return "'" + cleaned

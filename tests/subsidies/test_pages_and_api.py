@@ -170,7 +170,7 @@ def test_the_firm_confirms_its_bank_account_on_the_page(cast, client_for):
 def test_staff_approve_reject_and_pay_on_the_detail_page(cast, client_for, reauthed):
     claim = make_claim()
     c = reauthed(client_for(cast.staff))
-    assert "13125.00" in c.get(f"/subsidies/claims/{claim.pk}/").content.decode()
+    assert "13,125.00元" in c.get(f"/subsidies/claims/{claim.pk}/").content.decode()  # 元 with separators
     c.post(f"/subsidies/claims/{claim.pk}/approve/")
     c.post(f"/subsidies/claims/{claim.pk}/pay/")
     claim.refresh_from_db()
