@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import Max
@@ -30,6 +31,7 @@ from matching.services.leads import lead_claim, lead_contact, lead_decline, lead
 from matching.services.review import application_transition
 from portal.models import Role, Transition, User
 from portal.services import transition_record
+from portal.workdays import add_working_days
 
 logger = logging.getLogger(__name__)
 
@@ -250,12 +252,12 @@ def _posting_days(plans: list[_Plan], kept: list[Match], rng, *, today: date) ->
 
 
 def _work_lead(plan: _Plan, routed: date, rng, *, today: date, stats: dict) -> None:
-    from matching.services.runs import lead_deadline
-
     match, actor = plan.match, plan.actor
     routed_at = _aware(routed, 9)
     Match.objects.filter(pk=match.pk).update(
-        created_at=routed_at, routed_at=routed_at, response_deadline=lead_deadline(routed_at)
+        created_at=routed_at,
+        routed_at=routed_at,
+        response_deadline=add_working_days(routed_at, settings.LEAD_RESPONSE_WORKING_DAYS),
     )
     if plan.outcome == "overdue":  # left unanswered past its deadline
         stats["overdue"] += 1

@@ -333,6 +333,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ApplicationStatusEnum": "matching.models.Application.Status",
         "MatchStatusEnum": "matching.models.Match.Status",
+        "NeedPurposeEnum": "enterprises.models.FinancingNeed.Purpose",
+        "ConsentPurposeEnum": "enterprises.consent.ConsentPurpose",
+        "ProfileGroupEnum": "enterprises.consent.ProfileGroup",
     },
 }
 

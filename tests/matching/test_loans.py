@@ -37,7 +37,12 @@ def approved(firm_user, officer, product) -> Application:
     """An application of ``firm_user`` approved by ``officer`` on 2026-03-02 for 300万元, 12 months."""
     with time_machine.travel(APPROVED_AT):
         app = application_submit(
-            user=firm_user, product=product, amount=Decimal("3000000"), term_months=12, purpose="rd"
+            user=firm_user,
+            product=product,
+            amount=Decimal("3000000"),
+            term_months=12,
+            purpose="rd",
+            share_profile=True,
         )
         app = application_transition(user=officer, application=app, action="accept")
         return application_transition(

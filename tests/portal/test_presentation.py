@@ -90,6 +90,7 @@ def test_error_messages_quote_amounts_in_the_unit_of_their_field(cast):
             principal="3000000",
             interest="0",
             date=timezone.localdate(),
+            money_unit="wan",  # the bank's page types amounts in 万元
         )
     assert "290.00万元" in str(refused.value) and "2900000" not in str(refused.value)
 

@@ -33,7 +33,12 @@ def approved(*, firm, officer, product, amount, rate, term, day):
     """A firm's application for ``amount``, accepted and approved for that credit line on ``day``."""
     with on(day):
         app = application_submit(
-            user=firm, product=product, amount=D(amount), term_months=term, purpose="working_capital"
+            user=firm,
+            product=product,
+            amount=D(amount),
+            term_months=term,
+            purpose="working_capital",
+            share_profile=True,
         )
         application_transition(user=officer, application=app, action="accept")
         application_transition(
