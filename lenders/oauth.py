@@ -83,7 +83,9 @@ class ClientCredentialsAuthentication(OAuth2Authentication):
         header = request.META.get("HTTP_AUTHORIZATION", "")
         if not header.lower().startswith("bearer "):
             return None
-        found = super().authenticate(request)
+        # The Django request: DOT reads only the URI, headers and form fields, and must not make DRF
+        # parse the body before the view (nor fail for want of parsers in the idempotency middleware).
+        found = super().authenticate(getattr(request, "_request", request))
         client = _client_of(found[1].application) if found else None
         if client is None or not client.is_live() or not client.user.is_active:
             raise InvalidClientToken()
