@@ -5,42 +5,18 @@ expired. The leads come from a real matching run."""
 
 import base64
 from datetime import timedelta
-from decimal import Decimal
 
 import pytest
-import time_machine
 from django.utils import timezone
 from oauth2_provider.models import Application
 from rest_framework.test import APIClient
 
 from lenders.models import ApiClient
 from matching.models import Match
-from matching.services.runs import start_full_run
 from portal.models import AuditEvent, Transition
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
-
-NOW = "2026-03-10 10:00 +08:00"
-
-
-@pytest.fixture
-def leads(cast, django_capture_on_commit_callbacks):
-    """A real full run: firm A's 500万元 need fits only bank A's product, firm B's 2,000万元 need
-    only bank B's (one lead per need), so each bank has one lead."""
-    product_a = f.ProductFactory(
-        institution=cast.bank_a, name="甲行科创贷", amount_min=Decimal("500000"), amount_max=Decimal("8000000")
-    )
-    product_b = f.ProductFactory(
-        institution=cast.bank_b, name="乙行科创贷", amount_min=Decimal("10000000"), amount_max=Decimal("30000000")
-    )
-    f.NeedFactory(enterprise=cast.firm_a.enterprise, amount=Decimal("5000000"))
-    f.NeedFactory(enterprise=cast.firm_b.enterprise, amount=Decimal("20000000"))
-    with time_machine.travel(NOW, tick=False), django_capture_on_commit_callbacks(execute=True):
-        start_full_run(trigger="manual", user=cast.staff)
-    lead_a = Match.objects.get(product=product_a, is_lead=True)
-    lead_b = Match.objects.get(product=product_b, is_lead=True)
-    return lead_a, lead_b
 
 
 def manager_api(cast, *, confirm=True):
@@ -171,7 +147,9 @@ def test_a_revoked_clients_token_is_refused_and_it_gets_no_new_one(cast, leads):
     refused = bearer(token).get("/api/v1/matches/")
     assert refused.status_code == 401 and refused.json()["code"] == "invalid_token"
     basic = base64.b64encode(f"{created['client_id']}:{created['client_secret']}".encode()).decode()
-    again = APIClient().post("/o/token/", {"grant_type": "client_credentials"}, HTTP_AUTHORIZATION=f"Basic {basic}")
+    again = APIClient().post(
+        "/o/token/", {"grant_type": "client_credentials"}, HTTP_AUTHORIZATION=f"Basic {basic}"
+    )
     assert again.status_code == 401
 
 
@@ -194,11 +172,15 @@ def test_a_bogus_bearer_token_is_401_and_people_keep_their_session_and_token_aut
     assert leads[0].pk in {row["id"] for row in api.get("/api/v1/matches/").json()["results"]}
 
 
-def test_the_page_creates_after_confirmation_shows_the_secret_once_and_revokes_after_confirming(cast, client_for):
+def test_the_page_creates_after_confirmation_shows_the_secret_once_and_revokes_after_confirming(
+    cast, client_for
+):
     from tests.conftest import reauth_session
 
     page = reauth_session(client_for(cast.manager_a))
-    created = page.post("/bank/api-clients/", {"name": "甲行网页建", "scopes": ["leads:read", "webhooks:write"]})
+    created = page.post(
+        "/bank/api-clients/", {"name": "甲行网页建", "scopes": ["leads:read", "webhooks:write"]}
+    )
     assert created.status_code == 200
     client = ApiClient.objects.get(name="甲行网页建")
     assert client.scopes == ["leads:read", "webhooks:write"]

@@ -1,7 +1,7 @@
 """Idempotency-Key on API POSTs (portal/idempotency.py): the same key and body within 24 hours
 replays the first answer and has one effect; another body → 422; two at once → exactly one effect
 (the second gets 409 while the first is being served, forced by holding the first inside the act).
-The leads come from a real matching run (tests/portal/test_api_clients.py)."""
+The leads come from a real matching run (tests/portal/conftest.py)."""
 
 import threading
 from datetime import timedelta
@@ -17,7 +17,7 @@ from matching.models import Match
 from matching.services import leads as lead_services
 from portal.idempotency import idempotency_cleanup
 from portal.models import IdempotencyKey, Transition
-from tests.portal.test_api_clients import bearer, create_client, leads, token_for  # noqa: F401 (fixture)
+from tests.portal.test_api_clients import bearer, create_client, token_for
 
 pytestmark = pytest.mark.django_db
 
@@ -51,13 +51,19 @@ def test_the_same_key_with_another_body_is_422_and_does_nothing(cast, leads):
     api = session_api(cast.officer_a)
     url = f"/api/v1/matches/{lead.pk}/contact/"
     api.post(f"/api/v1/matches/{lead.pk}/claim/", {}, format="json", HTTP_IDEMPOTENCY_KEY="k-claim")
-    first = api.post(url, {"channel": "phone", "note": "已致电"}, format="json", HTTP_IDEMPOTENCY_KEY="k-contact")
+    first = api.post(
+        url, {"channel": "phone", "note": "已致电"}, format="json", HTTP_IDEMPOTENCY_KEY="k-contact"
+    )
     assert first.status_code == 200, first.content
-    other = api.post(url, {"channel": "visit", "note": "上门"}, format="json", HTTP_IDEMPOTENCY_KEY="k-contact")
+    other = api.post(
+        url, {"channel": "visit", "note": "上门"}, format="json", HTTP_IDEMPOTENCY_KEY="k-contact"
+    )
     assert other.status_code == 422 and other.json()["code"] == "idempotency_key_reused"
     assert "Idempotency-Key" in other.json()["detail"] and "请求" in other.json()["detail"]
     assert Transition.objects.filter(object_id=lead.pk, to_state=Match.Status.CONTACTED).count() == 1
-    elsewhere = api.post(f"/api/v1/matches/{lead.pk}/invite/", {}, format="json", HTTP_IDEMPOTENCY_KEY="k-claim")
+    elsewhere = api.post(
+        f"/api/v1/matches/{lead.pk}/invite/", {}, format="json", HTTP_IDEMPOTENCY_KEY="k-claim"
+    )
     assert elsewhere.status_code == 422  # another path under the same key
     lead.refresh_from_db()
     assert lead.status == Match.Status.CONTACTED
@@ -114,7 +120,9 @@ def test_two_requests_with_the_same_key_at_once_have_exactly_one_effect(cast, le
 
     def first():
         try:
-            answers["first"] = session_api(cast.officer_a).post(url, {}, format="json", HTTP_IDEMPOTENCY_KEY="race")
+            answers["first"] = session_api(cast.officer_a).post(
+                url, {}, format="json", HTTP_IDEMPOTENCY_KEY="race"
+            )
         finally:
             connection.close()
 
