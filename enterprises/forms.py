@@ -96,6 +96,18 @@ class QualificationForm(forms.ModelForm):
         fields = ["kind", "level", "number", "issued_on", "expires_on"]
         widgets = {"issued_on": DateInput(), "expires_on": DateInput()}
 
+    def clean(self):
+        """The model's named constraints, checked here first with a Chinese message on the field
+        (a field with an error is left out of the model's own constraint check, so the
+        constraint's name never reaches the screen)."""
+        data = super().clean()
+        if data.get("kind") == Qualification.Kind.SRDI and not data.get("level"):
+            self.add_error("level", _("专精特新资质请选择层级。"))
+        issued, expires = data.get("issued_on"), data.get("expires_on")
+        if issued and expires and expires < issued:
+            self.add_error("expires_on", _("有效期不能早于发证日期。"))
+        return data
+
 
 class IPAssetForm(forms.ModelForm):
     valuation = WanField(label=_("评估价值（万元）"), required=False)

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from matching.engine import GUARANTEE_TYPES, INDUSTRIES, STAGES
+from portal import money
 from portal.text import DESCRIPTION_MAX, NOTE_MAX
 from portal.validators import validate_founded_on, validate_needed_by, validate_qualification_date
 
@@ -300,7 +301,7 @@ class FinancingNeed(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.enterprise} · {self.amount / 10000:.2f}万元 · {self.term_months}个月"
+        return f"{self.enterprise} · {money.format_wan(self.amount)} · {self.term_months}个月"
 
     @property
     def is_open(self) -> bool:

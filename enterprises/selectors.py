@@ -209,6 +209,10 @@ def consent_overview(enterprise: Enterprise, *, on=None) -> list[dict]:
                 "granted_at": shown.granted_at if shown is not None else None,
                 "expires_on": shown.expires_on if shown is not None else None,
                 "status": shown.status_on(day) if shown is not None else "none",
+                # the share-with-all record also covers this institution (its own record is shown)
+                "via_all": switch_live
+                and source == "institution"
+                and shown.status != ProfileConsent.Status.REVOKED,
             }
         )
     return rows

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from portal import money
 from portal.models import Role, User
 from portal.services import NotAllowedError, ServiceError, notification_send, transition_record
 from portal.workdays import SHANGHAI, add_working_days
@@ -194,11 +195,11 @@ def visit_need_post(*, user: User, visit: ServiceVisit, **fields) -> FinancingNe
         users=firm_users,
         title=_("专班走访时为贵企业代录了一条融资需求，请确认"),
         body=_(
-            "%(date)s 上门服务时记录：融资 %(amount)s 万元，期限 %(term)s 个月。请核对并确认，确认后平台开始为您匹配金融产品。"
+            "%(date)s 上门服务时记录：融资 %(amount)s，期限 %(term)s 个月。请核对并确认，确认后平台开始为您匹配金融产品。"
         )
         % {
             "date": visit.visited_on.isoformat(),
-            "amount": f"{need.amount / 10000:.2f}",
+            "amount": money.format_wan(need.amount),
             "term": need.term_months,
         },
         url=reverse("dashboard:visit_need_confirm", args=[need.pk]),

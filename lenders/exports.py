@@ -1,36 +1,23 @@
 """Excel exports of the lead inbox and the application queue, as filtered.
 
 A write-only workbook streams rows to a temporary file (constant memory however many rows), which
-is then streamed to the client in chunks. Amounts in 万元; cells that a spreadsheet would read as a
-formula (starting with = + - @) are prefixed with an apostrophe."""
+is then streamed to the client in chunks (portal.spreadsheet, the one writer). Amounts in 万元."""
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Iterable
 
 from django.http import FileResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
 
+from portal import spreadsheet
 from portal.money import yuan_to_wan
-from portal.text import xlsx_text
 
 from .choices import decline_label
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def safe(value):
-    """Neutralise text that a spreadsheet would evaluate as a formula; drop control characters."""
-    value = xlsx_text(value)
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
+#: The one guard (portal.spreadsheet), kept under its old name for callers.
+safe = spreadsheet.safe_text
 
 
 def _wan(value):
@@ -42,21 +29,7 @@ def _dt(value):
 
 
 def write_xlsx(*, title: str, headers: list[str], rows: Iterable[list], filename: str) -> FileResponse:
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(title=title)
-    bold = Font(bold=True)
-    header_cells = []
-    for h in headers:
-        cell = WriteOnlyCell(ws, value=h)
-        cell.font = bold
-        header_cells.append(cell)
-    ws.append(header_cells)
-    for row in rows:
-        ws.append([safe(v) for v in row])
-    handle = tempfile.TemporaryFile()
-    wb.save(handle)
-    handle.seek(0)
-    return FileResponse(handle, as_attachment=True, filename=filename, content_type=XLSX)
+    return spreadsheet.write(title=title, headers=headers, rows=rows, filename=filename)
 
 
 def _bank_views(user, purpose: str):

@@ -120,17 +120,22 @@ class DisburseForm(NotAfterTodayMixin, WanMixin, forms.Form):
     annual_rate = forms.DecimalField(
         label=_("年利率（%）"), max_digits=6, decimal_places=3, min_value=Decimal("0.001")
     )
-    start_date = forms.DateField(label=_("起息日"), widget=forms.DateInput(attrs={"type": "date"}))
-    maturity_date = forms.DateField(label=_("到期日"), widget=forms.DateInput(attrs={"type": "date"}))
-    note = forms.CharField(
-        max_length=NOTE_MAX, label=_("备注"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    start_date = forms.DateField(
+        label=_("起息日"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
+    maturity_date = forms.DateField(
+        label=_("到期日"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    note = forms.CharField(
+        max_length=NOTE_MAX, label=_("备注"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class RepayForm(NotAfterTodayMixin, WanMixin, forms.Form):
     wan_fields = ("principal", "interest")
     past_dates = ("date",)
-    date = forms.DateField(label=_("还款日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    date = forms.DateField(
+        label=_("还款日期"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     principal = forms.DecimalField(
         label=_("归还本金"),
         max_digits=14,
@@ -155,7 +160,9 @@ class RepayForm(NotAfterTodayMixin, WanMixin, forms.Form):
 class DefaultForm(NotAfterTodayMixin, WanMixin, forms.Form):
     wan_fields = ("outstanding_principal",)
     past_dates = ("date",)
-    date = forms.DateField(label=_("违约日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    date = forms.DateField(
+        label=_("违约日期"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     outstanding_principal = _wan_field(_("未偿本金"))
     note = forms.CharField(
         max_length=NOTE_MAX, label=_("备注"), required=False, widget=forms.Textarea(attrs={"rows": 2})
@@ -226,8 +233,12 @@ class ApiClientForm(forms.Form):
 
 
 class PeriodForm(forms.Form):
-    start = forms.DateField(label=_("开始日期"), widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label=_("结束日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(
+        label=_("开始日期"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    end = forms.DateField(
+        label=_("结束日期"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
 
     def clean(self):
         data = super().clean()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import statistics
 from datetime import date, datetime, time, timedelta
 
 from django.db.models import (
@@ -26,6 +25,7 @@ from enterprises.consent import ConsentPurpose, consenting_q
 from enterprises.models import Enterprise
 from matching.models import Application, Loan, Match
 from matching.selectors import application_for_user, match_for_user
+from portal import kpi
 from portal.access import VIEW, access_rule, restrict
 from portal.models import Role, User
 
@@ -193,11 +193,13 @@ def _group(qs, key: str, **aggregates) -> dict:
 
 
 def _figures(user, start: date, end: date, *, lead_key: str, app_key: str) -> dict:
+    """Each figure by :mod:`portal.kpi`'s definition (the dashboard computes the same ones)."""
     lo, hi = _bounds(start, end)
+    now = timezone.now()
     money = DecimalField(max_digits=18, decimal_places=2)
     leads = (
         Match.objects.filter(is_lead=True, institution_id=user.institution_id)
-        .annotate(received_at=Coalesce("routed_at", "created_at"))
+        .annotate(received_at=kpi.LEAD_RECEIVED_AT)
         .filter(received_at__gte=lo, received_at__lt=hi)
     )
     lead_rows = _group(
@@ -206,9 +208,8 @@ def _figures(user, start: date, end: date, *, lead_key: str, app_key: str) -> di
         received=Count("id"),
         claimed=Count("id", filter=Q(assigned_officer__isnull=False)),
         answered=Count("id", filter=Q(first_response_at__isnull=False)),
-        on_time=Count(
-            "id", filter=Q(first_response_at__isnull=False, first_response_at__lte=F("response_deadline"))
-        ),
+        on_time=Count("id", filter=kpi.LEAD_ANSWERED_IN_TIME),
+        lead_decided=Count("id", filter=kpi.lead_decided(now)),
     )
     waits: dict = {}
     for key, responded, received in leads.filter(first_response_at__isnull=False).values_list(
@@ -220,8 +221,8 @@ def _figures(user, start: date, end: date, *, lead_key: str, app_key: str) -> di
         apps.filter(created_at__gte=lo, created_at__lt=hi),
         app_key,
         applications=Count("id"),
-        approved=Count("id", filter=Q(status__in=DECIDED)),
-        decided=Count("id", filter=Q(status__in=[*DECIDED, Application.Status.REJECTED])),
+        approved=Count("id", filter=kpi.APPLICATION_APPROVED),
+        rejected=Count("id", filter=kpi.APPLICATION_REJECTED),
     )
     credit_rows = _group(
         apps.filter(approved_at__gte=lo, approved_at__lt=hi),
@@ -243,23 +244,29 @@ def _figures(user, start: date, end: date, *, lead_key: str, app_key: str) -> di
     out = {}
     for key in keys:
         lr, ar = lead_rows.get(key, {}), app_rows.get(key, {})
-        received, answered = lr.get("received", 0), lr.get("answered", 0)
-        decided = ar.get("decided", 0)
-        out[key] = {
-            "received": received,
+        approved, rejected = ar.get("approved", 0), ar.get("rejected", 0)
+        row = {
+            "received": lr.get("received", 0),
             "claimed": lr.get("claimed", 0),
-            "answered": answered,
+            "answered": lr.get("answered", 0),
             "on_time": lr.get("on_time", 0),
-            "on_time_share": round(100 * lr.get("on_time", 0) / received, 1) if received else None,
-            "median_hours": round(statistics.median(waits[key]), 1) if waits.get(key) else None,
+            "lead_decided": lr.get("lead_decided", 0),
+            "median_hours": kpi.median_hours(waits.get(key, [])),
             "applications": ar.get("applications", 0),
-            "approved": ar.get("approved", 0),
-            "decided": decided,
-            "approval_rate": round(100 * ar.get("approved", 0) / decided, 1) if decided else None,
+            "approved": approved,
+            "decided": approved + rejected,
             "credit": credit_rows.get(key, {}).get("credit", 0) or 0,
             "disbursed": loan_rows.get(key, {}).get("disbursed", 0) or 0,
         }
-    return out, (round(statistics.median(out_all), 1) if out_all else None)
+        out[key] = _with_shares(row)
+    return out, kpi.median_hours(out_all)
+
+
+def _with_shares(row: dict) -> dict:
+    """The two shares of a row, by the KPI definitions (0–1 Decimals, 4 places, or None)."""
+    row["on_time_share"] = kpi.share(row["on_time"], row["lead_decided"])
+    row["approval_rate"] = kpi.share(row["approved"], row["decided"])
+    return row
 
 
 def team_figures(*, user, start: date, end: date) -> dict:
@@ -303,6 +310,7 @@ def _figures_empty() -> dict:
         "claimed": 0,
         "answered": 0,
         "on_time": 0,
+        "lead_decided": 0,
         "on_time_share": None,
         "median_hours": None,
         "applications": 0,
@@ -322,6 +330,7 @@ def _total(rows: list[dict]) -> dict:
             "claimed",
             "answered",
             "on_time",
+            "lead_decided",
             "applications",
             "approved",
             "decided",
@@ -329,11 +338,7 @@ def _total(rows: list[dict]) -> dict:
             "disbursed",
         ):
             total[k] += row[k]
-    if total["received"]:
-        total["on_time_share"] = round(100 * total["on_time"] / total["received"], 1)
-    if total["decided"]:
-        total["approval_rate"] = round(100 * total["approved"] / total["decided"], 1)
-    return total
+    return _with_shares(total)
 
 
 # ------------------------------------------------------------------------------------------------

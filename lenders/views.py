@@ -24,7 +24,7 @@ from matching.services import leads as lead_services
 from matching.services.review import TRANSITIONS, allowed_actions, application_transition
 from portal.access import ACT, bank_required, manager_required, role_required
 from portal.models import Role
-from portal.money import UNIT_WAN
+from portal.money import UNIT_WAN, yuan_to_wan
 from portal.reauth import reauth_redirect
 from portal.selectors import transitions_for
 from portal.services import ServiceError
@@ -133,7 +133,10 @@ def lead_export(request):
 @bank_or_staff_required
 def lead_detail(request, pk: int):
     lead = get_object_or_404(lead_for_user(request.user), pk=pk)
-    profile = _bank_view_or_summary(request.user, lead.enterprise, ConsentPurpose.LEAD)
+    # A lead withdrawn by the firm (consent revoked, need closed) is no live business: 404.
+    profile = enterprise_profile_for_bank(
+        user=request.user, enterprise=lead.enterprise, purpose=ConsentPurpose.LEAD
+    )
     profile_view_record(viewer=request.user, enterprise=lead.enterprise, purpose=ConsentPurpose.LEAD)
     lender_services.lead_mark_read(user=request.user, match=lead)
     user = request.user
@@ -267,7 +270,7 @@ def _application_context(request, application, forms_override=None):
         forms["approve"] = ACTION_FORMS["approve"](
             auto_id="approve_%s",
             initial={
-                "credit_line": application.amount / 10000,
+                "credit_line": yuan_to_wan(application.amount),
                 "term_months": application.term_months,
                 "annual_rate": application.product.rate_min,
             },
@@ -275,7 +278,10 @@ def _application_context(request, application, forms_override=None):
     if "disburse" in forms and application.credit_line is not None:
         forms["disburse"] = ACTION_FORMS["disburse"](
             auto_id="disburse_%s",
-            initial={"principal": application.credit_line / 10000, "annual_rate": application.approved_rate},
+            initial={
+                "principal": yuan_to_wan(application.credit_line),
+                "annual_rate": application.approved_rate,
+            },
         )
     forms.update(forms_override or {})
     loan = application_loan(application)
@@ -497,7 +503,16 @@ def team(request):
     if form.is_bound and form.is_valid():
         start, end = form.cleaned_data["start"], form.cleaned_data["end"]
     figures = team_figures(user=request.user, start=start, end=end)
-    return render(request, "lenders/team.html", {"form": form, "figures": figures})
+    codes = (
+        "leads",
+        "leads_answered_in_time_share",
+        "median_response_hours",
+        "applications",
+        "approval_rate",
+        "credit_granted",
+        "loans_disbursed_amount",
+    )
+    return render(request, "lenders/team.html", {"form": form, "figures": figures, "kpi_codes": codes})
 
 
 @manager_required

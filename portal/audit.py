@@ -206,3 +206,73 @@ class AuditEventFilterSet(django_filters.FilterSet):
             return queryset.filter(ip_address=str(ipaddress.ip_address(value)))
         except ValueError:
             return queryset.none()
+
+
+# ------------------------------------------------------------------------------------------------
+# The log in words: "demo_officer 将 山西晋科智能装备有限公司 · 浦新贷（融资申请）从 已放款 改为 已结清"
+# ------------------------------------------------------------------------------------------------
+
+
+def _model_of(object_type: str):
+    from django.apps import apps
+
+    try:
+        return apps.get_model(object_type)
+    except (LookupError, ValueError):
+        return None
+
+
+def _state_label(model, code: str) -> str:
+    if not code or model is None:
+        return code or "—"
+    try:
+        choices = dict(model._meta.get_field("status").choices or ())
+    except Exception:
+        return code
+    return str(choices.get(code, code))
+
+
+def audit_rows(events) -> list[dict]:
+    """Each event of a page with its sentence: who did what to which object, in words (one query
+    per object type on the page for the objects' names)."""
+    from django.utils.translation import gettext as _
+
+    events = list(events)
+    wanted: dict[str, set] = {}
+    for e in events:
+        if e.object_type and e.object_id:
+            wanted.setdefault(e.object_type, set()).add(e.object_id)
+    names: dict[tuple, str] = {}
+    for object_type, ids in wanted.items():
+        model = _model_of(object_type)
+        if model is None:
+            continue
+        pks = [int(i) for i in ids if str(i).isdigit()]
+        for pk, obj in model._base_manager.in_bulk(pks).items():
+            names[(object_type, str(pk))] = str(obj)
+    rows = []
+    for e in events:
+        model = _model_of(e.object_type) if e.object_type else None
+        kind = str(model._meta.verbose_name) if model else (e.object_type or "")
+        name = names.get((e.object_type, e.object_id)) or (f"#{e.object_id}" if e.object_id else "")
+        thing = f"{name}（{kind}）" if name and kind else (name or kind)
+        who = e.username or _("匿名访问")
+        if e.action == AuditEvent.Action.STATE_CHANGE and thing:
+            sentence = _("%(who)s 将 %(thing)s 从 %(a)s 改为 %(b)s") % {
+                "who": who,
+                "thing": thing,
+                "a": _state_label(model, e.from_state) if e.from_state else _("（新建）"),
+                "b": _state_label(model, e.to_state),
+            }
+        elif e.action == AuditEvent.Action.ACCESS_REFUSED:
+            sentence = _("%(who)s 试图访问 %(thing)s，被拒绝") % {"who": who, "thing": thing or _("受限页面")}
+        elif thing:
+            sentence = _("%(who)s %(action)s：%(thing)s") % {
+                "who": who,
+                "action": e.get_action_display(),
+                "thing": thing,
+            }
+        else:
+            sentence = _("%(who)s %(action)s") % {"who": who, "action": e.get_action_display()}
+        rows.append({"event": e, "sentence": sentence})
+    return rows

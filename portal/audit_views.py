@@ -4,7 +4,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import render
 
 from .access import staff_required
-from .audit import AuditEventFilterSet, audit_event_for_user
+from .audit import AuditEventFilterSet, audit_event_for_user, audit_rows
 
 
 @staff_required
@@ -16,5 +16,5 @@ def audit_list(request):
     return render(
         request,
         "portal/audit_list.html",
-        {"filterset": filterset, "page": page, "query": query.urlencode()},
+        {"filterset": filterset, "page": page, "rows": audit_rows(page), "query": query.urlencode()},
     )

@@ -47,7 +47,9 @@ from matching.engine import INDUSTRIES, PRODUCT_TYPES
 from matching.models import Application, Loan, Match
 from matching.selectors import application_for_user, loan_for_user, match_for_user
 from subsidies.models import LedgerEntry
+from subsidies.selectors import leverage as subsidy_leverage
 
+from . import kpi
 from .models import Region, Role
 from .services import NotAllowedError
 
@@ -266,9 +268,14 @@ def loans(user, f: Filters) -> QuerySet[Loan]:
 
 
 def payments(user, f: Filters) -> QuerySet[LedgerEntry]:
-    """Subsidy payments (ledger 'pay' entries). A claim names its firm directly or through its
-    loan, and its institution directly (rewards) or through the loan's product."""
-    qs = LedgerEntry.objects.filter(kind=LedgerEntry.Kind.PAY)
+    """Subsidy payments (ledger 'pay' entries)."""
+    return ledger_entries(user, f).filter(kind=LedgerEntry.Kind.PAY)
+
+
+def ledger_entries(user, f: Filters) -> QuerySet[LedgerEntry]:
+    """Fiscal ledger entries in the filters' dimensions. A claim names its firm directly or through
+    its loan, and its institution directly (rewards) or through the loan's product."""
+    qs = LedgerEntry.objects.all()
     loan_firm = "claim__loan__application__enterprise__"
     if f.city:
         qs = qs.filter(Q(claim__enterprise__city_id=f.city) | Q(**{f"{loan_firm}city_id": f.city}))
@@ -299,20 +306,26 @@ def _on(f: Filters, field_name: str) -> Q:
     return Q(**{f"{field_name}__gte": f.start, f"{field_name}__lte": f.end})
 
 
-LEAD_ANSWERED_IN_TIME = Q(first_response_at__isnull=False) & (
-    Q(response_deadline__isnull=True) | Q(first_response_at__lte=F("response_deadline"))
-)
-CONTACTED_STATUSES = (Match.Status.CONTACTED, Match.Status.INVITED)
-APPROVED = Q(approved_at__isnull=False)
+LEAD_ANSWERED_IN_TIME = kpi.LEAD_ANSWERED_IN_TIME
+CONTACTED_STATUSES = kpi.LEAD_CONTACTED_STATUSES
+APPROVED = kpi.APPLICATION_APPROVED
 
 
 def _lead_decided(now) -> Q:
-    """A lead whose in-time answer is known: answered, or its deadline has passed."""
-    return Q(first_response_at__isnull=False) | Q(response_deadline__lt=now)
+    return kpi.lead_decided(now)
 
 
 def _response_hours():
     return HoursBetween(F("first_response_at"), Coalesce(F("routed_at"), F("created_at")))
+
+
+def leads(user, f: Filters) -> QuerySet[Match]:
+    """The leads of the period: by the moment they reached the bank (:data:`kpi.LEAD_RECEIVED_AT`)."""
+    return (
+        matches(user, f)
+        .annotate(received_at=kpi.LEAD_RECEIVED_AT)
+        .filter(_in(f, "received_at"), is_lead=True)
+    )
 
 
 # ------------------------------------------------------------------------------------------------
@@ -324,24 +337,20 @@ def _money(value) -> str:
     return str(Decimal(value or 0).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 
+def _str(value) -> str | None:
+    return None if value is None else str(value)
+
+
 def _share(numerator, denominator) -> str | None:
-    if not denominator:
-        return None
-    return str(
-        (Decimal(numerator) / Decimal(denominator)).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
-    )
+    return _str(kpi.share(numerator, denominator))
 
 
 def _hours(value) -> str | None:
-    if value is None:
-        return None
-    return str(Decimal(str(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+    return _str(kpi.hours(value))
 
 
 def _ratio(numerator, denominator) -> str | None:
-    if not denominator:
-        return None
-    return str((Decimal(numerator) / Decimal(denominator)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+    return _str(kpi.ratio(numerator, denominator))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -365,16 +374,12 @@ SUMMARY_KEYS = (
     "loans_disbursed_amount",
     "subsidy_paid",
     "leverage",
+    "needs",
+    "leverage_finance",
+    "leverage_fiscal",
 )
 
-FUNNEL_STAGES = (
-    ("need", _l("融资需求")),
-    ("lead", _l("推送线索")),
-    ("contacted", _l("已联系")),
-    ("applied", _l("已申请")),
-    ("approved", _l("已授信")),
-    ("disbursed", _l("已放款")),
-)
+FUNNEL_STAGES = tuple((stage, kpi.KPIS[f"funnel_{stage}"].label) for stage in kpi.FUNNEL_STAGES)
 
 
 def _need_of_application(prefix: str = ""):
@@ -382,23 +387,42 @@ def _need_of_application(prefix: str = ""):
     return F(f"{prefix}need_id")
 
 
-def _funnel_stages(user, f: Filters) -> dict[str, Q]:
-    """The needs that reached each funnel stage in the period (the lists behind the funnel)."""
-    leads = matches(user, f).filter(_in(f, "created_at"), is_lead=True).order_by()
-    apps = applications(user, f).order_by().annotate(for_need=_need_of_application()).values("for_need")
+def _funnel_flags(user, f: Filters) -> dict[str, Exists]:
+    """For a need: has it a lead, a contacted lead, an application, an approved one, a loan (in
+    the filters' lender scope, at any time since it was posted)."""
+    lead = matches(user, f).filter(is_lead=True, need_id=OuterRef("pk")).order_by()
+    app = applications(user, f).filter(need_id=OuterRef("pk")).order_by()
     return {
-        "lead": Q(pk__in=leads.values("need_id")),
-        "contacted": Q(pk__in=leads.filter(status__in=CONTACTED_STATUSES).values("need_id")),
-        "applied": Q(pk__in=apps.filter(_in(f, "created_at"))),
-        "approved": Q(pk__in=apps.filter(_in(f, "approved_at"))),
-        "disbursed": Q(
-            pk__in=loans(user, f)
-            .filter(_on(f, "start_date"))
-            .order_by()
-            .annotate(for_need=_need_of_application("application__"))
-            .values("for_need")
-        ),
+        "lead": Exists(lead),
+        "contacted": Exists(lead.filter(status__in=CONTACTED_STATUSES)),
+        "applied": Exists(app),
+        "approved": Exists(app.filter(APPROVED)),
+        "disbursed": Exists(loans(user, f).filter(application__need_id=OuterRef("pk")).order_by()),
     }
+
+
+def _funnel_stages(user, f: Filters) -> dict[str, Q]:
+    """The funnel's cohort rule: a need counts at a stage when it got that far or further, so the
+    counts never grow along the funnel (needs posted in the period, see :data:`kpi.KPIS`)."""
+    flags = _funnel_flags(user, f)
+    stages = [s for s in kpi.FUNNEL_STAGES if s != "need"]
+    out = {}
+    for i, stage in enumerate(stages):
+        q = Q()
+        for later in stages[i:]:
+            q |= Q(flags[later])
+        out[stage] = q
+    return out
+
+
+def _funnel_counts(user, f: Filters) -> dict[str, int]:
+    stages = _funnel_stages(user, f)
+    counts = (
+        needs(user, f)
+        .filter(_in(f, "created_at"))
+        .aggregate(need=Count("pk"), **{k: Count("pk", filter=q) for k, q in stages.items()})
+    )
+    return counts
 
 
 # ------------------------------------------------------------------------------------------------
@@ -454,15 +478,13 @@ def _flag(q: Q) -> ExpressionWrapper:
 def _lead_rollup(user, f: Filters, now) -> tuple[dict, dict]:
     """Leads of the period per institution and in total (league table, response figures, funnel)."""
     rows = (
-        matches(user, f)
-        .filter(_in(f, "created_at"), is_lead=True)
+        leads(user, f)
         .annotate(
             hours=_response_hours(),
             in_time=_flag(LEAD_ANSWERED_IN_TIME),
             decided=_flag(_lead_decided(now)),
-            contacted=_flag(Q(status__in=CONTACTED_STATUSES)),
         )
-        .values("institution_id", "need_id", "hours", "in_time", "decided", "contacted")
+        .values("institution_id", "hours", "in_time", "decided")
     )
     return _rollup(
         rows,
@@ -472,8 +494,6 @@ def _lead_rollup(user, f: Filters, now) -> tuple[dict, dict]:
             "in_time": "COUNT(*) FILTER (WHERE in_time)",
             "decided": "COUNT(*) FILTER (WHERE decided)",
             "median_hours": _median_sql("hours", "hours IS NOT NULL"),
-            "lead_needs": "COUNT(DISTINCT need_id)",
-            "contacted_needs": "COUNT(DISTINCT need_id) FILTER (WHERE contacted)",
         },
     )
 
@@ -485,13 +505,12 @@ def _application_rollup(user, f: Filters) -> tuple[dict, dict]:
         .filter(submitted | approved_in_period)
         .annotate(
             inst=F("product__institution_id"),
-            for_need=_need_of_application(),
             submitted=_flag(submitted),
             approved=_flag(submitted & APPROVED),
-            rejected=_flag(submitted & Q(status=Application.Status.REJECTED)),
+            rejected=_flag(submitted & kpi.APPLICATION_REJECTED),
             approved_in_period=_flag(approved_in_period),
         )
-        .values("inst", "for_need", "credit_line", "submitted", "approved", "rejected", "approved_in_period")
+        .values("inst", "credit_line", "submitted", "approved", "rejected", "approved_in_period")
     )
     return _rollup(
         rows,
@@ -502,8 +521,6 @@ def _application_rollup(user, f: Filters) -> tuple[dict, dict]:
             "rejected": "COUNT(*) FILTER (WHERE rejected)",
             "approvals": "COUNT(*) FILTER (WHERE approved_in_period)",
             "credit": "SUM(credit_line) FILTER (WHERE approved_in_period)",
-            "applied_needs": "COUNT(DISTINCT for_need) FILTER (WHERE submitted)",
-            "approved_needs": "COUNT(DISTINCT for_need) FILTER (WHERE approved_in_period)",
         },
     )
 
@@ -517,8 +534,9 @@ def overview(*, user, filters: Filters, league: bool = True) -> dict:
     """``{"summary": …, "league": […]}`` — the headline figures, the funnel and the banks' league
     table from one query per model (the league adds one for the institutions' names).
 
-    The funnel counts needs: posted in the period, then those that in the period got a lead, were
-    contacted, applied for, approved, disbursed."""
+    The funnel is a cohort: the needs posted in the period, then how many of them got a lead, were
+    contacted, applied for, approved, disbursed (each stage: that far or further). Leverage is
+    :func:`subsidies.selectors.leverage` over the same filters."""
     f = scoped_filters(user, filters)
     now = timezone.now()
     verified = Q(verification_status=Enterprise.Verification.VERIFIED)
@@ -555,16 +573,13 @@ def overview(*, user, filters: Filters, league: bool = True) -> dict:
     match_total, match_by = _lead_rollup(user, f, now)
     app_total, app_by = _application_rollup(user, f)
     loan_figures = (
-        loans(user, f)
-        .filter(_on(f, "start_date"))
-        .aggregate(
-            n=Count("*"),
-            amount=Sum("principal"),
-            needs=Count(_need_of_application("application__"), distinct=True),
-        )
+        loans(user, f).filter(_on(f, "start_date")).aggregate(n=Count("*"), amount=Sum("principal"))
     )
     paid = payments(user, f).filter(_in(f, "at")).aggregate(s=Sum("amount"))["s"] or ZERO
     disbursed = loan_figures["amount"] or ZERO
+    lev = subsidy_leverage(
+        start=f.start, end=f.end, loans=loans(user, f), ledger=ledger_entries(user, f), per_policy=False
+    )
 
     def n(figures, key):
         return figures.get(key) or 0
@@ -587,18 +602,12 @@ def overview(*, user, filters: Filters, league: bool = True) -> dict:
         "loans_disbursed_count": loan_figures["n"],
         "loans_disbursed_amount": _money(disbursed),
         "subsidy_paid": _money(paid),
-        "leverage": _ratio(disbursed, paid),
+        "leverage": _str(lev["ratio"]),
+        "needs": need_figures["total"],
+        "leverage_finance": _money(lev["finance"]),
+        "leverage_fiscal": _money(lev["fiscal"]),
     }
-    figures["funnel"] = funnel_steps(
-        {
-            "need": need_figures["total"],
-            "lead": n(match_total, "lead_needs"),
-            "contacted": n(match_total, "contacted_needs"),
-            "applied": n(app_total, "applied_needs"),
-            "approved": n(app_total, "approved_needs"),
-            "disbursed": loan_figures["needs"],
-        }
-    )
+    figures["funnel"] = funnel_steps(_funnel_counts(user, f))
     result = {"summary": figures}
     if league:
         result["league"] = _league(match_by, app_by)
@@ -606,20 +615,9 @@ def overview(*, user, filters: Filters, league: bool = True) -> dict:
 
 
 def funnel_steps(counts: dict[str, int]) -> list[dict]:
-    """``[{"stage", "label", "count", "conversion"}]``: conversion is the share of the step before."""
-    steps, previous = [], None
-    for stage, label in FUNNEL_STAGES:
-        count = counts[stage]
-        steps.append(
-            {
-                "stage": stage,
-                "label": str(label),
-                "count": count,
-                "conversion": None if previous is None else _share(count, previous),
-            }
-        )
-        previous = count
-    return steps
+    """``[{"stage", "label", "definition", "count", "conversion"}]``: conversion is the share of
+    the step before (a 4-place string), never above 1 (the stages count one cohort)."""
+    return [{**step, "conversion": _str(step["conversion"])} for step in kpi.funnel(counts)]
 
 
 # ------------------------------------------------------------------------------------------------
@@ -638,15 +636,15 @@ class Metric:
 METRICS = {
     m.key: m
     for m in (
-        Metric("firms_registered", _l("注册企业"), "firm"),
-        Metric("needs_open", _l("对接中需求"), "need"),
-        Metric("needs_open_amount", _l("对接中需求金额"), "need", money=True),
-        Metric("leads", _l("推送线索"), "match"),
-        Metric("applications", _l("融资申请"), "application"),
-        Metric("credit_granted", _l("授信金额"), "application", money=True),
-        Metric("loans_disbursed_count", _l("放款笔数"), "loan"),
-        Metric("loans_disbursed_amount", _l("放款金额"), "loan", money=True),
-        Metric("subsidy_paid", _l("拨付补贴"), "payment", money=True),
+        Metric("firms_registered", kpi.KPIS["firms_registered"].label, "firm"),
+        Metric("needs_open", kpi.KPIS["needs_open"].label, "need"),
+        Metric("needs_open_amount", kpi.KPIS["needs_open_amount"].label, "need", money=True),
+        Metric("leads", kpi.KPIS["leads"].label, "match"),
+        Metric("applications", kpi.KPIS["applications"].label, "application"),
+        Metric("credit_granted", kpi.KPIS["credit_granted"].label, "application", money=True),
+        Metric("loans_disbursed_count", kpi.KPIS["loans_disbursed_count"].label, "loan"),
+        Metric("loans_disbursed_amount", kpi.KPIS["loans_disbursed_amount"].label, "loan", money=True),
+        Metric("subsidy_paid", kpi.KPIS["subsidy_paid"].label, "payment", money=True),
     )
 }
 CHART_METRICS = ("loans_disbursed_amount", "loans_disbursed_count", "credit_granted", "applications", "leads")
@@ -660,7 +658,7 @@ _GROUP_PATHS = {
         "industry": "enterprise__industry",
         "institution": "institution_id",
         "product_type": "product__product_type",
-        "month": "created_at",
+        "month": "received_at",
     },
     "application": {
         "city": "enterprise__city_id",
@@ -698,7 +696,7 @@ def _metric_queryset(user, f: Filters, metric: Metric):
         qs = needs(user, f).filter(_in(f, "created_at"), status=FinancingNeed.Status.OPEN)
         return qs, (Sum("amount") if metric.money else Count("*"))
     if metric.model == "match":
-        return matches(user, f).filter(_in(f, "created_at"), is_lead=True), Count("*")
+        return leads(user, f), Count("*")
     if metric.model == "application":
         if metric.key == "credit_granted":
             return applications(user, f).filter(_in(f, "approved_at")), Sum("credit_line")
@@ -762,7 +760,14 @@ def _series(f: Filters, m: Metric, group_by: str, found: dict) -> dict:
                 "value": _money(value) if m.money else value,
             }
         )
-    return {"metric": m.key, "label": str(m.label), "group_by": group_by, "money": m.money, "points": points}
+    return {
+        "metric": m.key,
+        "label": str(m.label),
+        "definition": kpi.definition(m.key),
+        "group_by": group_by,
+        "money": m.money,
+        "points": points,
+    }
 
 
 def series(*, user, filters: Filters, metric: str, group_by: str) -> dict:
@@ -837,6 +842,7 @@ def _league(match_by: dict, app_by: dict) -> list[dict]:
                 "institution": name,
                 "leads": lr.get("leads") or 0,
                 "answered_in_time": lr.get("in_time") or 0,
+                "answered_decided": lr.get("decided") or 0,
                 "answered_in_time_share": _share(lr.get("in_time") or 0, lr.get("decided") or 0),
                 "median_response_hours": _hours(lr.get("median_hours")),
                 "approvals": ar.get("approvals") or 0,
@@ -930,12 +936,8 @@ def figure_list(*, user, filters: Filters, kind: str) -> QuerySet:
         q = {"matches": Q(is_near_miss=False), "near_misses": Q(is_near_miss=True), "leads": Q(is_lead=True)}[
             kind
         ]
-        return (
-            matches(user, f)
-            .filter(q, _in(f, "created_at"))
-            .select_related("enterprise", "product", "institution")
-            .order_by("-created_at", "pk")
-        )
+        qs = leads(user, f) if kind == "leads" else matches(user, f).filter(q, _in(f, "created_at"))
+        return qs.select_related("enterprise", "product", "institution").order_by("-created_at", "pk")
     if kind == "applications":
         return (
             applications(user, f)

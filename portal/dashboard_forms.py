@@ -26,10 +26,10 @@ MAX_RANGE_DAYS = 366 * 10
 class DashboardFilterForm(forms.Form):
     period = forms.ChoiceField(label=_("统计期间"), choices=PERIOD_CHOICES, required=False)
     date_from = forms.DateField(
-        label=_("开始日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("开始日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
     date_to = forms.DateField(
-        label=_("结束日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("结束日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
     city = forms.ChoiceField(label=_("城市"), required=False)
     industry = forms.ChoiceField(
@@ -102,7 +102,9 @@ class VisitForm(forms.Form):
     """A service visit; the optional need fields post a financing need on the firm's behalf."""
 
     uscc = forms.CharField(label=_("企业统一社会信用代码"), max_length=30)
-    visited_on = forms.DateField(label=_("走访日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    visited_on = forms.DateField(
+        label=_("走访日期"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     team = forms.CharField(
         label=_("服务团队"),
         max_length=300,
@@ -125,7 +127,9 @@ class VisitForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     follow_up_due = forms.DateField(
-        label=_("跟进截止日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("跟进截止日期"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     need_amount = forms.DecimalField(
         label=_("代录融资需求：金额（万元）"),

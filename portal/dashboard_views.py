@@ -3,7 +3,6 @@ behind its figures with .xlsx export, service visits and official lists (staff).
 
 from __future__ import annotations
 
-import io
 from decimal import Decimal
 from urllib.parse import urlencode
 
@@ -22,11 +21,19 @@ from lenders.models import Institution
 from matching.models import MatchRun
 from matching.selectors import application_for_user, application_timeline, match_for_user
 
-from . import dashboard, workdays
+from . import dashboard, kpi, spreadsheet, workdays
 from .access import role_required, staff_required
 from .dashboard_forms import DashboardFilterForm, OfficialListUploadForm, VisitForm
 from .models import OfficialListEntry, QualificationFlag, Role
-from .money import format_wan, format_yi, wan_to_yuan, yuan_to_wan
+from .money import (
+    format_count,
+    format_hours,
+    format_percent,
+    format_times,
+    format_total,
+    wan_to_yuan,
+    yuan_to_wan,
+)
 from .selectors import transitions_for
 from .services import ServiceError
 
@@ -50,25 +57,31 @@ FIGURE_LINKS = {
     "loans_disbursed_amount": "loans",
     "subsidy_paid": "subsidy_paid",
     "leverage": "subsidy_paid",
+    "leverage_fiscal": "subsidy_paid",
+    "leverage_finance": "loans",
 }
-CARDS = [
-    ("firms_registered", _("注册企业"), "count"),
-    ("firms_verified", _("认证企业"), "count"),
-    ("needs_open", _("对接中需求"), "count"),
-    ("needs_open_amount", _("需求金额"), "wan"),
-    ("matches", _("匹配"), "count"),
-    ("near_misses", _("差一点匹配"), "count"),
-    ("leads", _("推送线索"), "count"),
-    ("leads_answered_in_time_share", _("按时响应率"), "share"),
-    ("median_response_hours", _("响应时长中位数（小时）"), "hours"),
-    ("applications", _("融资申请"), "count"),
-    ("approval_rate", _("授信通过率"), "share"),
-    ("credit_granted", _("授信金额"), "wan"),
-    ("loans_disbursed_count", _("放款笔数"), "count"),
-    ("loans_disbursed_amount", _("放款金额"), "yi"),
-    ("subsidy_paid", _("拨付补贴"), "wan"),
-    ("leverage", _("财政资金撬动倍数"), "times"),
-]
+CARD_CODES = (
+    "firms_registered",
+    "firms_verified",
+    "needs_open",
+    "needs_open_amount",
+    "matches",
+    "near_misses",
+    "leads",
+    "leads_answered_in_time_share",
+    "median_response_hours",
+    "applications",
+    "approval_rate",
+    "credit_granted",
+    "loans_disbursed_count",
+    "loans_disbursed_amount",
+    "subsidy_paid",
+    "leverage_finance",
+    "leverage_fiscal",
+    "leverage",
+)
+# (code, label, unit): labels and units are portal.kpi's
+CARDS = [(code, kpi.KPIS[code].label, kpi.KPIS[code].unit) for code in CARD_CODES]
 CHART_LISTS = {
     "loans_disbursed_amount": "loans",
     "loans_disbursed_count": "loans",
@@ -89,17 +102,15 @@ def display_figure(value, fmt: str) -> str:
     """How a headline figure reads on a card (the API carries the raw value)."""
     if value is None:
         return "—"
-    if fmt == "wan":
-        return format_wan(value)
-    if fmt == "yi":
-        return format_yi(value)
+    if fmt in ("wan", "yi"):
+        return format_total(value)
     if fmt == "share":
-        return f"{Decimal(value) * 100:.1f}%"
+        return format_percent(value)
     if fmt == "hours":
-        return f"{value}"
+        return format_hours(value)
     if fmt == "times":
-        return f"{value}×"
-    return f"{value:,}"
+        return format_times(value)
+    return format_count(value)
 
 
 def _filters(request) -> tuple[DashboardFilterForm, dashboard.Filters]:
@@ -142,6 +153,7 @@ def index(request):
             "format": fmt,
             "value": figures[key],
             "display": display_figure(figures[key], fmt),
+            "definition": kpi.definition(key),
             "url": reverse("dashboard:list", args=[FIGURE_LINKS[key]]) + "?" + query,
         }
         for key, label, fmt in CARDS
@@ -172,6 +184,7 @@ def index(request):
         "charts": charts,
         "chart_data": {"charts": charts},
         "league": data["league"],
+        "kpi_codes": [*CARD_CODES, *(f"funnel_{s}" for s in kpi.FUNNEL_STAGES)],
         "overdue": [(m, lead_url(user, m.pk)) for m in overdue],
         "stalled": [(a, application_url(user, a.pk)) for a in stalled],
         "follow_ups": list(visits.follow_ups_due(user=user)[:10]),
@@ -280,37 +293,15 @@ def _row_url(user, model: str, obj) -> str:
     return ""
 
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
-
-
-def xlsx_safe(value):
-    """A cell value that a spreadsheet will never run as a formula, without control characters."""
-    from portal.text import xlsx_text
-
-    value = xlsx_text(value)
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
+xlsx_safe = spreadsheet.safe_text
 
 
 def xlsx_response(filename: str, headers: list[str], rows) -> HttpResponse:
-    from openpyxl import Workbook
-
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet()
-    ws.append([str(h) for h in headers])
-    for row in rows:
-        ws.append(
-            [
-                xlsx_safe(str(v)) if not isinstance(v, int | float | Decimal) and v is not None else v
-                for v in row
-            ]
-        )
-    out = io.BytesIO()
-    wb.save(out)
-    response = HttpResponse(
-        out.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    """Through the one writer (portal.spreadsheet)."""
+    content = spreadsheet.write_bytes(
+        title=filename.split("-")[0][:31], headers=[str(h) for h in headers], rows=rows
     )
+    response = HttpResponse(content, content_type=spreadsheet.XLSX)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 

@@ -1,10 +1,23 @@
-"""Money and rate display: yuan stored, 万元 / 亿元 shown. Decimal only."""
+"""The one presentation module: money, rates, shares, dates and counts as the portal shows them.
 
+Yuan are stored (``Decimal``, 2 places); on screen, in forms, exports and messages:
+- 万元 with 2 decimals and thousands separators (``format_wan`` → '1,234.50万元'), the unit of
+  lists and forms (a form takes 万元: ``wan_to_yuan`` / ``wan_input``);
+- 亿元 for province-wide totals (``format_yi``; ``format_total`` picks 亿元 from 1亿 up);
+- 元 with separators only where the unit is yuan and says so (``format_yuan`` → '1,110,000.00元');
+- rates '3.10%', shares '33.3%', ratios '12.02×', hours '38.0小时', counts '1,234', dates
+  'YYYY-MM-DD' (Beijing time).
+Rounding is half up everywhere, and a figure that rounds to zero never shows a minus sign
+('−0.00'). Templates use these through the ``kejin`` filters; nothing divides by 10000 by hand.
+"""
+
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 WAN = Decimal("10000")
 YI = Decimal("100000000")
 CENT = Decimal("0.01")
+DASH = "—"
 
 
 def to_decimal(value) -> Decimal:
@@ -13,28 +26,112 @@ def to_decimal(value) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(str(value))
 
 
+def _round(value: Decimal, exp: Decimal = CENT) -> Decimal:
+    out = value.quantize(exp, rounding=ROUND_HALF_UP)
+    return abs(out) if out == 0 else out  # never −0.00
+
+
+def _empty(value) -> bool:
+    return value is None or value == ""
+
+
 def yuan_to_wan(value) -> Decimal:
-    return (to_decimal(value) / WAN).quantize(CENT, rounding=ROUND_HALF_UP)
+    return _round(to_decimal(value) / WAN)
 
 
 def wan_to_yuan(value) -> Decimal:
-    return (to_decimal(value) * WAN).quantize(CENT, rounding=ROUND_HALF_UP)
+    return _round(to_decimal(value) * WAN)
 
 
 def yuan_to_yi(value) -> Decimal:
-    return (to_decimal(value) / YI).quantize(CENT, rounding=ROUND_HALF_UP)
+    return _round(to_decimal(value) / YI)
+
+
+def grouped(value: Decimal, places: int = 2) -> str:
+    """'1,234.50': separators, ``places`` decimals, half up, no −0."""
+    return f"{_round(value, Decimal(1).scaleb(-places)):,.{places}f}"
 
 
 def format_wan(value) -> str:
-    if value is None or value == "":
-        return "—"
-    return f"{yuan_to_wan(value):,.2f}万元"
+    """Yuan → '1,234.50万元'."""
+    return DASH if _empty(value) else f"{grouped(to_decimal(value) / WAN)}万元"
+
+
+def format_wan_number(value) -> str:
+    """Yuan → '1,234.50' (a table cell whose header says 万元)."""
+    return "" if _empty(value) else grouped(to_decimal(value) / WAN)
+
+
+def wan_input(value) -> str:
+    """Yuan → '1234.50': the value of a 万元 form input (no separators: the browser parses it)."""
+    return "" if _empty(value) else f"{yuan_to_wan(value):.2f}"
 
 
 def format_yi(value) -> str:
-    if value is None or value == "":
-        return "—"
-    return f"{yuan_to_yi(value):,.2f}亿元"
+    """Yuan → '1.01亿元'."""
+    return DASH if _empty(value) else f"{grouped(to_decimal(value) / YI)}亿元"
+
+
+def format_total(value) -> str:
+    """A total: 亿元 from 1亿 up, else 万元 (headline figures)."""
+    if _empty(value):
+        return DASH
+    return format_yi(value) if abs(to_decimal(value)) >= YI else format_wan(value)
+
+
+def format_yuan(value) -> str:
+    """Yuan → '1,110,000.00元' (only where the unit is yuan and says so)."""
+    return DASH if _empty(value) else f"{grouped(to_decimal(value))}元"
+
+
+def format_amount(value, unit: str) -> str:
+    """An amount in the unit of the field it belongs to: 'wan' | 'yuan' | 'yi' (error messages)."""
+    return {"wan": format_wan, "yuan": format_yuan, "yi": format_yi}[unit](value)
+
+
+def format_rate(value) -> str:
+    """A percent rate → '3.10%'."""
+    return DASH if _empty(value) else f"{_round(to_decimal(value))}%"
+
+
+def format_percent(value, places: int = 1) -> str:
+    """A 0–1 share → '33.3%'."""
+    if _empty(value):
+        return DASH
+    return f"{_round(to_decimal(value) * 100, Decimal(1).scaleb(-places))}%"
+
+
+def format_times(value) -> str:
+    """A ratio → '12.02×'."""
+    return DASH if _empty(value) else f"{grouped(to_decimal(value))}×"
+
+
+def format_hours(value) -> str:
+    return DASH if _empty(value) else f"{_round(to_decimal(value), Decimal('0.1'))}小时"
+
+
+def format_count(value) -> str:
+    return DASH if _empty(value) else f"{int(value):,}"
+
+
+def format_date(value) -> str:
+    """A date or an aware datetime → 'YYYY-MM-DD' (Beijing time)."""
+    if not value:
+        return ""
+    if isinstance(value, datetime):
+        from django.utils import timezone
+
+        value = timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+    return value.isoformat() if isinstance(value, date) else str(value)
+
+
+def format_datetime(value) -> str:
+    """An aware datetime → 'YYYY-MM-DD HH:MM' (Beijing time)."""
+    if not value:
+        return ""
+    from django.utils import timezone
+
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
 
 
 #: The units an amount is typed in: yuan in the API, 万元 on the pages. A refusal quotes amounts in
@@ -43,12 +140,6 @@ UNIT_YUAN = "yuan"
 UNIT_WAN = "wan"
 
 
-def format_yuan(value) -> str:
-    if value is None or value == "":
-        return "—"
-    return f"{to_decimal(value).quantize(CENT, rounding=ROUND_HALF_UP):,.2f}元"
-
-
 def format_money(value, unit: str = UNIT_YUAN) -> str:
     """An amount in yuan, written in ``unit`` (``UNIT_WAN`` → "250.00万元", else "2,500,000.00元")."""
-    return format_wan(value) if unit == UNIT_WAN else format_yuan(value)
+    return format_amount(value, unit)

@@ -206,7 +206,7 @@ if CACHE_URL:
     from redis.backoff import NoBackoff
     from redis.retry import Retry
 
-    CACHE_OPTIONS = {"socket_connect_timeout": 0.3, "socket_timeout": 0.5, "retry": Retry(NoBackoff(), 0)}
+    CACHE_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 1.0, "retry": Retry(NoBackoff(), 0)}
     CACHES = {
         "default": {
             "BACKEND": "portal.cache.ResilientRedisCache",

@@ -1,5 +1,7 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic.base import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from oauth2_provider.views import TokenView
 
@@ -16,6 +18,11 @@ portal_patterns = [
     path("notifications/read/", views.notifications_read, name="notifications_read"),
     path("healthz/", views.healthz, name="healthz"),
     path("healthz/live/", views.live, name="live"),
+    path(
+        "favicon.ico",
+        RedirectView.as_view(url=settings.STATIC_URL + "favicon.ico", permanent=True),
+        name="favicon",
+    ),
     path("accounts/confirm/", otp_views.reauth_confirm, name="reauth"),
     path("accounts/2fa/", otp_views.otp_setup, name="otp_setup"),
     path("accounts/2fa/verify/", otp_views.otp_verify, name="otp_verify"),

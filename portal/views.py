@@ -1,11 +1,9 @@
 """Portal pages: the public home, the post-login landing, the staff workspace, notifications."""
 
-from decimal import Decimal
 
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.db.models import Sum
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -16,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from enterprises.models import Enterprise
 from lenders.models import Institution
-from matching.models import Loan, MatchRun
+from matching.models import MatchRun
 from products.models import Product
 
 from . import workdays
@@ -32,12 +30,20 @@ HOME_FIGURES_SECONDS = 300
 
 def home_figures() -> dict:
     """The public headline figures, cached for five minutes (the figures, not the page: the page
-    differs per visitor)."""
+    differs per visitor). 撬动 is this calendar year's, province-wide, by the one leverage
+    definition (:func:`subsidies.selectors.leverage_for_year`, as on the leverage page)."""
     figures = cache.get(HOME_FIGURES_KEY)
     if figures is None:
+        from subsidies.selectors import leverage_for_year
+
+        year = timezone.localdate().year
+        lev = leverage_for_year(year)["overall"]
         figures = {
             "firms_verified": Enterprise.objects.filter(verification_status="verified").count(),
-            "financing_moved": Loan.objects.aggregate(s=Sum("principal"))["s"] or Decimal("0"),
+            "year": year,
+            "leverage_finance": lev["finance"],
+            "leverage_fiscal": lev["fiscal"],
+            "leverage": lev["ratio"],
             "institutions": Institution.objects.filter(is_lender=True).count(),
             "products": Product.objects.filter(status="published").count(),
         }

@@ -51,13 +51,14 @@ class ProductFilterSet(django_filters.FilterSet):
             ("published_at", "published"),
         ),
         field_labels={
-            "rate": _("利率从低到高"),
+            # ascending choices are labelled by model field, descending by "-" + parameter
+            "rate_min": _("利率从低到高"),
             "-rate": _("利率从高到低"),
-            "amount": _("额度从低到高"),
+            "amount_max": _("额度从低到高"),
             "-amount": _("额度从高到低"),
-            "term": _("期限从短到长"),
+            "term_max_months": _("期限从短到长"),
             "-term": _("期限从长到短"),
-            "published": _("上架时间从早到晚"),
+            "published_at": _("上架时间从早到晚"),
             "-published": _("最新上架"),
         },
         label=_("排序"),

@@ -1,53 +1,19 @@
-"""Claims and the ledger as .xlsx for the finance bureau: Chinese headers, money in 元 with two
-decimals, and text cells made safe against formula injection."""
+"""Claims and the ledger as .xlsx for the finance bureau (portal.spreadsheet, the one writer):
+Chinese headers, money in 元 with two decimals, text cells made safe against formula injection."""
 
 from __future__ import annotations
 
-from decimal import Decimal
-from io import BytesIO
-
 from django.utils import timezone
-from openpyxl import Workbook
-from openpyxl.utils import get_column_letter
 
-from portal.text import xlsx_text
+from portal import spreadsheet
 
-MONEY_FORMAT = "#,##0.00"
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: The one guard (portal.spreadsheet), kept under its old name for callers.
+safe = spreadsheet.safe_text
 
 
-def safe(value):
-    """A text cell starting with = + - @ (or a tab/CR) is prefixed with an apostrophe so a
-    spreadsheet never runs it as a formula; control characters are dropped."""
-    value = xlsx_text(value)
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
-
-def _book(title: str, headers: list[str], rows, money_columns: set[int]) -> bytes:
-    wb = Workbook()
-    ws = wb.active
-    ws.title = title
-    ws.append(headers)
-    for row in rows:
-        cells = []
-        for value in row:
-            if isinstance(value, Decimal):
-                cells.append(value.quantize(Decimal("0.01")))
-            else:
-                cells.append(safe(value))
-        ws.append(cells)
-    for col in money_columns:
-        letter = get_column_letter(col)
-        for cell in ws[letter][1:]:
-            cell.number_format = MONEY_FORMAT
-    for i, header in enumerate(headers, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = max(12, len(header) * 2 + 4)
-    ws.freeze_panes = "A2"
-    buf = BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+def _book(title: str, headers: list[str], rows, money_columns: set[int] | None = None) -> bytes:
+    """Through the one writer: Decimals are written as numbers with a thousands format."""
+    return spreadsheet.write_bytes(title=title, headers=headers, rows=rows)
 
 
 def _local(dt):

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from matching.engine import PRODUCT_TYPES
-from portal.money import wan_to_yuan
+from portal.money import wan_to_yuan, yuan_to_wan
 from products.models import Product
 
 from .models import LprRate, Policy, PolicyKind
@@ -144,7 +144,7 @@ class PolicyForm(forms.Form):
 
         def wan(name):
             v = p.get(name)
-            return None if v in (None, "") else (Decimal(str(v)) / 10000).quantize(Decimal("0.01"))
+            return None if v in (None, "") else yuan_to_wan(Decimal(str(v)))
 
         return {
             "series": policy.series,
@@ -153,7 +153,7 @@ class PolicyForm(forms.Form):
             "source": policy.source,
             "effective_from": timezone.localdate(),
             "effective_to": policy.effective_to,
-            "budget_wan": (policy.budget / 10000).quantize(Decimal("0.01")),
+            "budget_wan": yuan_to_wan(policy.budget),
             "ratio": p.get("ratio") if policy.kind == PolicyKind.INTEREST else None,
             "ratio_of_lpr": p.get("ratio_of_lpr"),
             "principal_cap_rate": p.get("principal_cap_rate"),

@@ -189,3 +189,55 @@ class RewardParams:
     def of(cls, policy) -> RewardParams:
         p = policy.parameters or {}
         return cls(unit=_d(p, "unit", "100000000"), reward_per_unit=_d(p, "reward_per_unit", "200000"))
+
+
+#: How each stored parameter reads on a policy page: its Chinese label and its kind of value.
+PARAMETER_LABELS = {
+    "ratio": (_("贴息/补偿比例"), "share"),
+    "ratio_of_lpr": (_("贴息比例（占一年期 LPR）"), "share"),
+    "principal_cap_rate": (_("本金年化贴息上限"), "share"),
+    "firm_year_cap": (_("每户每年上限"), "wan"),
+    "basis": (_("计息天数基准"), "days"),
+    "eligible_product_types": (_("适用产品类型"), "types"),
+    "auto_claim": (_("免申即享"), "bool"),
+    "require_on_time": (_("须按期付息"), "bool"),
+    "claim_period": (_("申领周期"), "period"),
+    "npl_trigger": (_("触发补偿的年末不良率"), "share"),
+    "bank_year_cap": (_("每家银行每年上限"), "wan"),
+    "per_loan_cap": (_("单笔贷款上限"), "wan"),
+    "unit": (_("奖励计算单位（授信额度）"), "total"),
+    "reward_per_unit": (_("每单位奖励"), "wan"),
+}
+
+
+def parameter_rows(parameters: dict) -> list[tuple[str, str]]:
+    """A policy's stored parameters as labelled Chinese values with their units, in a fixed order
+    (unknown keys last, as stored)."""
+    from portal import money
+
+    def show(kind, value):
+        if value in (None, ""):
+            return "—"
+        if kind == "share":
+            return money.format_percent(value, places=2)
+        if kind == "wan":
+            return money.format_wan(value)
+        if kind == "total":
+            return money.format_total(value)
+        if kind == "days":
+            return _("%(n)s 天") % {"n": value}
+        if kind == "types":
+            return "、".join(str(PRODUCT_TYPES.get(t, t)) for t in value) or "—"
+        if kind == "bool":
+            return _("是") if _bool(value) else _("否")
+        if kind == "period":
+            return _(CLAIM_PERIODS.get(value, value))
+        return str(value)
+
+    rows = [
+        (str(label), show(kind, parameters[key]))
+        for key, (label, kind) in PARAMETER_LABELS.items()
+        if key in parameters
+    ]
+    rows += [(key, str(value)) for key, value in parameters.items() if key not in PARAMETER_LABELS]
+    return rows

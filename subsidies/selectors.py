@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Q, Sum
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -410,112 +410,139 @@ def ledger_entries(*, year: int | None = None, series: str | None = None):
 # Leverage
 # ------------------------------------------------------------------------------------------
 
-LEVERAGE_DEFINITION = gettext_lazy(
-    "杠杆率 = 撬动的融资额 ÷ 财政资金净拨付额。财政资金净拨付额 = 当年度（预算年度）台账中的拨付合计 − 追回入池合计；"
-    "撬动的融资额 = 当年度已拨付的贴息、风险补偿申领所涉贷款的本金（同一笔贷款只计一次），"
-    "加上已拨付的专属产品奖励所依据的当年专属产品授信额度（已计入贷款本金的申请不重复计算）。"
-)
+
+def _period_bounds_dt(start: date, end: date):
+    from datetime import datetime, time, timedelta
+
+    tz = timezone.get_current_timezone()
+    return (
+        timezone.make_aware(datetime.combine(start, time.min), tz),
+        timezone.make_aware(datetime.combine(end + timedelta(days=1), time.min), tz),
+    )
 
 
-def leverage_for_year(year: int, *, institution=None) -> dict:
-    """Fiscal money paid vs. the finance it touched, per policy series and overall, for ``year``.
+def policies_overlapping(start: date, end: date):
+    """Policy versions whose effective period overlaps ``[start, end]``."""
+    return Policy.objects.filter(effective_from__lte=end).filter(
+        Q(effective_to__isnull=True) | Q(effective_to__gte=start)
+    )
 
-    Returns ``{"year", "definition", "policies": [...], "overall": {...}}``; each entry has
-    ``paid``, ``recovered``, ``fiscal`` (paid − recovered), ``loans`` (count), ``loan_principal``,
-    ``credit_lines``, ``finance`` (loan_principal + credit_lines) and ``ratio`` (finance ÷ fiscal,
-    a Decimal to 2 places, or None when nothing was paid). ``institution`` limits everything to
-    claims of that institution (its loans' subsidies, its compensation and rewards).
-    """
+
+def supported_products_q(policies, prefix: str = "") -> Q:
+    """The products a policy of the fund supports, as a filter on a Product path ``prefix``:
+    贴息 — the policy's eligible product types; 风险补偿 and 专属产品奖励 — the banks' exclusive
+    sci-tech credit products (``is_exclusive``)."""
+    types: set[str] = set()
+    exclusive = False
+    for policy in policies:
+        if policy.kind == PolicyKind.INTEREST:
+            types.update(InterestParams.of(policy).eligible_product_types)
+        else:
+            exclusive = True
+    q = Q(pk__in=[]) if not prefix else Q(**{f"{prefix}pk__in": []})
+    if types:
+        q |= Q(**{f"{prefix}product_type__in": sorted(types)})
+    if exclusive:
+        q |= Q(**{f"{prefix}is_exclusive": True})
+    return q
+
+
+def leverage(
+    *, start: date, end: date, loans=None, ledger=None, institution=None, per_policy: bool = True
+) -> dict:
+    """撬动 (domain.md §4), the one definition: credit disbursed in ``[start, end]`` (loans by start
+    date) under the products a policy of the fund supports ÷ fiscal money paid in the period by the
+    three policies (ledger payments by moment of payment) net of recoveries.
+
+    ``per_policy=False`` skips the per-policy rows (one query less per policy).
+    ``loans`` / ``ledger``: already scoped Loan / LedgerEntry querysets (the dashboard passes its
+    filtered ones); by default all loans and entries, or ``institution``'s (its products' loans;
+    claims of or through it). Returns ``{"start", "end", "finance", "loans", "paid", "recovered",
+    "fiscal", "ratio", "definition", "policies": [...]}``; each policy row has the same figures for
+    the products that policy supports and its own payments."""
+    from matching.models import Loan
+    from portal import kpi
+
     institution_id = getattr(institution, "pk", institution)
-    entries = LedgerEntry.objects.filter(
-        year=year, kind__in=(LedgerEntry.Kind.PAY, LedgerEntry.Kind.RECOVERY)
-    )
-    claims = Claim.objects.filter(year=year, status=Claim.Status.PAID)
-    if institution_id:
-        entries = entries.filter(claim__institution_id=institution_id)
-        claims = claims.filter(institution_id=institution_id)
-    money = _sums(entries)
-    # loans touched by paid interest / risk claims: (series, application id, principal)
-    loan_rows = claims.filter(loan__isnull=False).values_list(
-        "policy__series", "loan__application_id", "loan__principal"
-    )
-    # credit lines behind paid rewards: the institution's exclusive credit lines that year
-    reward_rows = claims.filter(kind=PolicyKind.REWARD).values_list("policy__series", "institution_id")
-    from matching.models import Application
-
-    rewarded_institutions = {inst for _s, inst in reward_rows}
-    credit_apps = list(
-        Application.objects.filter(
-            product__is_exclusive=True,
-            credit_line__isnull=False,
-            approved_at__year=year,
-            product__institution_id__in=rewarded_institutions,
-        ).values_list("pk", "product__institution_id", "credit_line")
-    )
-    series_names = {
-        p.series: p
-        for p in Policy.objects.filter(
-            series__in={s for s, _y in money} | {s for s, *_ in loan_rows} | {s for s, _ in reward_rows}
-        ).order_by("series", "version")
+    if loans is None:
+        loans = Loan.objects.all()
+        if institution_id:
+            loans = loans.filter(application__product__institution_id=institution_id)
+    if ledger is None:
+        ledger = LedgerEntry.objects.all()
+        if institution_id:
+            ledger = ledger.filter(
+                Q(claim__institution_id=institution_id)
+                | Q(claim__loan__application__product__institution_id=institution_id)
+            )
+    lo, hi = _period_bounds_dt(start, end)
+    loans = loans.filter(start_date__gte=start, start_date__lte=end)
+    ledger = ledger.filter(at__gte=lo, at__lt=hi, kind__in=(LedgerEntry.Kind.PAY, LedgerEntry.Kind.RECOVERY))
+    policies = list(policies_overlapping(start, end).order_by("kind", "series", "version"))
+    by_series: dict[str, list] = {}
+    for policy in policies:
+        by_series.setdefault(policy.series, []).append(policy)
+    money = {
+        (r["policy__series"], r["kind"]): r["s"]
+        for r in ledger.order_by().values("policy__series", "kind").annotate(s=Sum("amount"))
     }
-    per: dict[str, dict] = {}
+    for series, _kind in money:
+        if series not in by_series:
+            by_series[series] = list(Policy.objects.filter(series=series).order_by("version"))
 
-    def row(series):
-        return per.setdefault(series, {"loans": {}, "credit": {}})
-
-    for series, app_id, principal in loan_rows:
-        row(series)["loans"][app_id] = principal
-    for series, inst in reward_rows:
-        for app_id, app_inst, line in credit_apps:
-            if app_inst == inst:
-                row(series)["credit"][app_id] = line
-    for series, _y in money:
-        row(series)
-
-    def figures(paid, recovered, loans: dict, credit: dict) -> dict:
-        credit_only = {k: v for k, v in credit.items() if k not in loans}
-        loan_principal = sum(loans.values(), ZERO)
-        credit_lines = sum(credit_only.values(), ZERO)
+    def figures(versions, series_list) -> dict:
+        lent = loans.filter(supported_products_q(versions, "application__product__")).aggregate(
+            s=Sum("principal"), n=Count("pk")
+        )
+        finance, count = lent["s"] or ZERO, lent["n"]
+        paid = sum((money.get((s, LedgerEntry.Kind.PAY)) or ZERO for s in series_list), ZERO)
+        recovered = sum((money.get((s, LedgerEntry.Kind.RECOVERY)) or ZERO for s in series_list), ZERO)
         fiscal = paid - recovered
-        finance = loan_principal + credit_lines
         return {
+            "finance": finance,
+            "loans": count,
             "paid": paid,
             "recovered": recovered,
             "fiscal": fiscal,
-            "loans": len(loans),
-            "loan_principal": loan_principal,
-            "credit_lines": credit_lines,
-            "finance": finance,
-            "ratio": (finance / fiscal).quantize(Decimal("0.01")) if fiscal > 0 else None,
+            "ratio": kpi.ratio(finance, fiscal),
         }
 
-    policies = []
-    all_loans: dict = {}
-    all_credit: dict = {}
-    total_paid = total_recovered = ZERO
-    for series in sorted(per):
-        sums = money.get((series, year), {})
-        paid = sums.get(LedgerEntry.Kind.PAY, ZERO)
-        recovered = sums.get(LedgerEntry.Kind.RECOVERY, ZERO)
-        total_paid += paid
-        total_recovered += recovered
-        all_loans.update(per[series]["loans"])
-        all_credit.update(per[series]["credit"])
-        policy = series_names.get(series)
-        policies.append(
-            {
-                "series": series,
-                "name": policy.name if policy else series,
-                "kind": policy.kind if policy else "",
-                **figures(paid, recovered, per[series]["loans"], per[series]["credit"]),
-            }
+    rows = []
+    for series, versions in (
+        sorted(by_series.items(), key=lambda kv: (kv[1][-1].kind, kv[0])) if per_policy else ()
+    ):
+        latest = versions[-1]
+        rows.append(
+            {"series": series, "name": latest.name, "kind": latest.kind, **figures(versions, [series])}
         )
     return {
+        "start": start,
+        "end": end,
+        "definition": kpi.definition("leverage"),
+        "finance_definition": kpi.definition("leverage_finance"),
+        "fiscal_definition": kpi.definition("leverage_fiscal"),
+        **figures(policies, list(by_series)),
+        "policies": rows,
+    }
+
+
+def leverage_for_year(year: int, *, institution=None) -> dict:
+    """The leverage page and API: :func:`leverage` for the calendar year ``year`` (Beijing time),
+    province-wide or for ``institution``. ``{"year", "institution_id", "definition", "policies",
+    "overall"}``."""
+    start, end = _year_bounds(year)
+    data = leverage(start=start, end=end, institution=institution)
+    overall = {k: data[k] for k in ("finance", "loans", "paid", "recovered", "fiscal", "ratio")}
+    return {
         "year": year,
-        "institution_id": institution_id,
-        "definition": str(LEVERAGE_DEFINITION),
-        "policies": policies,
-        "overall": figures(total_paid, total_recovered, all_loans, all_credit),
+        "institution_id": getattr(institution, "pk", institution),
+        "start": start,
+        "end": end,
+        "definition": data["definition"],
+        "finance_definition": data["finance_definition"],
+        "fiscal_definition": data["fiscal_definition"],
+        "policies": data["policies"],
+        "overall": overall,
     }
 
 

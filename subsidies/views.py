@@ -25,6 +25,7 @@ from . import exports, services
 from .filtersets import ClaimFilterSet
 from .forms import CalculatorForm, ConfirmAccountForm, LprForm, PolicyForm, RecoveryForm, RejectForm
 from .models import Claim, LprRate, Policy, PolicyKind
+from .params import parameter_rows
 from .selectors import (
     claim_for_user,
     claimable_periods_for_firm,
@@ -97,7 +98,7 @@ def policy_detail(request, pk):
     return render(
         request,
         "subsidies/policy_detail.html",
-        {"policy": policy, "versions": versions, "parameters": sorted(policy.parameters.items())},
+        {"policy": policy, "versions": versions, "parameters": parameter_rows(policy.parameters or {})},
     )
 
 

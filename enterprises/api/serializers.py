@@ -295,7 +295,8 @@ class WithdrawSerializer(serializers.Serializer):
 class ConsentInstitutionSerializer(serializers.Serializer):
     """One institution's consent. Reading: ``granted`` (it may see something today), the record's
     ``purposes``, ``scope``, ``granted_at``, ``expires_on``, ``status`` (active / revoked / expired /
-    none) and ``source`` ("institution" or "all": the share-with-all switch). Writing: ``granted``
+    none), ``source`` ("institution" or "all": the share-with-all switch) and ``via_all`` (the
+    switch covers it as well). Writing: ``granted``
     false revokes; ``granted`` true (the default) grants, with the given ``purposes``, ``scope``
     and ``expires_on`` or, where left out, every purpose, every group and one year."""
 
@@ -312,6 +313,7 @@ class ConsentInstitutionSerializer(serializers.Serializer):
     expires_on = serializers.DateField(required=False, allow_null=True)
     status = serializers.CharField(read_only=True)
     source = serializers.CharField(read_only=True, allow_null=True)
+    via_all = serializers.BooleanField(read_only=True)
 
 
 class ConsentSerializer(serializers.Serializer):

@@ -158,6 +158,7 @@ class ConsentMeView(APIView):
                     "expires_on": r["expires_on"],
                     "status": r["status"],
                     "source": r["source"],
+                    "via_all": r["via_all"],
                 }
                 for r in consent_overview(enterprise)
             ],

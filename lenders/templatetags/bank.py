@@ -4,6 +4,8 @@ from django import template
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from portal import money
+
 register = template.Library()
 
 
@@ -34,12 +36,13 @@ def countdown(lead, now=None):
 
 @register.filter
 def pct(value):
-    return "—" if value is None else f"{value}%"
+    """A 0–1 share (portal.kpi) → '33.3%'."""
+    return money.format_percent(value)
 
 
 @register.filter
 def hours(value):
-    return "—" if value is None else _("%(h)s小时") % {"h": value}
+    return money.format_hours(value)
 
 
 @register.filter

@@ -15,8 +15,9 @@ from django.utils.translation import gettext as _
 
 from enterprises.services import consent_grant_for_application
 from lenders.services import webhook_application_event
+from portal import money
 from portal.models import Role, User
-from portal.money import UNIT_WAN, UNIT_YUAN, format_money, yuan_to_wan
+from portal.money import UNIT_WAN, UNIT_YUAN, format_money
 from portal.services import ConflictError, NotAllowedError, ServiceError, notification_send, transition_record
 
 from ..models import Application, Match
@@ -127,8 +128,8 @@ def application_submit(
     notification_send(
         users=application_bank_users(application),
         title=_("新的融资申请：%(firm)s · %(product)s") % {"firm": enterprise.name, "product": product.name},
-        body=_("申请金额 %(amount)s 万元，期限 %(term)s 个月。")
-        % {"amount": f"{yuan_to_wan(amount):,.2f}", "term": term_months},
+        body=_("申请金额 %(amount)s，期限 %(term)s 个月。")
+        % {"amount": money.format_wan(amount), "term": term_months},
     )
     notification_send(
         users=[user],

@@ -6,10 +6,11 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from portal import dashboard
+from portal import dashboard, kpi
 from portal.dashboard_forms import DashboardFilterForm
 from portal.models import Role
 
@@ -49,9 +50,16 @@ SummarySerializer = inline_serializer(
         "loans_disbursed_amount": _DEC,
         "subsidy_paid": _DEC,
         "leverage": _DEC_NULL,
+        "needs": serializers.IntegerField(),
+        "leverage_finance": _DEC,
+        "leverage_fiscal": _DEC,
         "funnel": inline_serializer(
             "DashboardFunnelStep",
-            {"stage": serializers.CharField(), "count": serializers.IntegerField()},
+            {
+                "stage": serializers.CharField(),
+                "count": serializers.IntegerField(),
+                "conversion": serializers.CharField(allow_null=True),
+            },
             many=True,
         ),
     },
@@ -121,7 +129,10 @@ class DashboardSummaryView(APIView):
     @extend_schema(parameters=FILTER_PARAMETERS, responses=SummarySerializer)
     def get(self, request):
         figures = dashboard.summary(user=request.user, filters=_filters(request))
-        figures["funnel"] = [{"stage": s["stage"], "count": s["count"]} for s in figures["funnel"]]
+        figures["funnel"] = [
+            {"stage": s["stage"], "count": s["count"], "conversion": s["conversion"]}
+            for s in figures["funnel"]
+        ]
         return Response(figures)
 
 
@@ -154,3 +165,24 @@ class DashboardSeriesView(APIView):
         return Response(
             dashboard.series(user=request.user, filters=_filters(request), metric=metric, group_by=group_by)
         )
+
+
+DefinitionSerializer = inline_serializer(
+    "KpiDefinition",
+    {
+        "code": serializers.CharField(),
+        "label": serializers.CharField(),
+        "definition": serializers.CharField(),
+    },
+    many=True,
+)
+
+
+class DashboardDefinitionsView(APIView):
+    """每个指标的口径：代码、中文名称与一句话定义（与页面上的口径说明相同）。公开。"""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses=DefinitionSerializer)
+    def get(self, request):
+        return Response(kpi.definitions())

@@ -2,9 +2,10 @@
 
 from django.urls import path
 
-from .dashboard import DashboardSeriesView, DashboardSummaryView
+from .dashboard import DashboardDefinitionsView, DashboardSeriesView, DashboardSummaryView
 
 urlpatterns = [
     path("dashboard/summary/", DashboardSummaryView.as_view(), name="dashboard-summary"),
+    path("dashboard/definitions/", DashboardDefinitionsView.as_view(), name="dashboard-definitions"),
     path("dashboard/series/", DashboardSeriesView.as_view(), name="dashboard-series"),
 ]

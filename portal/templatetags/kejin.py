@@ -13,8 +13,38 @@ def wan(value):
 
 @register.filter
 def wan_number(value):
-    """Yuan → '1234.50' (for form inputs in 万元)."""
-    return "" if value in (None, "") else f"{money.yuan_to_wan(value):.2f}"
+    """Yuan → '1234.50' (the value of a form input in 万元)."""
+    return money.wan_input(value)
+
+
+@register.filter
+def wan_plain(value):
+    """Yuan → '1,234.50' (a cell under a header that says 万元)."""
+    return money.format_wan_number(value)
+
+
+@register.filter
+def total(value):
+    """Yuan → 亿元 from 1亿 up, else 万元."""
+    return money.format_total(value)
+
+
+@register.filter
+def yuan(value):
+    """Yuan → '1,110,000.00元' (only where the unit is yuan)."""
+    return money.format_yuan(value)
+
+
+@register.filter
+def yuan_plain(value):
+    """Yuan → '1,110,000.00' (a cell or field whose label says 元)."""
+    return "" if value in (None, "") else money.grouped(money.to_decimal(value))
+
+
+@register.filter
+def ymd(value):
+    """A date / datetime → 'YYYY-MM-DD' (Beijing time)."""
+    return money.format_date(value)
 
 
 @register.filter
@@ -24,9 +54,42 @@ def yi(value):
 
 
 @register.filter
+def percent(value):
+    """A 0–1 share → '33.3%'."""
+    return money.format_percent(value)
+
+
+@register.filter
+def times(value):
+    """A ratio → '12.02×'."""
+    return money.format_times(value)
+
+
+@register.filter
+def hours_text(value):
+    """Hours → '4.0小时'."""
+    return money.format_hours(value)
+
+
+@register.filter
+def kpi_definition(code):
+    """A KPI code → its one-sentence definition (portal.kpi)."""
+    from portal import kpi
+
+    return kpi.definition(code) if code in kpi.KPIS else ""
+
+
+@register.filter
+def kpi_label(code):
+    from portal import kpi
+
+    return kpi.label(code) if code in kpi.KPIS else code
+
+
+@register.filter
 def rate(value):
     """Percent Decimal → '3.10%'."""
-    return "—" if value in (None, "") else f"{value:.2f}%"
+    return money.format_rate(value)
 
 
 @register.filter

@@ -101,11 +101,9 @@ class LeverageFiguresSerializer(serializers.Serializer):
     paid = serializers.CharField()
     recovered = serializers.CharField()
     fiscal = serializers.CharField()
-    loans = serializers.IntegerField()
-    loan_principal = serializers.CharField()
-    credit_lines = serializers.CharField()
-    finance = serializers.CharField()
-    ratio = serializers.CharField(allow_null=True)
+    loans = serializers.IntegerField(help_text="政策支持产品下、起息日在统计期内的贷款笔数")
+    finance = serializers.CharField(help_text="撬动融资：政策支持产品下统计期内的放款本金（元）")
+    ratio = serializers.CharField(allow_null=True, help_text="撬动倍数 = finance ÷ fiscal；无净拨付时为 null")
 
 
 class LeveragePolicySerializer(LeverageFiguresSerializer):
@@ -116,7 +114,11 @@ class LeveragePolicySerializer(LeverageFiguresSerializer):
 
 class LeverageSerializer(serializers.Serializer):
     year = serializers.IntegerField()
+    start = serializers.DateField()
+    end = serializers.DateField()
     definition = serializers.CharField()
+    finance_definition = serializers.CharField()
+    fiscal_definition = serializers.CharField()
     policies = LeveragePolicySerializer(many=True)
     overall = LeverageFiguresSerializer()
 

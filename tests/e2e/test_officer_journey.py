@@ -74,8 +74,9 @@ def test_an_officer_works_a_lead_to_a_disbursed_loan_and_the_firm_follows_it(
     page.fill("#approve_term_months", "12")
     page.click("[data-action=approve]")
     expect(page.locator("[data-application-status=approved]")).to_be_visible()
-    page.fill("#disburse_start_date", "2026-11-30")
-    page.fill("#disburse_maturity_date", "2027-11-30")
+    today = timezone.localdate()  # approved today: the loan starts no earlier, and no later
+    page.fill("#disburse_start_date", today.isoformat())
+    page.fill("#disburse_maturity_date", (today + timedelta(days=365)).isoformat())
     page.click("[data-action=disburse]")
     expect(page.locator("[data-application-status=disbursed]")).to_be_visible()
     loan = Loan.objects.get(application=application)

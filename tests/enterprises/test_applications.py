@@ -70,7 +70,13 @@ def test_a_second_application_to_the_same_product_while_one_is_open_is_refused(c
     assert r.status_code == 200 and "仍在办理中" in r.content.decode()
     r = api_for(cast.firm_a).post(
         "/api/v1/applications/",
-        {"product": product.pk, "amount": "3000000.00", "term_months": 12, "purpose": "rd", "share_profile": True},
+        {
+            "product": product.pk,
+            "amount": "3000000.00",
+            "term_months": 12,
+            "purpose": "rd",
+            "share_profile": True,
+        },
         format="json",
     )
     assert r.status_code == 409 and "仍在办理中" in r.json()["detail"]
@@ -96,7 +102,12 @@ def test_the_database_constraint_is_turned_into_a_clear_message(cast, monkeypatc
     monkeypatch.setattr(applications.Application, "objects", NoPrecheck(), raising=False)
     with pytest.raises(ConflictError) as exc:
         application_submit(
-            user=cast.firm_a, product=product, amount=Decimal("1000000"), term_months=12, purpose="rd", share_profile=True
+            user=cast.firm_a,
+            product=product,
+            amount=Decimal("1000000"),
+            term_months=12,
+            purpose="rd",
+            share_profile=True,
         )
     assert "仍在办理中" in exc.value.message
 
@@ -104,7 +115,12 @@ def test_the_database_constraint_is_turned_into_a_clear_message(cast, monkeypatc
 def test_withdrawing_an_application_then_applying_again_is_allowed(cast, client_for):
     product = f.ProductFactory(institution=cast.bank_a)
     app = application_submit(
-        user=cast.firm_a, product=product, amount=Decimal("1000000"), term_months=12, purpose="rd", share_profile=True
+        user=cast.firm_a,
+        product=product,
+        amount=Decimal("1000000"),
+        term_months=12,
+        purpose="rd",
+        share_profile=True,
     )
     c = client_for(cast.firm_a)
     assert "确定撤回" in c.get(f"/firm/applications/{app.pk}/withdraw/").content.decode()
@@ -116,7 +132,12 @@ def test_withdrawing_an_application_then_applying_again_is_allowed(cast, client_
     ).exists()
     assert cast.officer_a.notifications.filter(title__contains="撤回申请").exists()
     again = application_submit(
-        user=cast.firm_a, product=product, amount=Decimal("1000000"), term_months=12, purpose="rd", share_profile=True
+        user=cast.firm_a,
+        product=product,
+        amount=Decimal("1000000"),
+        term_months=12,
+        purpose="rd",
+        share_profile=True,
     )
     assert again.status == "submitted"
 
@@ -126,7 +147,13 @@ def test_api_applications_list_detail_with_timeline_and_withdraw(cast, api_for):
     api = api_for(cast.firm_a)
     r = api.post(
         "/api/v1/applications/",
-        {"product": product.pk, "amount": "3000000.00", "term_months": 12, "purpose": "rd", "share_profile": True},
+        {
+            "product": product.pk,
+            "amount": "3000000.00",
+            "term_months": 12,
+            "purpose": "rd",
+            "share_profile": True,
+        },
         format="json",
     )
     assert r.status_code == 201, r.json()
@@ -172,7 +199,13 @@ def test_a_firm_cannot_attach_another_firms_need_or_document(cast, api_for):
         size=len(PNG),
     )
     api = api_for(cast.firm_a)
-    base = {"product": product.pk, "amount": "3000000.00", "term_months": 12, "purpose": "rd", "share_profile": True}
+    base = {
+        "product": product.pk,
+        "amount": "3000000.00",
+        "term_months": 12,
+        "purpose": "rd",
+        "share_profile": True,
+    }
     assert (
         api.post("/api/v1/applications/", {**base, "need": other_need.pk}, format="json").status_code == 400
     )
@@ -219,7 +252,12 @@ def test_the_firm_is_notified_in_site_and_by_email_when_its_application_changes(
     product = f.ProductFactory(institution=cast.bank_a)
     with django_capture_on_commit_callbacks(execute=True):
         app = application_submit(
-            user=cast.firm_a, product=product, amount=Decimal("1000000"), term_months=12, purpose="rd", share_profile=True
+            user=cast.firm_a,
+            product=product,
+            amount=Decimal("1000000"),
+            term_months=12,
+            purpose="rd",
+            share_profile=True,
         )
     with django_capture_on_commit_callbacks(execute=True):
         application_withdraw(user=cast.firm_a, application=app)
@@ -284,7 +322,13 @@ def test_an_application_outside_the_products_range_is_a_400_under_its_field_and_
     before = Transition.objects.count()
     r = api_for(cast.firm_a).post(
         "/api/v1/applications/",
-        {"product": capped_product.pk, "amount": amount, "term_months": term, "purpose": "rd"},
+        {
+            "product": capped_product.pk,
+            "amount": amount,
+            "term_months": term,
+            "purpose": "rd",
+            "share_profile": True,
+        },
         format="json",
     )
     assert r.status_code == 400, r.content
@@ -296,11 +340,21 @@ def test_an_application_outside_the_products_range_is_a_400_under_its_field_and_
 
 def test_the_products_limits_themselves_are_inside_its_range(cast, capped_product):
     top = application_submit(
-        user=cast.firm_a, product=capped_product, amount=Decimal("10000000.00"), term_months=36, purpose="rd"
+        user=cast.firm_a,
+        product=capped_product,
+        amount=Decimal("10000000.00"),
+        term_months=36,
+        purpose="rd",
+        share_profile=True,
     )
     application_withdraw(user=cast.firm_a, application=top)
     bottom = application_submit(
-        user=cast.firm_a, product=capped_product, amount=Decimal("500000.00"), term_months=6, purpose="rd"
+        user=cast.firm_a,
+        product=capped_product,
+        amount=Decimal("500000.00"),
+        term_months=6,
+        purpose="rd",
+        share_profile=True,
     )
     assert (top.amount, top.term_months, bottom.amount, bottom.term_months) == (
         Decimal("10000000.00"),
@@ -315,7 +369,7 @@ def test_the_apply_page_shows_the_range_error_under_the_field_and_keeps_what_was
 ):
     r = client_for(cast.firm_a).post(
         f"/firm/apply/{capped_product.pk}/",
-        {"amount": "5000", "term_months": "12", "purpose": "rd", "note": "扩产资金"},
+        {"amount": "5000", "term_months": "12", "purpose": "rd", "note": "扩产资金", "share_profile": "on"},
     )
     assert r.status_code == 200
     form = r.context["form"]
@@ -327,7 +381,8 @@ def test_the_apply_page_shows_the_range_error_under_the_field_and_keeps_what_was
     assert 'value="5000"' in html and 'value="12"' in html and "扩产资金" in html
     assert not Application.objects.exists()
     long = client_for(cast.firm_a).post(
-        f"/firm/apply/{capped_product.pk}/", {"amount": "300", "term_months": "60", "purpose": "rd"}
+        f"/firm/apply/{capped_product.pk}/",
+        {"amount": "300", "term_months": "60", "purpose": "rd", "share_profile": "on"},
     )
     assert "请在 6–36 个月之间申请" in long.context["form"].errors["term_months"][0]
     assert not Application.objects.exists()
@@ -338,7 +393,13 @@ def test_unmet_eligibility_criteria_stay_advisory(cast, api_for):
     f.CriteriaFactory(product=product, required_qualifications=["hitech"], min_invention_patents=2)
     r = api_for(cast.firm_a).post(
         "/api/v1/applications/",
-        {"product": product.pk, "amount": "3000000.00", "term_months": 12, "purpose": "rd"},
+        {
+            "product": product.pk,
+            "amount": "3000000.00",
+            "term_months": 12,
+            "purpose": "rd",
+            "share_profile": True,
+        },
         format="json",
     )
     assert r.status_code == 201, r.content

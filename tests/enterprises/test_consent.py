@@ -12,7 +12,21 @@ from tests import factories as f
 
 pytestmark = pytest.mark.django_db
 
-BASIC = {"id", "name", "city", "city_name", "industry", "industry_display", "restricted"}
+# Always visible: name, city, industry; plus the view's own description (which groups, what purpose,
+# whether staff verified the firm — the 未认证 badge), never a profile field.
+BASIC = {
+    "id",
+    "name",
+    "city",
+    "city_name",
+    "industry",
+    "industry_display",
+    "restricted",
+    "groups",
+    "purpose",
+    "verified",
+    "verification_status",
+}
 
 
 @pytest.fixture
@@ -53,7 +67,10 @@ def test_consent_for_one_institution_shows_that_bank_the_full_profile_and_not_th
     assert r.status_code == 302
     full = enterprise_profile_for_bank(user=cast.officer_a, enterprise=firm, purpose="lead")
     assert full["restricted"] is False and full["uscc"] == firm.uscc and "revenue_last_year" in full
-    assert enterprise_profile_for_bank(user=cast.officer_b, enterprise=firm, purpose="lead")["restricted"] is True
+    assert (
+        enterprise_profile_for_bank(user=cast.officer_b, enterprise=firm, purpose="lead")["restricted"]
+        is True
+    )
 
 
 def test_revoking_one_institution_withdraws_its_open_leads_and_its_officers_get_404(cast, client_for, leads):
@@ -69,7 +86,10 @@ def test_revoking_one_institution_withdraws_its_open_leads_and_its_officers_get_
     assert cast.officer_a.notifications.filter(title__contains="线索已撤回").exists()
     with pytest.raises(Http404):
         enterprise_profile_for_bank(user=cast.officer_a, enterprise=firm, purpose="lead")
-    assert enterprise_profile_for_bank(user=cast.officer_b, enterprise=firm, purpose="lead")["restricted"] is False
+    assert (
+        enterprise_profile_for_bank(user=cast.officer_b, enterprise=firm, purpose="lead")["restricted"]
+        is False
+    )
 
 
 def test_revoking_all_withdraws_every_open_lead(cast, api_for, leads):
@@ -126,7 +146,9 @@ def test_a_bank_without_a_lead_or_application_gets_404_and_staff_see_everything(
         enterprise_profile_for_bank(user=cast.officer_a, enterprise=firm, purpose="lead")
     with pytest.raises(Http404):
         enterprise_profile_for_bank(user=cast.firm_a, enterprise=firm, purpose="lead")
-    assert enterprise_profile_for_bank(user=cast.staff, enterprise=firm, purpose="lead")["restricted"] is False
+    assert (
+        enterprise_profile_for_bank(user=cast.staff, enterprise=firm, purpose="lead")["restricted"] is False
+    )
 
 
 def test_consent_at_registration_is_the_all_institutions_switch(api_for):
@@ -161,11 +183,16 @@ def test_through_the_bank_lead_page_consent_shapes_what_the_officer_sees_and_rev
     page = officer.get(f"/bank/leads/{lead_a.pk}/").content.decode()
     assert firm.uscc in page
     client_for(cast.firm_a).post("/firm/consent/", {"action": "revoke", "institution": cast.bank_a.pk})
-    assert officer.get(f"/bank/leads/{lead_a.pk}/").status_code == 404
-    assert ProfileView.objects.filter(enterprise=firm, viewer=cast.officer_a).count() == 2
+    # Revoking withdraws the lead; its page keeps the history but shows name, city and industry only.
+    after = officer.get(f"/bank/leads/{lead_a.pk}/")
+    assert after.status_code == 200
+    page = after.content.decode()
+    assert firm.name in page and firm.uscc not in page and "13911112222" not in page
+    assert ProfileView.objects.filter(enterprise=firm, viewer=cast.officer_a).count() == 3
     assert list(
         ProfileView.objects.filter(enterprise=firm).order_by("viewed_at").values_list("restricted", flat=True)
     ) == [
         True,
         False,
+        True,
     ]

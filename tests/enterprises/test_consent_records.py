@@ -463,3 +463,15 @@ def test_a_view_records_whether_it_was_restricted_for_its_purpose(cast, firm):
         ("lead", False),
         ("application", True),
     ]
+
+
+def test_a_record_shown_while_the_switch_also_covers_the_institution_says_so(cast, api_for):
+    firm = cast.firm_a.enterprise  # the switch is on
+    consent_grant(user=cast.firm_a, enterprise=firm, institution=cast.bank_a, purposes=["application"])
+    rows = {
+        r["institution"]: r
+        for r in api_for(cast.firm_a).get("/api/v1/enterprises/me/consent/").json()["institutions"]
+    }
+    assert rows[cast.bank_a.pk]["source"] == "institution" and rows[cast.bank_a.pk]["via_all"] is True
+    assert rows[cast.bank_b.pk]["source"] == "all" and rows[cast.bank_b.pk]["via_all"] is False
+    assert scope(firm, cast.bank_a, "lead") == ALL_GROUPS  # the switch still gives the lead purpose

@@ -67,7 +67,7 @@ def channels(cast, client_for, api_for, lead) -> dict[str, str]:
     """What bank A's officer receives about the lead on each channel, as text."""
     officer = cast.officer_a
     page = client_for(officer).get(f"/bank/leads/{lead.pk}/")
-    assert page.status_code == 200
+    assert page.status_code == (404 if lead.status == "withdrawn" else 200)
     api = api_for(officer).get(f"/api/v1/matches/{lead.pk}/")
     assert api.status_code == 200
     export = client_for(officer).get("/bank/leads/export/")

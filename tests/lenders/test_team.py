@@ -41,9 +41,11 @@ def test_figures_count_leads_responses_applications_credit_and_loans(cast, produ
     figures = team_figures(user=cast.manager_a, start=today - timedelta(days=30), end=today)
     branch = next(r for r in figures["branches"] if r["name"] == cast.officer_a.branch.name)
     assert branch["received"] == 2 and branch["claimed"] == 1 and branch["on_time"] == 1
-    assert branch["on_time_share"] == 50.0
+    # one answered in time; the other is neither answered nor past its deadline: not yet decided
+    assert branch["on_time"] == 1 and branch["lead_decided"] == 1
+    assert branch["on_time_share"] == Decimal("1.0000")
     assert branch["median_hours"] is not None
-    assert branch["applications"] == 1 and branch["approval_rate"] == 100.0
+    assert branch["applications"] == 1 and branch["approval_rate"] == Decimal("1.0000")
     assert branch["credit"] == Decimal("2000000.00") and branch["disbursed"] == Decimal("1500000.00")
     officer = next(r for r in figures["officers"] if r["name"] == cast.officer_a.display_name)
     assert officer["claimed"] == 1 and officer["disbursed"] == Decimal("1500000.00")

@@ -378,3 +378,23 @@ def test_each_repayment_is_its_own_timeline_entry_with_the_principal_left(cast, 
         assert first < second < third
         assert "已放款 → 已放款" not in html
     assert staff.status_code == 200 and "还款 100.00万元，剩余本金 150.00万元" in staff.content.decode()
+
+
+@pytest.mark.parametrize("rows", [3, 12])
+def test_the_loans_list_keeps_a_constant_number_of_queries(
+    cast, api_for, django_assert_max_num_queries, rows
+):
+    """Query counts only: these loans come from the factories (the transitions are tested above)."""
+    for _ in range(rows):
+        loan = f.LoanFactory(
+            application=f.ApplicationFactory(
+                enterprise=cast.firm_a.enterprise,
+                product=f.ProductFactory(institution=cast.bank_a),
+                status="disbursed",
+            )
+        )
+        f.RepaymentFactory(loan=loan)
+    api = api_for(cast.officer_a)
+    with django_assert_max_num_queries(6):
+        body = api.get("/api/v1/loans/").json()
+    assert body["count"] == rows and all(len(r["repayments"]) == 1 for r in body["results"])

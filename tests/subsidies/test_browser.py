@@ -71,8 +71,8 @@ def test_the_public_calculator_answers_through_htmx(phone_page):
     page.fill("#id_start", "2026-01-01")
     page.click("button:has-text('测算')")
     page.wait_for_selector("[data-quote=subsidy]")
-    assert page.inner_text("[data-quote=subsidy]") == "38965.28"
-    assert page.inner_text("[data-quote=interest]") == "77930.56"
+    assert page.inner_text("[data-quote=subsidy]") == "38,965.28"
+    assert page.inner_text("[data-quote=interest]") == "77,930.56"
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
 
 

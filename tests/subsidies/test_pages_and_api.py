@@ -1,11 +1,13 @@
 """Pages and API of the subsidies app: who may see and do what, policies and LPR, the ledger and
 leverage, exports, and query counts on the claims lists."""
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from io import BytesIO
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from openpyxl import load_workbook
 
 from subsidies import services
@@ -168,7 +170,7 @@ def test_the_firm_confirms_its_bank_account_on_the_page(cast, client_for):
 def test_staff_approve_reject_and_pay_on_the_detail_page(cast, client_for, reauthed):
     claim = make_claim()
     c = reauthed(client_for(cast.staff))
-    assert "13125.00" in c.get(f"/subsidies/claims/{claim.pk}/").content.decode()
+    assert "13,125.00元" in c.get(f"/subsidies/claims/{claim.pk}/").content.decode()  # 元 with separators
     c.post(f"/subsidies/claims/{claim.pk}/approve/")
     c.post(f"/subsidies/claims/{claim.pk}/pay/")
     claim.refresh_from_db()
@@ -272,33 +274,45 @@ def test_staff_extend_the_lpr_table(cast, client_for):
 # ------------------------------------------------------------------------------------------
 
 
-def test_leverage_is_finance_touched_over_fiscal_money_paid(cast, api_for):
+@time_machine.travel(datetime(2026, 6, 1, 10, tzinfo=ZoneInfo("Asia/Shanghai")), tick=False)
+def test_leverage_is_credit_disbursed_under_supported_products_over_net_fiscal_money(cast, api_for):
     from django.utils import timezone
 
-    claim = make_claim(institution=cast.bank_a)  # loan principal 3,000,000
+    claim = make_claim(institution=cast.bank_a)  # a credit loan of 3,000,000 from 2026-01-10
     services.claim_approve(user=cast.staff, claim=claim)
     services.claim_pay(user=cast.staff, claim=claim)
     f.RewardPolicyFactory()
     product = f.ProductFactory(institution=cast.bank_a, is_exclusive=True)
-    f.ApplicationFactory(
+    exclusive = f.ApplicationFactory(
         product=product,
-        status="approved",
+        status="disbursed",
         credit_line=Decimal("120000000"),
         approved_at=timezone.make_aware(timezone.datetime(2026, 5, 1)),
+    )
+    f.LoanFactory(application=exclusive, principal=Decimal("50000000"), start_date=date(2026, 5, 10))
+    unsupported = f.ProductFactory(institution=cast.bank_a, product_type="guarantee")
+    f.LoanFactory(
+        application=f.ApplicationFactory(product=unsupported, status="disbursed"),
+        principal=Decimal("10000000"),
+        start_date=date(2026, 5, 10),
     )
     reward = services.reward_claims_generate(year=2026)[0]
     services.claim_approve(user=cast.staff, claim=reward)
     services.claim_pay(user=cast.staff, claim=reward)
     data = leverage_for_year(2026)
-    # fiscal = 13,125.00 + 200,000.00 = 213,125.00; finance = 3,000,000 + 120,000,000 = 123,000,000
-    # ratio = 123,000,000 ÷ 213,125.00 = 577.13
+    # fiscal = 13,125.00 + 200,000.00 = 213,125.00 (paid in 2026, nothing recovered)
+    # finance = loans of 2026 under supported products: 3,000,000 (credit: 贴息-eligible)
+    #   + 50,000,000 (exclusive: counted for the reward); the guarantee loan is supported by none
+    # ratio = 53,000,000 ÷ 213,125.00 = 248.68
     assert data["overall"]["fiscal"] == Decimal("213125.00")
-    assert data["overall"]["finance"] == Decimal("123000000.00")
-    assert data["overall"]["ratio"] == Decimal("577.13")
+    assert data["overall"]["finance"] == Decimal("53000000.00")
+    assert data["overall"]["loans"] == 2
+    assert data["overall"]["ratio"] == Decimal("248.68")
     assert {p["kind"] for p in data["policies"]} == {"interest", "reward"}
     assert leverage_for_year(2026, institution=cast.bank_b)["overall"]["fiscal"] == Decimal("0")
     body = api_for(cast.staff).get("/api/v1/subsidies/leverage/", {"year": 2026}).json()
-    assert body["overall"]["ratio"] == "577.13" and body["definition"]
+    assert body["overall"]["ratio"] == "248.68" and body["definition"]
+    assert (body["start"], body["end"]) == ("2026-01-01", "2026-12-31")
     bank = api_for(cast.manager_a).get("/api/v1/subsidies/leverage/", {"year": 2026}).json()
     assert bank["overall"]["fiscal"] == "213125.00"
     assert api_for(cast.staff).get("/api/v1/subsidies/leverage/", {"year": "20x6"}).status_code == 400

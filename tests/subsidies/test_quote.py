@@ -209,7 +209,7 @@ def test_the_calculator_page_and_the_api_and_the_product_page_show_the_same_figu
         Context({"request": request, "product": credit_product})
     )
     for key in ("interest", "subsidy", "interest_after_subsidy"):
-        snippet = f'data-quote="{key}">{api[key]}<'
+        snippet = f'data-quote="{key}" data-value="{api[key]}">'
         assert snippet in page, key
         assert snippet in tag, key
     assert f'data-quote="effective_annual_rate">{api["effective_annual_rate"]}%<' in tag
@@ -235,7 +235,7 @@ def test_the_product_quote_tag_uses_the_product_minimum_without_a_need(cast, pol
     html = Template("{% load subsidy_tags %}{% product_quote product %}").render(
         Context({"request": request, "product": credit_product})
     )
-    assert f'data-quote="subsidy">{q.subsidy}<' in html
+    assert f'data-quote="subsidy" data-value="{q.subsidy}">' in html
 
 
 def test_the_product_page_shows_the_same_figures_as_the_api_for_a_logged_in_firm(
@@ -259,6 +259,7 @@ def test_the_product_page_shows_the_same_figures_as_the_api_for_a_logged_in_firm
         .json()
     )
     page = client_for(firm).get(f"/products/{credit_product.pk}/").content.decode()
-    for key in ("days", "interest", "subsidy", "interest_after_subsidy"):
-        assert f'data-quote="{key}">{api[key]}<' in page, key
+    assert f'data-quote="days">{api["days"]}<' in page
+    for key in ("interest", "subsidy", "interest_after_subsidy"):
+        assert f'data-quote="{key}" data-value="{api[key]}">' in page, key
     assert f'data-quote="effective_annual_rate">{api["effective_annual_rate"]}%<' in page

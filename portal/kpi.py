@@ -1,0 +1,255 @@
+"""The portal's headline figures (KPI), each defined once: its code, its Chinese label, a
+one-sentence definition, its unit — and the rules that compute it, as query predicates over field
+names and small arithmetic helpers. Every page and API that shows one of these figures (the
+信息直通车 dashboard's tiles, funnel, league table and charts, the bank team page, the home page,
+the leverage page and API) computes it through what is written here, so the same period and scope
+give the same number everywhere.
+
+Ground floor: this module imports no app; the querysets live with the apps, the rules live here.
+
+Which date of a record puts it in a period (Beijing-time dates, both ends inclusive): a lead by
+the moment it reached the bank (``routed_at``, else its creation), a need by its creation, an
+application by its submission, a credit line by its approval, a loan by its start date, fiscal
+money by the moment of payment or recovery. No figure here counts working days: a lead's
+deadline is stored on it when it is routed (that is where ``portal.workdays`` is used).
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce
+from django.utils.translation import gettext_lazy as _
+
+
+@dataclass(frozen=True)
+class Kpi:
+    code: str
+    label: str
+    definition: str
+    unit: str  # count | wan | yi | share | hours | times
+
+
+KPIS: dict[str, Kpi] = {
+    k.code: k
+    for k in (
+        Kpi("firms_registered", _("注册企业"), _("统计期内在平台注册的企业户数。"), "count"),
+        Kpi("firms_verified", _("认证企业"), _("统计期内通过省级专班认证的企业户数。"), "count"),
+        Kpi(
+            "needs",
+            _("融资需求"),
+            _("统计期内企业发布的融资需求条数（不论其后状态）。"),
+            "count",
+        ),
+        Kpi(
+            "needs_open",
+            _("对接中需求"),
+            _("统计期内发布、目前仍在对接中的融资需求条数。"),
+            "count",
+        ),
+        Kpi(
+            "needs_open_amount",
+            _("对接中需求金额"),
+            _("统计期内发布、目前仍在对接中的融资需求的金额合计。"),
+            "wan",
+        ),
+        Kpi("matches", _("匹配"), _("统计期内匹配服务产生的符合全部硬性条件的需求—产品组合数。"), "count"),
+        Kpi(
+            "near_misses",
+            _("差一点匹配"),
+            _("统计期内只差一两项条件的需求—产品组合数（告知企业所缺条件，不推送给银行）。"),
+            "count",
+        ),
+        Kpi(
+            "leads",
+            _("推送线索"),
+            _("统计期内推送到金融机构（按推送时间）的线索条数。"),
+            "count",
+        ),
+        Kpi(
+            "leads_answered_in_time_share",
+            _("按时响应率"),
+            _(
+                "统计期内收到的线索中，在首次响应期限内作出首次响应的条数 ÷ 已有结果的线索条数"
+                "（已响应，或已过期限仍未响应；未到期限且未响应的不计入分母）。"
+            ),
+            "share",
+        ),
+        Kpi(
+            "median_response_hours",
+            _("响应时长中位数"),
+            _("统计期内收到并已响应的线索，从推送到首次响应所用小时数的中位数（按自然时间计）。"),
+            "hours",
+        ),
+        Kpi("applications", _("融资申请"), _("统计期内企业提交的融资申请笔数。"), "count"),
+        Kpi(
+            "approval_rate",
+            _("授信通过率"),
+            _("统计期内提交的申请中，获得授信的笔数 ÷（获得授信的笔数 + 未通过的笔数）；审批中的不计入。"),
+            "share",
+        ),
+        Kpi("credit_granted", _("授信金额"), _("统计期内批准（按批准时间）的授信额度合计。"), "wan"),
+        Kpi("loans_disbursed_count", _("放款笔数"), _("起息日在统计期内的贷款笔数。"), "count"),
+        Kpi("loans_disbursed_amount", _("放款金额"), _("起息日在统计期内的贷款本金合计。"), "wan"),
+        Kpi(
+            "subsidy_paid",
+            _("拨付补贴"),
+            _("统计期内财政资金台账中贴息、风险补偿和专属产品奖励的拨付合计（未扣除追回）。"),
+            "wan",
+        ),
+        Kpi(
+            "leverage_finance",
+            _("撬动融资"),
+            _(
+                "统计期内在科技金融专项政策支持的产品（可享贴息的产品类型、纳入风险补偿池或计入"
+                "专属产品奖励的科技信贷专属产品）下发放的贷款本金合计。"
+            ),
+            "yi",
+        ),
+        Kpi(
+            "leverage_fiscal",
+            _("财政资金净拨付"),
+            _("统计期内三项政策（贴息、风险补偿、专属产品奖励）的财政资金拨付合计减去追回入池合计。"),
+            "wan",
+        ),
+        Kpi(
+            "leverage",
+            _("财政资金撬动倍数"),
+            _("撬动倍数 = 统计期内政策支持产品下的放款本金 ÷ 同期三项政策财政资金净拨付（拨付 − 追回）。"),
+            "times",
+        ),
+        Kpi(
+            "funnel_need",
+            _("漏斗·融资需求"),
+            _("对接漏斗的同一批需求：统计期内发布的融资需求条数；以下各步都只数这批需求走到了哪一步。"),
+            "count",
+        ),
+        Kpi(
+            "funnel_lead",
+            _("漏斗·获得线索"),
+            _("这批需求中已被推送给至少一家金融机构（或已走到其后某一步）的条数。"),
+            "count",
+        ),
+        Kpi(
+            "funnel_contacted",
+            _("漏斗·已联系"),
+            _("这批需求中已有金融机构联系企业（或已走到其后某一步）的条数。"),
+            "count",
+        ),
+        Kpi(
+            "funnel_applied",
+            _("漏斗·已申请"),
+            _("这批需求中企业已提交融资申请（或已走到其后某一步）的条数。"),
+            "count",
+        ),
+        Kpi(
+            "funnel_approved", _("漏斗·已授信"), _("这批需求中已有申请获得授信（或已放款）的条数。"), "count"
+        ),
+        Kpi("funnel_disbursed", _("漏斗·已放款"), _("这批需求中已有贷款发放的条数。"), "count"),
+    )
+}
+
+FUNNEL_STAGES = ("need", "lead", "contacted", "applied", "approved", "disbursed")
+
+
+def kpi(code: str) -> Kpi:
+    return KPIS[code]
+
+
+def label(code: str) -> str:
+    return str(KPIS[code].label)
+
+
+def definition(code: str) -> str:
+    return str(KPIS[code].definition)
+
+
+def definitions() -> list[dict]:
+    """``[{"code", "label", "definition"}]`` in the order above (the definitions API)."""
+    return [{"code": k.code, "label": str(k.label), "definition": str(k.definition)} for k in KPIS.values()]
+
+
+# ------------------------------------------------------------------------------------------------
+# The rules, as predicates over field names (a Match for leads, an Application for applications)
+# ------------------------------------------------------------------------------------------------
+
+#: When a lead reached the bank: the routing moment, else its creation.
+LEAD_RECEIVED_AT = Coalesce(F("routed_at"), F("created_at"))
+
+#: A lead answered within its deadline (a lead without a deadline counts as in time once answered).
+LEAD_ANSWERED_IN_TIME = Q(first_response_at__isnull=False) & (
+    Q(response_deadline__isnull=True) | Q(first_response_at__lte=F("response_deadline"))
+)
+
+#: Statuses of a lead whose bank has contacted the firm.
+LEAD_CONTACTED_STATUSES = ("contacted", "invited")
+
+
+def lead_decided(now) -> Q:
+    """A lead whose in-time answer is known at ``now``: answered, or its deadline has passed."""
+    return Q(first_response_at__isnull=False) | Q(response_deadline__lt=now)
+
+
+#: An application that was granted credit (whatever happened to it afterwards).
+APPLICATION_APPROVED = Q(approved_at__isnull=False)
+#: An application refused without a credit line.
+APPLICATION_REJECTED = Q(status="rejected", approved_at__isnull=True)
+
+
+# ------------------------------------------------------------------------------------------------
+# Arithmetic: shares, ratios and hours as Decimals, half up
+# ------------------------------------------------------------------------------------------------
+
+
+def _q(value: Decimal, places: str) -> Decimal:
+    return value.quantize(Decimal(places), rounding=ROUND_HALF_UP)
+
+
+def share(numerator, denominator) -> Decimal | None:
+    """numerator ÷ denominator as a 0–1 fraction to 4 places (None without a denominator)."""
+    if not denominator:
+        return None
+    return _q(Decimal(numerator) / Decimal(denominator), "0.0001")
+
+
+def ratio(numerator, denominator) -> Decimal | None:
+    """numerator ÷ denominator to 2 places (None when the denominator is not positive)."""
+    if denominator is None or Decimal(denominator) <= 0:
+        return None
+    return _q(Decimal(numerator or 0) / Decimal(denominator), "0.01")
+
+
+def hours(value) -> Decimal | None:
+    """Hours to one decimal place."""
+    if value is None:
+        return None
+    return _q(Decimal(str(value)), "0.1")
+
+
+def median_hours(values) -> Decimal | None:
+    values = [v for v in values if v is not None]
+    return hours(statistics.median(values)) if values else None
+
+
+def funnel(reached: dict[str, int]) -> list[dict]:
+    """``reached``: per stage, how many needs of the cohort got at least that far (so the counts
+    never grow along the funnel). → ``[{"stage", "label", "definition", "count", "conversion"}]``,
+    conversion the share of the step before."""
+    steps, previous = [], None
+    for stage in FUNNEL_STAGES:
+        count = reached.get(stage) or 0
+        k = KPIS[f"funnel_{stage}"]
+        steps.append(
+            {
+                "stage": stage,
+                "label": str(k.label).removeprefix("漏斗·"),
+                "definition": str(k.definition),
+                "count": count,
+                "conversion": None if previous is None else share(count, previous),
+            }
+        )
+        previous = count
+    return steps

@@ -1,0 +1,143 @@
+"""The one presentation module (portal.money): its cases, and the main pages never show a bare yuan
+figure (more than 4 integer digits, no separators) where 万元 is expected."""
+
+import re
+from datetime import date, datetime
+from decimal import Decimal
+
+import pytest
+from django.template import Context, Template
+from django.utils import timezone
+
+from matching.models import Application, Loan
+from portal import money
+from subsidies.models import Claim
+from tests.portal.test_kpi import world  # noqa: F401  (the hand-counted world of the KPI tests)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (Decimal("12345678.90"), "1,234.57万元"),  # separators, half up
+        (Decimal("50"), "0.01万元"),  # 0.005 → 0.01: half up, not half even
+        (Decimal("49.99"), "0.00万元"),
+        (Decimal("0"), "0.00万元"),
+        (Decimal("-0.01"), "0.00万元"),  # never −0.00
+        (Decimal("-10000"), "-1.00万元"),
+        (None, "—"),
+    ],
+)
+def test_wan_is_two_decimals_with_separators_half_up_and_never_minus_zero(value, expected):
+    assert money.format_wan(value) == expected
+
+
+def test_yi_and_the_yi_threshold_of_a_total():
+    assert money.format_yi(Decimal("101000000")) == "1.01亿元"
+    assert money.format_total(Decimal("99999999.99")) == "10,000.00万元"  # below 1亿: 万元
+    assert money.format_total(Decimal("100000000")) == "1.00亿元"
+    assert money.format_total(Decimal("-150000000")) == "-1.50亿元"
+
+
+def test_yuan_only_where_the_unit_is_yuan_with_separators():
+    assert money.format_yuan(Decimal("1110000")) == "1,110,000.00元"
+    assert money.format_yuan(Decimal("-0.004")) == "0.00元"
+    assert money.format_yuan(Decimal("0.005")) == "0.01元"
+
+
+def test_form_inputs_in_wan_round_trip_to_yuan():
+    assert money.wan_input(Decimal("2900000")) == "290.00"
+    assert money.wan_to_yuan(Decimal("290.005")) == Decimal("2900050.00")
+    assert money.yuan_to_wan(Decimal("125")) == Decimal("0.01")
+
+
+def test_rates_shares_ratios_hours_counts_and_dates():
+    assert money.format_rate(Decimal("3.105")) == "3.11%"
+    assert money.format_percent(Decimal("0.33335")) == "33.3%"
+    assert money.format_percent(Decimal("0.00049")) == "0.0%"
+    assert money.format_percent(Decimal("-0.0001")) == "0.0%"
+    assert money.format_times(Decimal("1268.005")) == "1,268.01×"
+    assert money.format_hours(Decimal("37.95")) == "38.0小时"
+    assert money.format_count(12345) == "12,345"
+    late = timezone.make_aware(datetime(2026, 3, 31, 23, 30))  # Beijing time
+    assert money.format_date(late) == "2026-03-31" and money.format_date(date(2026, 1, 2)) == "2026-01-02"
+    with pytest.raises(TypeError):
+        money.format_wan(1.5)
+
+
+def test_the_template_filters_are_the_module():
+    out = Template(
+        "{% load kejin %}{{ a|wan }}|{{ a|total }}|{{ a|yuan }}|{{ a|wan_number }}|{{ r|rate }}|{{ s|percent }}"
+    ).render(Context({"a": Decimal("162222.22"), "r": Decimal("3.1"), "s": Decimal("0.5")}))
+    assert out == "16.22万元|16.22万元|162,222.22元|16.22|3.10%|50.0%"
+
+
+def test_error_messages_quote_amounts_in_the_unit_of_their_field(cast):
+    from matching.services.review import application_transition
+    from portal.services import ServiceError
+
+    loan = Loan.objects.create(
+        application=_disbursed_application(cast),
+        principal=Decimal("2900000"),
+        annual_rate=Decimal("3.5"),
+        start_date=timezone.localdate(),
+        maturity_date=timezone.localdate().replace(year=timezone.localdate().year + 1),
+    )
+    with pytest.raises(ServiceError) as refused:
+        application_transition(
+            user=cast.officer_a,
+            application=loan.application,
+            action="repay",
+            principal="3000000",
+            interest="0",
+            date=timezone.localdate(),
+        )
+    assert "290.00万元" in str(refused.value) and "2900000" not in str(refused.value)
+
+
+def _disbursed_application(cast):
+    from tests import factories as f
+
+    product = f.ProductFactory(institution=cast.bank_a)
+    return f.ApplicationFactory(
+        enterprise=cast.firm_a.enterprise,
+        product=product,
+        status=Application.Status.DISBURSED,
+        credit_line=Decimal("3000000"),
+        approved_at=timezone.now(),
+    )
+
+
+BARE_YUAN = re.compile(r"(?<![\d,.])\d{5,}\.\d{2}(?!\d)")
+
+
+def visible_text(html: str) -> str:
+    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
+    html = re.sub(r"<[^>]+>", " ", html)  # drops attributes (data-value carries raw yuan on purpose)
+    return html
+
+
+@pytest.mark.django_db
+def test_no_main_page_shows_a_bare_yuan_figure(world, client_for, client):  # noqa: F811
+    cast = world
+    a1 = Application.objects.get(product__name="甲信用贷", status="disbursed")
+    claim = Claim.objects.filter(kind="risk").first()
+    pages = [
+        (client, "/"),
+        (client, "/products/"),
+        (client_for(cast.staff), "/dashboard/?period=custom&from=2026-01-01&to=2026-12-31"),
+        (client_for(cast.staff), "/dashboard/lists/loans/?period=custom&from=2026-01-01&to=2026-12-31"),
+        (client_for(cast.staff), "/subsidies/leverage/?year=2026"),
+        (client_for(cast.staff), "/subsidies/ledger/?year=2026"),
+        (client_for(cast.staff), "/subsidies/claims/"),
+        (client_for(cast.staff), f"/subsidies/claims/{claim.pk}/"),
+        (client_for(cast.manager_a), "/bank/team/?start=2026-01-01&end=2026-12-31"),
+        (client_for(cast.manager_a), "/bank/applications/"),
+        (client_for(cast.manager_a), f"/bank/applications/{a1.pk}/"),
+        (client_for(cast.officer_a), "/bank/leads/"),
+        (client_for(cast.firm_a), "/firm/"),
+    ]
+    for who, url in pages:
+        response = who.get(url)
+        assert response.status_code == 200, url
+        found = BARE_YUAN.findall(visible_text(response.content.decode()))
+        assert not found, (url, found)
