@@ -199,6 +199,39 @@ class WebhookForm(forms.Form):
     )
 
 
+class ApiClientForm(forms.Form):
+    name = forms.CharField(label=_("客户端名称"), max_length=80, help_text=_("例如：信贷系统（生产）"))
+    scopes = forms.MultipleChoiceField(
+        label=_("权限范围"), widget=forms.CheckboxSelectMultiple, choices=()
+    )
+    expires_on = forms.DateField(
+        label=_("有效期至（可选）"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("到期当天 24:00（北京时间）后令牌失效；留空表示长期有效，直至吊销。"),
+    )
+
+    def __init__(self, *args, **kwargs):
+        from .models import API_CLIENT_SCOPES
+
+        super().__init__(*args, **kwargs)
+        self.fields["scopes"].choices = [(k, f"{k}：{v}") for k, v in API_CLIENT_SCOPES.items()]
+
+    def clean_expires_on(self):
+        day = self.cleaned_data.get("expires_on")
+        if day is not None and day <= timezone.localdate():
+            raise forms.ValidationError(_("有效期须晚于今天。"))
+        return day
+
+    def expires_at(self):
+        from datetime import datetime, time, timedelta
+
+        day = self.cleaned_data.get("expires_on")
+        if day is None:
+            return None
+        return timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
+
+
 class PeriodForm(forms.Form):
     start = forms.DateField(
         label=_("开始日期"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")

@@ -169,3 +169,55 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} → {self.url} ({self.get_status_display()})"
+
+
+API_CLIENT_SCOPES = {
+    "leads:read": _("读取线索"),
+    "leads:write": _("办理线索（认领、联系、邀请、婉拒、转派）"),
+    "applications:read": _("读取申请"),
+    "applications:write": _("办理申请（受理、授信、放款等）"),
+    "products:write": _("新建、修改、上架、下架产品"),
+    "webhooks:write": _("查看和修改事件推送设置"),
+}
+
+
+class ApiClient(models.Model):
+    """A bank's own system as an OAuth2 client (client credentials). It acts through its service
+    user (``user``: a manager of the institution with no usable password, named after the client),
+    so the access model scopes it like a manager; ``scopes`` limit what it may do."""
+
+    institution = models.ForeignKey(
+        Institution, verbose_name=_("机构"), on_delete=models.CASCADE, related_name="api_clients"
+    )
+    name = models.CharField(_("名称"), max_length=80)
+    scopes = models.JSONField(_("权限范围"), default=list)
+    application = models.OneToOneField(
+        "oauth2_provider.Application",
+        verbose_name=_("OAuth2 应用"),
+        on_delete=models.PROTECT,
+        related_name="kejin_client",
+    )
+    user = models.OneToOneField(
+        "portal.User", verbose_name=_("服务账号"), on_delete=models.PROTECT, related_name="api_client"
+    )
+    created_by = models.ForeignKey(
+        "portal.User", verbose_name=_("创建人"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("有效期至"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("最近使用"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("吊销时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("接入客户端")
+        verbose_name_plural = _("接入客户端")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def is_live(self, now=None) -> bool:
+        from django.utils import timezone
+
+        now = now or timezone.now()
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)

@@ -30,7 +30,7 @@ from portal.access import VIEW, access_rule, restrict
 from portal.models import Role, User
 
 from .filtersets import ApplicationReviewFilterSet, LeadFilterSet, PoolCandidateFilterSet
-from .models import Branch, LeadRead, PoolEntry, WebhookDelivery
+from .models import ApiClient, Branch, LeadRead, PoolEntry, WebhookDelivery
 
 # ------------------------------------------------------------------------------------------------
 # Leads
@@ -81,7 +81,10 @@ def colleagues_for(user) -> QuerySet[User]:
     """The officers and managers of the user's institution (reassignment choices, team rows)."""
     return (
         User.objects.filter(
-            branch__institution_id=user.institution_id, role__in=[Role.OFFICER, Role.MANAGER], is_active=True
+            branch__institution_id=user.institution_id,
+            role__in=[Role.OFFICER, Role.MANAGER],
+            is_active=True,
+            api_client__isnull=True,
         )
         .select_related("branch")
         .order_by("branch__name", "username")
@@ -336,3 +339,20 @@ def _total(rows: list[dict]) -> dict:
         ):
             total[k] += row[k]
     return _with_shares(total)
+
+
+# ------------------------------------------------------------------------------------------------
+# Machine clients
+# ------------------------------------------------------------------------------------------------
+
+
+@access_rule(ApiClient)
+def _api_client_rule(qs: QuerySet, user, action: str) -> QuerySet:
+    """A manager (a person, not a client's service user) sees and revokes its institution's clients."""
+    if user.role == Role.MANAGER and not hasattr(user, "api_client"):
+        return qs.filter(institution_id=user.institution_id)
+    return qs.none()
+
+
+def api_client_for_user(user, action: str = VIEW) -> QuerySet[ApiClient]:
+    return restrict(ApiClient.objects.select_related("application", "created_by"), user, action)

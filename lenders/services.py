@@ -17,7 +17,7 @@ from portal.models import Role, User
 from portal.services import NotAllowedError, ServiceError, notification_send
 
 from .choices import WEBHOOK_EVENTS, webhook_event_selected
-from .models import Institution, LeadRead, PoolEntry, WebhookDelivery
+from .models import API_CLIENT_SCOPES, ApiClient, Institution, LeadRead, PoolEntry, WebhookDelivery
 from .webhook_guard import WebhookURLRefused, webhook_target
 
 logger = logging.getLogger(__name__)
@@ -43,7 +43,10 @@ def require_same_institution(user: User, institution_id: int | None) -> None:
 
 
 def institution_users(institution_id: int, *, roles=(Role.OFFICER, Role.MANAGER)):
-    return User.objects.filter(branch__institution_id=institution_id, role__in=roles, is_active=True)
+    """The institution's people (never a machine client's service user)."""
+    return User.objects.filter(
+        branch__institution_id=institution_id, role__in=roles, is_active=True, api_client__isnull=True
+    )
 
 
 # ------------------------------------------------------------------------------------------------
@@ -321,3 +324,93 @@ def webhook_application_event(
             **extra,
         },
     )
+
+
+# ------------------------------------------------------------------------------------------------
+# Machine clients (OAuth2 client credentials, lenders/oauth.py)
+# ------------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def api_client_create(*, user: User, name: str, scopes: list[str], expires_at=None) -> tuple[ApiClient, str]:
+    """A manager creates an API client for the institution: an OAuth2 confidential application
+    (client credentials) and its service user, a manager of the institution with no usable
+    password named after the client. Returns the client and its secret — the only time the secret
+    is seen (the application stores a hash)."""
+    from oauth2_provider.generators import generate_client_secret
+    from oauth2_provider.models import Application
+
+    from portal.audit import audit_record
+
+    require_bank(user, manager=True)
+    name = (name or "").strip()
+    if not name:
+        raise ServiceError(_("请填写客户端名称。"), field="name")
+    scopes = list(dict.fromkeys(scopes or []))
+    unknown = [s for s in scopes if s not in API_CLIENT_SCOPES]
+    if unknown:
+        raise ServiceError(_("未知的权限范围：%(scopes)s。") % {"scopes": "、".join(unknown)}, field="scopes")
+    if not scopes:
+        raise ServiceError(_("请至少选择一项权限范围。"), field="scopes")
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ServiceError(_("有效期须晚于当前时间。"), field="expires_at")
+    secret = generate_client_secret()
+    application = Application(
+        name=name[:255],
+        client_type=Application.CLIENT_CONFIDENTIAL,
+        authorization_grant_type=Application.GRANT_CLIENT_CREDENTIALS,
+        client_secret=secret,
+        hash_client_secret=True,
+    )
+    application.save()
+    service_user = User(
+        username=f"api-{name[:100]}-{application.client_id[:8]}",
+        first_name=name[:150],
+        role=Role.MANAGER,
+        branch_id=user.branch_id,
+    )
+    service_user.set_unusable_password()
+    service_user.save()
+    client = ApiClient.objects.create(
+        institution_id=user.institution_id,
+        name=name,
+        scopes=scopes,
+        application=application,
+        user=service_user,
+        created_by=user,
+        expires_at=expires_at,
+    )
+    audit_record(
+        action="api_client.create",
+        user=user,
+        object_type="lenders.apiclient",
+        object_id=client.pk,
+        detail={"name": name, "scopes": scopes, "client_id": application.client_id},
+    )
+    return client, secret
+
+
+@transaction.atomic
+def api_client_revoke(*, user: User, client: ApiClient) -> ApiClient:
+    """Revoke a client: its tokens are deleted and refused at once (401), no new token is issued."""
+    from oauth2_provider.models import AccessToken, RefreshToken
+
+    from portal.audit import audit_record
+
+    require_bank(user, manager=True)
+    require_same_institution(user, client.institution_id)
+    client = ApiClient.objects.select_for_update().get(pk=client.pk)
+    if client.revoked_at is None:
+        client.revoked_at = timezone.now()
+        client.save(update_fields=["revoked_at"])
+        RefreshToken.objects.filter(application_id=client.application_id).delete()
+        AccessToken.objects.filter(application_id=client.application_id).delete()
+        User.objects.filter(pk=client.user_id).update(is_active=False)
+        audit_record(
+            action="api_client.revoke",
+            user=user,
+            object_type="lenders.apiclient",
+            object_id=client.pk,
+            detail={"name": client.name},
+        )
+    return client

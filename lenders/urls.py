@@ -26,4 +26,6 @@ urlpatterns = [
     path("webhook/", views.webhook_settings, name="webhook_settings"),
     path("webhook/rotate/", views.webhook_rotate, name="webhook_rotate"),
     path("webhook/deliveries/<int:pk>/replay/", views.webhook_replay, name="webhook_replay"),
+    path("api-clients/", views.api_clients, name="api_clients"),
+    path("api-clients/<int:pk>/revoke/", views.api_client_revoke, name="api_client_revoke"),
 ]

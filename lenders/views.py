@@ -38,6 +38,7 @@ from .choices import DECLINE_REASON_CHOICES, decline_label
 from .filtersets import ApplicationReviewFilterSet, LeadFilterSet, PoolCandidateFilterSet
 from .forms import (
     ACTION_FORMS,
+    ApiClientForm,
     ContactForm,
     DeclineForm,
     InviteForm,
@@ -49,6 +50,7 @@ from .forms import (
 )
 from .models import Institution
 from .selectors import (
+    api_client_for_user,
     application_review_list,
     colleagues_for,
     delivery_for_user,
@@ -568,3 +570,46 @@ def webhook_replay(request, pk: int):
     else:
         messages.success(request, _("已重新推送该事件。"))
     return redirect("lenders:webhook_settings")
+
+
+# ------------------------------------------------------------------------------------------------
+# Machine clients (OAuth2 client credentials)
+# ------------------------------------------------------------------------------------------------
+
+
+@manager_required
+def api_clients(request):
+    """The institution's API clients; creating one needs a fresh password confirmation and shows
+    the secret this once."""
+    form = ApiClientForm(request.POST or None)
+    created = secret = None
+    if request.method == "POST":
+        if confirm := reauth_redirect(request, back=reverse("lenders:api_clients")):
+            return confirm
+        if form.is_valid():
+            try:
+                created, secret = lender_services.api_client_create(
+                    user=request.user,
+                    name=form.cleaned_data["name"],
+                    scopes=form.cleaned_data["scopes"],
+                    expires_at=form.expires_at(),
+                )
+            except ServiceError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            else:
+                messages.warning(request, _("客户端密钥只显示这一次，请立即保存到贵行系统中。"))
+                form = ApiClientForm()
+    page = Paginator(api_client_for_user(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"form": form, "created": created, "secret": secret, "page": page, "query": ""}
+    return render(request, "lenders/api_clients.html", context)
+
+
+@manager_required
+def api_client_revoke(request, pk: int):
+    """GET: the confirmation; POST: revoke (its tokens stop working at once)."""
+    client = get_object_or_404(api_client_for_user(request.user, ACT), pk=pk)
+    if request.method == "POST":
+        lender_services.api_client_revoke(user=request.user, client=client)
+        messages.success(request, _("接入客户端“%(name)s”已吊销。") % {"name": client.name})
+        return redirect("lenders:api_clients")
+    return render(request, "lenders/api_client_revoke.html", {"client": client})

@@ -74,6 +74,13 @@ PERIODIC_TASKS = [
         "task": "subsidies.interest_auto_claims",
         "crontab": {"minute": "30", "hour": "4", "day_of_month": "5", "month_of_year": "1,4,7,10"},
     },
+    # Every night at 03:15 Beijing time: Idempotency-Key rows older than 24 hours are deleted
+    # (portal/idempotency.py; a portal migration creates it).
+    {
+        "name": "幂等键清理",
+        "task": "portal.idempotency_cleanup",
+        "crontab": {"minute": "15", "hour": "3"},
+    },
 ]
 
 

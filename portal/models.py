@@ -356,3 +356,30 @@ class WorkdayOverride(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date:%Y-%m-%d} {self.get_kind_display()}"
+
+
+class IdempotencyKey(models.Model):
+    """One ``Idempotency-Key`` of one user (or machine client's service user) on an API POST
+    (portal/idempotency.py). ``status`` is null while the first request is still being served."""
+
+    key = models.CharField(_("幂等键"), max_length=255)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("用户"), on_delete=models.CASCADE, related_name="+"
+    )
+    method = models.CharField(_("方法"), max_length=8)
+    path = models.CharField(_("路径"), max_length=500)
+    body_hash = models.CharField(_("请求摘要"), max_length=64)
+    status = models.PositiveSmallIntegerField(_("响应状态"), null=True, blank=True)
+    response_body = models.TextField(_("响应内容"), blank=True)
+    content_type = models.CharField(_("响应类型"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("幂等请求")
+        verbose_name_plural = _("幂等请求")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_unique_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path} [{self.key}]"

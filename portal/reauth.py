@@ -96,7 +96,10 @@ def reauth_redirect(request, *, back: str):
 
 def reauth_check_api(request) -> None:
     """Raise ``ReauthRequired`` (403, code ``reauth_required``) unless the API client confirmed the
-    password recently."""
+    password recently. A bank's machine client (OAuth2 client credentials, lenders/oauth.py) is not a
+    person and has no password: it passes (its acts are audited as the client's service user)."""
+    if getattr(getattr(request, "auth", None), "kejin_api_client", None) is not None:
+        return
     token = request.auth if isinstance(request.auth, Token) else None
     if not reauth_is_fresh(request, token=token):
         raise ReauthRequired()

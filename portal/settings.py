@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "csp",
+    "oauth2_provider",
     "portal",
     "enterprises",
     "lenders",
@@ -95,6 +96,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "portal.idempotency.IdempotencyMiddleware",  # Idempotency-Key on /api/v1/ POSTs
     # Last, as django-axes asks: it turns a lockout signalled by the backend into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -274,8 +276,12 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
         "portal.api.authentication.CachedTokenAuthentication",
+        "lenders.oauth.ClientCredentialsAuthentication",  # banks' systems: Bearer (client credentials)
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "lenders.oauth.ClientScope",
+    ],
     "DEFAULT_PAGINATION_CLASS": "portal.api.pagination.PageNumberPagination",
     # JSON nested deeper than 32 levels → 400; control characters dropped from every string.
     "DEFAULT_PARSER_CLASSES": [
@@ -321,6 +327,17 @@ API_THROTTLE_DISABLED = envbool("API_THROTTLE_DISABLED", False)
 API_LIST_CACHE_SECONDS = envint("API_LIST_CACHE_SECONDS", 15)
 # How long an API token → user lookup may be served from the cache; 0 = off.
 API_TOKEN_CACHE_SECONDS = envint("API_TOKEN_CACHE_SECONDS", 60)
+# Banks' systems as OAuth2 clients (lenders/oauth.py): client credentials only, at POST /o/token/.
+OAUTH2_PROVIDER = {
+    "OAUTH2_VALIDATOR_CLASS": "lenders.oauth.Validator",
+    "SCOPES_BACKEND_CLASS": "lenders.oauth.ClientScopes",
+    "ACCESS_TOKEN_EXPIRE_SECONDS": envint("OAUTH_ACCESS_TOKEN_SECONDS", 3600),
+    "PKCE_REQUIRED": True,
+}
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"  # lenders.ApiClient refers to it
+# How long an Idempotency-Key's first answer is replayed (portal/idempotency.py); older rows are
+# deleted nightly (portal.idempotency_cleanup).
+IDEMPOTENCY_HOURS = 24
 SPECTACULAR_SETTINGS = {
     "TITLE": "KeJin 科金直通车 API",
     "DESCRIPTION": "山西省科技金融信息服务平台开放接口。金额为人民币元（十进制字符串），利率为年化百分比。",

@@ -20,3 +20,11 @@ def password_reset_send(email: str, domain: str, use_https: bool) -> None:
     form = PasswordResetForm({"email": email})
     if form.is_valid():
         form.save(domain_override=domain, use_https=use_https)
+
+
+@shared_task(name="portal.idempotency_cleanup")
+def idempotency_cleanup() -> int:
+    """Nightly: Idempotency-Key rows older than 24 hours are deleted (portal/idempotency.py)."""
+    from .idempotency import idempotency_cleanup as cleanup
+
+    return cleanup()

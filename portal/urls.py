@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic.base import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from oauth2_provider.views import TokenView
 
 from . import audit_views, otp_views, password_views, views
 
@@ -40,6 +41,8 @@ urlpatterns = [
     path("subsidies/", include("subsidies.urls")),
     path("", include("portal.dashboard_urls")),
     path("api/v1/", include("portal.api.urls")),
+    # OAuth2 for banks' systems (lenders/oauth.py): only the token endpoint, no authorization pages.
+    path("o/", include(([path("token/", TokenView.as_view(), name="token")], "oauth2_provider"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("admin/", admin.site.urls),

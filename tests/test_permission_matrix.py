@@ -20,6 +20,7 @@ from rest_framework.test import APIClient
 
 from enterprises.models import Document, FinancingNeed, IdentityChange, ServiceVisit
 from lenders.models import PoolEntry, WebhookDelivery
+from lenders.services import api_client_create
 from matching.models import MatchRun
 from portal.models import ImportBatch, WorkdayOverride
 from subsidies.models import Claim
@@ -135,6 +136,8 @@ ROUTES = {
     "lenders:webhook_settings": R(roles=(MANAGER,)),
     "lenders:webhook_rotate": R("POST", roles=(MANAGER,)),
     "lenders:webhook_replay": R("POST", roles=(MANAGER,), obj="delivery", owner="bank"),
+    "lenders:api_clients": R(roles=(MANAGER,)),
+    "lenders:api_client_revoke": R(roles=(MANAGER,), obj="api_client", owner="bank"),
     # --- products, matching -----------------------------------------------------------------------
     "products:list": R(public=True, admin=True),
     "products:detail": R(public=True, admin=True, obj="product"),
@@ -183,6 +186,10 @@ ROUTES = {
     "api-token": R("POST", public=True, admin=True),
     "api-auth-confirm": R("POST", admin=True),
     "api-webhook": R(roles=(MANAGER,)),
+    "api-client-list": R(roles=(MANAGER,)),
+    "api-client-revoke": R("POST", roles=(MANAGER,), obj="api_client", owner="bank"),
+    # OAuth2 token endpoint for banks' systems (client credentials); no authorization-code pages.
+    "oauth2_provider:token": R("POST", public=True, admin=True),
     "register": R("POST", public=True, admin=True),
     "enterprise-me": R(roles=(FIRM,)),
     "enterprise-me-qualifications": R(roles=(FIRM,)),
@@ -372,6 +379,7 @@ def world(cast, django_user_model):
             "run": run,
             "batch": batch,
             "enterprise": firm,
+            "api_client": api_client_create(user=cast.manager_a, name="甲行信贷系统", scopes=["leads:read"])[0],
             "identity_change": IdentityChange.objects.create(
                 enterprise=firm, changes={"name": {"old": firm.name, "new": "新名称有限公司"}}
             ),
@@ -505,6 +513,8 @@ LIST_CONTENTS = {
     "lenders:application_list": ("application", A_BANK),
     "lenders:pool_list": ("pool", {"officer_a": SEES, "manager_a": SEES, "officer_b": NEVER}),
     "subsidies:claims": ("claim", {"staff": SEES}),
+    "api-client-list": ("api_client", {"manager_a": SEES}),
+    "lenders:api_clients": ("api_client", {"manager_a": SEES}),
 }
 # How a page marks a listed row.
 PAGE_MARKERS = {
@@ -513,6 +523,7 @@ PAGE_MARKERS = {
     "lead": lambda pk: _reverse("lenders:lead_detail", pk),
     "pool": lambda pk: f'data-pool-entry="{pk}"',
     "claim": lambda pk: _reverse("subsidies:claim_detail", pk),
+    "api_client": lambda pk: f'data-api-client="{pk}"',
 }
 
 

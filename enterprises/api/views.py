@@ -14,6 +14,7 @@ from rest_framework.permissions import SAFE_METHODS, AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from lenders.oauth import ClientScope
 from matching.selectors import application_for_user, match_for_user
 from matching.services.applications import application_submit, application_withdraw
 from portal.api.parsers import JSONParser
@@ -300,11 +301,12 @@ class ApplicationViewSet(
 
     filterset_class = ApplicationFilterSet
     ordering_fields = ["created_at", "status_changed_at", "amount"]
+    client_scope = "applications"  # a bank's machine client: applications:read to list and read
 
     def get_permissions(self):
         if self.request.method in SAFE_METHODS:
-            return [IsAuthenticated()]
-        return [IsFirm()]
+            return [IsAuthenticated(), ClientScope()]
+        return [IsFirm(), ClientScope()]
 
     def get_serializer_class(self):
         if self.action == "retrieve":

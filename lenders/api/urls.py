@@ -23,5 +23,7 @@ urlpatterns = [
         name="api-application-transition",
     ),
     path("webhook/", views.WebhookSettingsView.as_view(), name="api-webhook"),
+    path("api-clients/", views.ApiClientListView.as_view(), name="api-client-list"),
+    path("api-clients/<int:pk>/revoke/", views.ApiClientRevokeView.as_view(), name="api-client-revoke"),
     *router.urls,
 ]

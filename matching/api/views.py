@@ -2,8 +2,10 @@
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
+from lenders.oauth import ClientScope
 from matching.filtersets import LoanFilterSet, MatchFilterSet, MatchRunFilterSet
 from matching.models import MatchRun
 from matching.selectors import loan_for_user, match_for_user
@@ -18,6 +20,8 @@ class MatchViewSet(CachedListMixin, viewsets.ReadOnlyModelViewSet):
     """匹配结果：企业看到自己的推荐与差一点匹配，客户经理看到本网点线索，银行管理者看到本机构线索，省级专班看到全部。"""
 
     cache_topic = "matching.match"
+    client_scope = "leads"  # a bank's machine client: leads:read
+    permission_classes = [IsAuthenticated, ClientScope]
     filterset_class = MatchFilterSet
     ordering_fields = ["score", "created_at", "response_deadline"]
     ordering = ["-score", "id"]

@@ -30,7 +30,7 @@ def application_bank_users(application: Application) -> list[User]:
     """Who at the bank hears about a firm's application: the officer on its lead, else the lead's
     branch, else the institution's officers in the firm's city (or all its officers), plus managers."""
     institution_id = application.product.institution_id
-    bank = User.objects.filter(branch__institution_id=institution_id, is_active=True)
+    bank = User.objects.filter(branch__institution_id=institution_id, is_active=True, api_client__isnull=True)
     match = application.match
     if match is not None and match.assigned_officer_id:
         officers = bank.filter(pk=match.assigned_officer_id)

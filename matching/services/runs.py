@@ -819,7 +819,7 @@ def _tell_branches(new_leads: dict[int | None, int]) -> None:
         return
     members: dict[int, list[User]] = defaultdict(list)
     for user in User.objects.filter(
-        branch_id__in=branch_ids, role__in=[Role.OFFICER, Role.MANAGER], is_active=True
+        branch_id__in=branch_ids, role__in=[Role.OFFICER, Role.MANAGER], is_active=True, api_client__isnull=True
     ):
         members[user.branch_id].append(user)
     for branch_id, users in members.items():

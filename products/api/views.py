@@ -4,6 +4,7 @@ from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
+from lenders.oauth import ClientScope
 from portal.api.caching import CachedListMixin
 from portal.api.permissions import IsManager
 from products import services
@@ -21,6 +22,7 @@ class ProductViewSet(
     """产品超市：已上架的金融产品（公开）；银行管理者可新建、修改、上架、下架本机构产品。"""
 
     cache_topic = "products.product"
+    client_scope = "products"  # a bank's machine client: products:write to create, change, publish, retire
     serializer_class = ProductSerializer
     filterset_class = ProductFilterSet
     ordering_fields = ["amount_max", "rate_min", "term_max_months", "published_at", "name"]
@@ -28,7 +30,7 @@ class ProductViewSet(
 
     def get_permissions(self):
         if self.action in WRITE_ACTIONS:
-            return [IsManager()]
+            return [IsManager(), ClientScope()]
         return [AllowAny()]
 
     def get_queryset(self):
