@@ -15,6 +15,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.utils import timezone
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from oauth2_provider.contrib.rest_framework import OAuth2Authentication
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.scopes import BaseScopes
@@ -120,3 +121,21 @@ class ClientScope(BasePermission):
             needed = f"{scope}:write"
         granted = set(client.scopes) & set((request.auth.scope or "").split())
         return needed in granted
+
+
+class ClientCredentialsScheme(OpenApiAuthenticationExtension):
+    """How the OpenAPI document describes a bank system's Bearer token (OAuth2 client credentials)."""
+
+    target_class = "lenders.oauth.ClientCredentialsAuthentication"
+    name = "bankClientCredentials"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "oauth2",
+            "flows": {
+                "clientCredentials": {
+                    "tokenUrl": "/o/token/",
+                    "scopes": {k: str(v) for k, v in API_CLIENT_SCOPES.items()},
+                }
+            },
+        }

@@ -105,6 +105,7 @@ NOT_FROM_A_FORM = {
     "ledger_amount_positive": "ledger entries are written by services",
     "consent_unique_institution": "consent_grant upserts one record per institution",
     "consent_unique_all": "consent_grant upserts the one all-institutions record",
+    "idempotency_key_unique_per_user": "the idempotency middleware claims a key by this insert (API only)",
     "identitychange_one_pending": "a second identity edit updates the pending change (enterprise_update)",
     "listentry_unique_uscc": "official lists are deduplicated on import",
     "qualflag_once_per_batch": "flags are raised once per import batch",
