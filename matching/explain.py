@@ -37,7 +37,6 @@ CRITERION_GROUP: dict[str, str | None] = {
     "guarantee": None,
     "rate": None,
 }
-assert CRITERION_GROUP.keys() == CRITERIA.keys()
 
 #: Which profile group a score factor's reason reveals.
 SCORE_GROUP: dict[str, str | None] = {
@@ -48,7 +47,11 @@ SCORE_GROUP: dict[str, str | None] = {
     "qualification_strength": ProfileGroup.QUALIFICATIONS,
     "stage_fit": ProfileGroup.BASIC,
 }
-assert SCORE_GROUP.keys() == SCORE_FACTORS.keys()
+
+# Every criterion and score factor of the engine says which group its reason reveals: a new one
+# without an entry would otherwise fall back to generic text silently.
+if CRITERION_GROUP.keys() != CRITERIA.keys() or SCORE_GROUP.keys() != SCORE_FACTORS.keys():
+    raise ImportError("matching.explain: CRITERION_GROUP / SCORE_GROUP do not cover the engine's codes")
 
 
 def grade(points: int, max_points: int) -> str:

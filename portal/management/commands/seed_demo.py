@@ -25,7 +25,7 @@ def portal_url(path: str = "/") -> str:
     Makefile passes them; 127.0.0.1:8000 by default). A wildcard host is shown as 127.0.0.1."""
     host = os.environ.get("HOST") or "127.0.0.1"
     port = os.environ.get("PORT") or "8000"
-    if host in ("0.0.0.0", "::", "[::]"):  # noqa: S104 - only a displayed address
+    if host in ("0.0.0.0", "::", "[::]"):  # noqa: S104  # nosec B104 - only a displayed address
         host = "127.0.0.1"
     if ":" in host and not host.startswith("["):
         host = f"[{host}]"
