@@ -370,7 +370,8 @@ class IdempotencyKey(models.Model):
     path = models.CharField(_("路径"), max_length=500)
     body_hash = models.CharField(_("请求摘要"), max_length=64)
     status = models.PositiveSmallIntegerField(_("响应状态"), null=True, blank=True)
-    response_body = models.TextField(_("响应内容"), blank=True)
+    # The first answer replayed to a retry: an API response, capped like every text (1 MB).
+    response_body = models.TextField(_("响应内容"), blank=True, max_length=1_000_000)
     content_type = models.CharField(_("响应类型"), max_length=100, blank=True)
     created_at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
 
