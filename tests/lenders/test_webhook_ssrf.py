@@ -177,7 +177,7 @@ def test_the_setting_is_off_by_default_also_under_debug():
             sys.executable,
             "-c",
             "import django,os;os.environ['DJANGO_SETTINGS_MODULE']='portal.settings';"
-            "django.setup();from django.conf import settings;print(settings.WEBHOOK_ALLOW_PRIVATE_HOSTS)",
+            "django.setup();from django.conf import settings;import sys;sys.stdout.write(str(settings.WEBHOOK_ALLOW_PRIVATE_HOSTS))",
         ],
         env=env,
         capture_output=True,
