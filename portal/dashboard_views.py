@@ -60,26 +60,9 @@ FIGURE_LINKS = {
     "leverage_fiscal": "subsidy_paid",
     "leverage_finance": "loans",
 }
-CARD_CODES = (
-    "firms_registered",
-    "firms_verified",
-    "needs_open",
-    "needs_open_amount",
-    "matches",
-    "near_misses",
-    "leads",
-    "leads_answered_in_time_share",
-    "median_response_hours",
-    "applications",
-    "approval_rate",
-    "credit_granted",
-    "loans_disbursed_count",
-    "loans_disbursed_amount",
-    "subsidy_paid",
-    "leverage_finance",
-    "leverage_fiscal",
-    "leverage",
-)
+# The cards are the summary's figures (one list, portal/dashboard.py), the ratio after the two figures
+# it divides; the needs count is shown by the funnel, not as a card.
+CARD_CODES = (*(k for k in dashboard.SUMMARY_KEYS if k not in ("needs", "leverage")), "leverage")
 # (code, label, unit): labels and units are portal.kpi's
 CARDS = [(code, kpi.KPIS[code].label, kpi.KPIS[code].unit) for code in CARD_CODES]
 CHART_LISTS = {
