@@ -16,6 +16,11 @@ and get back an :class:`Evaluation`:
 * **score** — 0–100, a weighted sum of soft factors (:data:`WEIGHTS`), computed even when the
   pair is not eligible, split into :class:`ScorePart` items whose points add up to the score.
 
+Each hard criterion is written once, in the table :data:`_CRITERIA`: when the product sets it
+(``sets``), the rule itself (``met``) and the wording of its verdict (``explain``). The full
+evaluation asks ``met`` and then ``explain``; the fast screen of a full run (:func:`failed_count`,
+:class:`Matcher`) asks ``met`` alone, so the two cannot disagree.
+
 Money is ``Decimal`` yuan and rates are ``Decimal`` percent throughout; floats are refused with
 ``TypeError``. Money in reasons is shown in 万元 with two decimals (:func:`fmt_wan`), dates as
 ``YYYY-MM-DD``.
@@ -434,10 +439,11 @@ def _holds(fact: QualificationFact, on: date) -> bool:
     return fact.issued_on <= on and (fact.expires_on is None or on <= fact.expires_on)
 
 
-def _check_one_qualification(
-    required: str, quals: tuple[QualificationFact, ...], on: date
-) -> tuple[bool, str, str]:
-    """(met, reason fragment, advice) for one required qualification."""
+def _qualification_words(
+    required: str, met: bool, quals: tuple[QualificationFact, ...], on: date
+) -> tuple[str, str]:
+    """(reason fragment, advice) for one required qualification whose verdict is ``met``
+    (:func:`_qualification_met`): which certificate satisfies it, or why none does."""
     satisfiers = _SATISFIED_BY.get(required, (required,))
     name = _qual_name(required)
     best: QualificationFact | None = None  # a valid fact, preferring the exact code
@@ -454,22 +460,22 @@ def _check_one_qualification(
                 pending = fact
         elif expired is None or fact.expires_on > expired.expires_on:  # type: ignore[operator]
             expired = fact
-    if best is not None:
+    if met and best is not None:
         if best.code != required:
-            return True, f"已取得{_qual_name(best.code)}认定，满足{name}的要求", ""
+            return f"已取得{_qual_name(best.code)}认定，满足{name}的要求", ""
         if best.expires_on is None:
-            return True, f"已取得{name}认定", ""
-        return True, f"已取得{name}认定（有效期至 {best.expires_on.isoformat()}）", ""
+            return f"已取得{name}认定", ""
+        return f"已取得{name}认定（有效期至 {best.expires_on.isoformat()}）", ""
     if expired is not None:
         held = _qual_name(expired.code)
         doc = _QUAL_DOC.get(expired.code, "证书")
         when = expired.expires_on.isoformat()  # type: ignore[union-attr]
-        return False, f"{held}{doc}已于 {when} 到期", f"需重新取得{name}认定（{held}{doc}已于 {when} 到期）"
+        return f"{held}{doc}已于 {when} 到期", f"需重新取得{name}认定（{held}{doc}已于 {when} 到期）"
     if pending is not None:
         held = _qual_name(pending.code)
         when = pending.issued_on.isoformat()
-        return False, f"{held}认定自 {when} 起生效，目前尚未生效", f"{held}认定于 {when} 生效后可申请"
-    return False, f"需取得{name}认定", f"需取得{name}认定"
+        return f"{held}认定自 {when} 起生效，目前尚未生效", f"{held}认定于 {when} 生效后可申请"
+    return f"需取得{name}认定", f"需取得{name}认定"
 
 
 # Qualification strength: points per held qualification (official list); self-declared counts half.
@@ -600,6 +606,378 @@ def evaluate(
         return _evaluate(firm, product, need, on, city_names)
 
 
+# ---------------------------------------------------------------------------------------------
+# The hard criteria, each defined once
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Firm:
+    """What the criteria need of a firm on one day, worked out once per firm: the qualification
+    codes it holds, its full years since founding, its revenue floored at zero."""
+
+    facts: FirmFacts
+    on: date
+    held: frozenset[str]
+    years: int
+    revenue: Decimal  # floored at zero
+    city: str
+    city_parent: str | None
+
+
+def _firm_view(firm: FirmFacts, on: date) -> _Firm:
+    held = frozenset(q.code for q in firm.qualifications if _holds(q, on))
+    revenue = firm.revenue if firm.revenue > _ZERO else _ZERO
+    return _Firm(firm, on, held, _full_years(firm.founded_on, on), revenue, firm.city, firm.city_parent)
+
+
+def _qualification_met(required: str, held: frozenset[str]) -> bool:
+    return not held.isdisjoint(_SATISFIED_BY.get(required, (required,)))
+
+
+def _qualifications_met(required: frozenset[str], held: frozenset[str]) -> bool:
+    for code in required:
+        if held.isdisjoint(_SATISFIED_BY.get(code, (code,))):
+            return False
+    return True
+
+
+class _Criterion(NamedTuple):
+    """One hard criterion: when the product (and need) set it, whether the pair meets it, and the
+    result with its Chinese reason. ``met`` is the only statement of the rule: the full evaluation
+    and the fast screen both call it; ``explain`` only words the verdict it is given.
+
+    ``sets``: whether the product sets the criterion; ``need_sets``: for a need-level criterion
+    that also depends on the need (the rate needs the firm's ceiling), whether this need does."""
+
+    code: str
+    sets: Any  # (product) -> bool
+    met: Any  # (firm view, product, need | None) -> bool
+    explain: Any  # (met, firm view, product, need | None, city_names) -> CriterionResult
+    needs_need: bool = False
+    need_sets: Any = None  # (need) -> bool, or None: every need
+
+
+def _result(code: str, met: bool, reason: str, advice: str = "") -> CriterionResult:
+    return CriterionResult(code, CRITERIA[code], met, reason, "" if met else advice)
+
+
+def _explain_city(met: bool, fv: _Firm, product: ProductFacts, need: Any, names: Any) -> CriterionResult:
+    firm = fv.facts
+    if not product.cities:
+        return _result("city", True, "产品面向全省企业")
+    here = _city_name(firm.city, names)
+    if not met:
+        allowed = "、".join(_city_name(c, names) for c in sorted(product.cities))
+        return _result(
+            "city", False, f"企业位于{here}，产品仅面向{allowed}的企业", f"本产品仅面向{allowed}的企业"
+        )
+    if firm.city in product.cities:
+        return _result("city", True, f"企业位于{here}，在产品服务地区内")
+    parent = _city_name(firm.city_parent, names)  # type: ignore[arg-type]
+    return _result("city", True, f"企业位于{here}（隶属{parent}），在产品服务地区内")
+
+
+def _explain_industry(met: bool, fv: _Firm, product: ProductFacts, need: Any, names: Any) -> CriterionResult:
+    name = INDUSTRIES.get(fv.facts.industry, fv.facts.industry)
+    if met:
+        return _result("industry", True, f"所属行业为{name}，属于产品支持的行业")
+    allowed = _join_labels(product.industries, "industry")
+    return _result(
+        "industry", False, f"所属行业为{name}，产品仅支持{allowed}", f"本产品仅支持{allowed}的企业"
+    )
+
+
+def _explain_stage(met: bool, fv: _Firm, product: ProductFacts, need: Any, names: Any) -> CriterionResult:
+    name = STAGES.get(fv.facts.stage, fv.facts.stage)
+    if met:
+        return _result("stage", True, f"企业处于{name}，符合产品面向的发展阶段")
+    allowed = _join_labels(product.stages, "stage")
+    return _result("stage", False, f"企业处于{name}，产品面向{allowed}企业", f"本产品面向{allowed}企业")
+
+
+def _explain_qualification(
+    met: bool, fv: _Firm, product: ProductFacts, need: Any, names: Any
+) -> CriterionResult:
+    ok_parts: list[str] = []
+    bad_parts: list[str] = []
+    tips: list[str] = []
+    # Known codes in display order, then unknown ones sorted: deterministic reasons.
+    required = [c for c in QUALIFICATIONS if c in product.required_qualifications]
+    required += sorted(c for c in product.required_qualifications if c not in QUALIFICATIONS)
+    for code in required:
+        code_met = _qualification_met(code, fv.held)
+        text, tip = _qualification_words(code, code_met, fv.facts.qualifications, fv.on)
+        if code_met:
+            ok_parts.append(text)
+        else:
+            bad_parts.append(text)
+            tips.append(tip)
+    if met:
+        return _result("qualification", True, "；".join(ok_parts))
+    return _result("qualification", False, "；".join(bad_parts), "；".join(tips))
+
+
+def _explain_revenue(met: bool, fv: _Firm, product: ProductFacts, need: Any, names: Any) -> CriterionResult:
+    revenue, floor = fv.facts.revenue, product.min_revenue
+    have, need_rev = fmt_wan(revenue), fmt_wan(floor)  # type: ignore[arg-type]
+    if met:
+        return _result("revenue", True, f"上年营业收入 {have}，满足不低于 {need_rev} 的要求")
+    short = fmt_wan(floor - revenue)  # type: ignore[operator]
+    return _result(
+        "revenue",
+        False,
+        f"上年营业收入 {have}，需不低于 {need_rev}",
+        f"上年营业收入还需增加 {short}（需不低于 {need_rev}）",
+    )
+
+
+def _explain_years(met: bool, fv: _Firm, product: ProductFacts, need: Any, names: Any) -> CriterionResult:
+    founded_on, required = fv.facts.founded_on, product.min_years
+    founded = founded_on.isoformat()
+    if met:
+        return _result(
+            "years", True, f"企业成立满 {fv.years} 年（{founded} 成立），满足成立满 {required} 年的要求"
+        )
+    ready = _anniversary(founded_on, required).isoformat()
+    return _result(
+        "years",
+        False,
+        f"企业成立满 {fv.years} 年（{founded} 成立），需成立满 {required} 年",
+        f"成立满 {required} 年后（{ready} 起）可申请",
+    )
+
+
+def _explain_export(met: bool, fv: _Firm, product: ProductFacts, need: Any, names: Any) -> CriterionResult:
+    if met:
+        return _result("export", True, "企业有出口业务，满足产品要求")
+    return _result("export", False, "企业无出口业务，本产品要求企业有出口业务", "需开展出口业务后申请")
+
+
+def _explain_invention(met: bool, fv: _Firm, product: ProductFacts, need: Any, names: Any) -> CriterionResult:
+    have_n, need_n = fv.facts.invention_patents, product.min_invention_patents
+    if met:
+        return _result("invention_patents", True, f"发明专利 {have_n} 件，满足不少于 {need_n} 件的要求")
+    return _result(
+        "invention_patents",
+        False,
+        f"发明专利 {have_n} 件，需不少于 {need_n} 件",
+        f"发明专利还需 {need_n - have_n} 件",
+    )
+
+
+def _explain_amount(
+    met: bool, fv: _Firm, product: ProductFacts, need: NeedFacts, names: Any
+) -> CriterionResult:
+    lo, hi = product.amount_min, product.amount_max
+    span = f"{fmt_wan(lo)}–{fmt_wan(hi)}"
+    asked = fmt_wan(need.amount)
+    if met:
+        return _result("amount", True, f"融资金额 {asked}，在产品额度 {span} 范围内")
+    if need.amount < lo:
+        return _result(
+            "amount",
+            False,
+            f"融资金额 {asked}，低于产品最低额度 {fmt_wan(lo)}",
+            f"融资金额需调整到 {span} 之间",
+        )
+    return _result(
+        "amount", False, f"融资金额 {asked}，超过产品最高额度 {fmt_wan(hi)}", f"融资金额需调整到 {span} 之间"
+    )
+
+
+def _explain_term(
+    met: bool, fv: _Firm, product: ProductFacts, need: NeedFacts, names: Any
+) -> CriterionResult:
+    term = need.term_months
+    tspan = f"{product.term_min}–{product.term_max} 个月"
+    if met:
+        return _result("term", True, f"融资期限 {term} 个月，在产品期限 {tspan} 范围内")
+    if term < product.term_min:
+        return _result(
+            "term",
+            False,
+            f"融资期限 {term} 个月，短于产品最短期限 {product.term_min} 个月",
+            f"融资期限需调整到 {tspan}",
+        )
+    return _result(
+        "term",
+        False,
+        f"融资期限 {term} 个月，超过产品最长期限 {product.term_max} 个月",
+        f"融资期限需调整到 {tspan}",
+    )
+
+
+def _revenue_cap(fv: _Firm, product: ProductFacts) -> Decimal:
+    return _CTX.multiply(fv.revenue, product.max_amount_revenue_ratio)  # type: ignore[arg-type]
+
+
+def _explain_revenue_share(
+    met: bool, fv: _Firm, product: ProductFacts, need: NeedFacts, names: Any
+) -> CriterionResult:
+    cap = _revenue_cap(fv, product)
+    pct = _fmt_ratio(product.max_amount_revenue_ratio)  # type: ignore[arg-type]
+    asked = fmt_wan(need.amount)
+    basis = f"上年营业收入 {fmt_wan(fv.facts.revenue)} 的 {pct}（{fmt_wan(cap)}）"
+    if met:
+        return _result("revenue_share", True, f"融资金额 {asked}，不超过{basis}")
+    return _result(
+        "revenue_share",
+        False,
+        f"融资金额 {asked}，超过{basis}",
+        f"融资金额需不超过 {fmt_wan(cap)}（上年营业收入的 {pct}）",
+    )
+
+
+def _explain_guarantee(
+    met: bool, fv: _Firm, product: ProductFacts, need: NeedFacts, names: Any
+) -> CriterionResult:
+    accepted = product.guarantee_types
+    if met:
+        common = accepted & need.guarantee_types  # a frozenset even if a set was passed
+        return _result("guarantee", True, f"企业可提供的{_join_labels(common, 'guarantee')}方式为产品所接受")
+    wanted = _join_labels(accepted, "guarantee") if accepted else ""
+    offered = _join_labels(frozenset(need.guarantee_types), "guarantee") if need.guarantee_types else ""
+    if not accepted:
+        return _result("guarantee", False, "产品未设置可接受的担保方式", "请向金融机构咨询担保方式")
+    if offered:
+        return _result(
+            "guarantee",
+            False,
+            f"产品接受{wanted}方式，企业可提供的{offered}方式不在其中",
+            f"需提供{wanted}中的一种担保方式",
+        )
+    return _result(
+        "guarantee",
+        False,
+        f"企业未填写可提供的担保方式，产品接受{wanted}方式",
+        f"需提供{wanted}中的一种担保方式",
+    )
+
+
+def _explain_rate(
+    met: bool, fv: _Firm, product: ProductFacts, need: NeedFacts, names: Any
+) -> CriterionResult:
+    floor, ceiling = _fmt_pct(product.rate_min), _fmt_pct(need.max_annual_rate)  # type: ignore[arg-type]
+    if met:
+        return _result("rate", True, f"产品最低年利率 {floor}，不高于企业可接受的最高年利率 {ceiling}")
+    return _result(
+        "rate",
+        False,
+        f"产品最低年利率 {floor}，高于企业可接受的最高年利率 {ceiling}",
+        f"可接受的最高年利率需不低于 {floor}",
+    )
+
+
+def _always(product: ProductFacts) -> bool:
+    return True
+
+
+#: The hard criteria in the order :func:`evaluate` reports them (:data:`CRITERIA`). The first
+#: eight judge the firm; the rest judge its need and apply only when there is one.
+_CRITERIA: tuple[_Criterion, ...] = (
+    _Criterion(
+        "city",
+        _always,
+        lambda fv, p, n: (
+            not p.cities or fv.city in p.cities or (fv.city_parent is not None and fv.city_parent in p.cities)
+        ),
+        _explain_city,
+    ),
+    _Criterion(
+        "industry",
+        lambda p: bool(p.industries),
+        lambda fv, p, n: fv.facts.industry in p.industries,
+        _explain_industry,
+    ),
+    _Criterion(
+        "stage", lambda p: bool(p.stages), lambda fv, p, n: fv.facts.stage in p.stages, _explain_stage
+    ),
+    _Criterion(
+        "qualification",
+        lambda p: bool(p.required_qualifications),
+        lambda fv, p, n: _qualifications_met(p.required_qualifications, fv.held),
+        _explain_qualification,
+    ),
+    _Criterion(
+        "revenue",
+        lambda p: p.min_revenue is not None,
+        lambda fv, p, n: fv.facts.revenue >= p.min_revenue,
+        _explain_revenue,
+    ),
+    _Criterion("years", lambda p: p.min_years > 0, lambda fv, p, n: fv.years >= p.min_years, _explain_years),
+    _Criterion(
+        "export",
+        lambda p: bool(p.export_required),
+        lambda fv, p, n: bool(fv.facts.export_business),
+        _explain_export,
+    ),
+    _Criterion(
+        "invention_patents",
+        lambda p: p.min_invention_patents > 0,
+        lambda fv, p, n: fv.facts.invention_patents >= p.min_invention_patents,
+        _explain_invention,
+    ),
+    _Criterion(
+        "amount",
+        _always,
+        lambda fv, p, n: p.amount_min <= n.amount <= p.amount_max,
+        _explain_amount,
+        needs_need=True,
+    ),
+    _Criterion(
+        "term",
+        _always,
+        lambda fv, p, n: p.term_min <= n.term_months <= p.term_max,
+        _explain_term,
+        needs_need=True,
+    ),
+    _Criterion(
+        "revenue_share",
+        lambda p: p.max_amount_revenue_ratio is not None,
+        lambda fv, p, n: n.amount <= _revenue_cap(fv, p),
+        _explain_revenue_share,
+        needs_need=True,
+    ),
+    _Criterion(
+        "guarantee",
+        _always,
+        lambda fv, p, n: bool(p.guarantee_types & n.guarantee_types),
+        _explain_guarantee,
+        needs_need=True,
+    ),
+    _Criterion(
+        "rate",
+        lambda p: p.rate_min is not None,
+        lambda fv, p, n: p.rate_min <= n.max_annual_rate,
+        _explain_rate,
+        needs_need=True,
+        need_sets=lambda n: n.max_annual_rate is not None,
+    ),
+)
+if tuple(c.code for c in _CRITERIA) != tuple(CRITERIA):
+    raise RuntimeError("the criteria table and CRITERIA must list the same codes in the same order")
+
+
+def _product_criteria(product: ProductFacts, *, with_need: bool) -> tuple[_Criterion, ...]:
+    """The criteria this product sets, in report order (the need-level ones only ``with_need``)."""
+    return tuple(c for c in _CRITERIA if (with_need or not c.needs_need) and c.sets(product))
+
+
+def _failed(
+    fv: _Firm, product: ProductFacts, need: NeedFacts, criteria: tuple[_Criterion, ...], stop_after: int
+) -> int:
+    """How many of ``criteria`` (set by ``product``) the pair fails, by their ``met`` alone (no
+    reason text); counting stops once past ``stop_after``. The hot loop of a full run."""
+    n = 0
+    for _code, _sets, met, _explain, _needs_need, need_sets in criteria:
+        if (need_sets is None or need_sets(need)) and not met(fv, product, need):
+            n += 1
+            if n > stop_after:
+                break
+    return n
+
+
 def _evaluate(
     firm: FirmFacts,
     product: ProductFacts,
@@ -607,308 +985,21 @@ def _evaluate(
     on: date,
     city_names: Mapping[str, str] | None,
     firm_factors: tuple[_Factor, _Factor, _Factor] | None = None,
+    fv: _Firm | None = None,
+    criteria: tuple[_Criterion, ...] | None = None,
 ) -> Evaluation:
     """The body of :func:`evaluate` and :meth:`Matcher.pairs`, run inside the engine's decimal
-    context."""
-    criteria: list[CriterionResult] = []
-    add = criteria.append
-
-    # --- city ---------------------------------------------------------------------------------
-    if not product.cities:
-        add(CriterionResult("city", "所在地区", True, "产品面向全省企业"))
-    else:
-        here = _city_name(firm.city, city_names)
-        parent = firm.city_parent
-        if firm.city in product.cities:
-            add(CriterionResult("city", "所在地区", True, f"企业位于{here}，在产品服务地区内"))
-        elif parent is not None and parent in product.cities:
-            add(
-                CriterionResult(
-                    "city",
-                    "所在地区",
-                    True,
-                    f"企业位于{here}（隶属{_city_name(parent, city_names)}），在产品服务地区内",
-                )
-            )
-        else:
-            allowed = "、".join(_city_name(c, city_names) for c in sorted(product.cities))
-            add(
-                CriterionResult(
-                    "city",
-                    "所在地区",
-                    False,
-                    f"企业位于{here}，产品仅面向{allowed}的企业",
-                    f"本产品仅面向{allowed}的企业",
-                )
-            )
-
-    # --- industry -----------------------------------------------------------------------------
-    if product.industries:
-        name = INDUSTRIES.get(firm.industry, firm.industry)
-        if firm.industry in product.industries:
-            add(CriterionResult("industry", "所属行业", True, f"所属行业为{name}，属于产品支持的行业"))
-        else:
-            allowed = _join_labels(product.industries, "industry")
-            add(
-                CriterionResult(
-                    "industry",
-                    "所属行业",
-                    False,
-                    f"所属行业为{name}，产品仅支持{allowed}",
-                    f"本产品仅支持{allowed}的企业",
-                )
-            )
-
-    # --- stage --------------------------------------------------------------------------------
-    if product.stages:
-        name = STAGES.get(firm.stage, firm.stage)
-        if firm.stage in product.stages:
-            add(CriterionResult("stage", "发展阶段", True, f"企业处于{name}，符合产品面向的发展阶段"))
-        else:
-            allowed = _join_labels(product.stages, "stage")
-            add(
-                CriterionResult(
-                    "stage",
-                    "发展阶段",
-                    False,
-                    f"企业处于{name}，产品面向{allowed}企业",
-                    f"本产品面向{allowed}企业",
-                )
-            )
-
-    # --- qualification ------------------------------------------------------------------------
-    if product.required_qualifications:
-        ok_parts: list[str] = []
-        bad_parts: list[str] = []
-        tips: list[str] = []
-        # Known codes in display order, then unknown ones sorted: deterministic reasons.
-        required = [c for c in QUALIFICATIONS if c in product.required_qualifications]
-        required += sorted(c for c in product.required_qualifications if c not in QUALIFICATIONS)
-        for code in required:
-            met, text, tip = _check_one_qualification(code, firm.qualifications, on)
-            if met:
-                ok_parts.append(text)
-            else:
-                bad_parts.append(text)
-                tips.append(tip)
-        if bad_parts:
-            add(CriterionResult("qualification", "资质认定", False, "；".join(bad_parts), "；".join(tips)))
-        else:
-            add(CriterionResult("qualification", "资质认定", True, "；".join(ok_parts)))
-
-    # --- revenue ------------------------------------------------------------------------------
-    if product.min_revenue is not None:
-        have, need_rev = fmt_wan(firm.revenue), fmt_wan(product.min_revenue)
-        if firm.revenue >= product.min_revenue:
-            add(
-                CriterionResult(
-                    "revenue", "营业收入", True, f"上年营业收入 {have}，满足不低于 {need_rev} 的要求"
-                )
-            )
-        else:
-            short = fmt_wan(product.min_revenue - firm.revenue)
-            add(
-                CriterionResult(
-                    "revenue",
-                    "营业收入",
-                    False,
-                    f"上年营业收入 {have}，需不低于 {need_rev}",
-                    f"上年营业收入还需增加 {short}（需不低于 {need_rev}）",
-                )
-            )
-
-    # --- years --------------------------------------------------------------------------------
-    if product.min_years > 0:
-        years = _full_years(firm.founded_on, on)
-        founded = firm.founded_on.isoformat()
-        if years >= product.min_years:
-            add(
-                CriterionResult(
-                    "years",
-                    "成立年限",
-                    True,
-                    f"企业成立满 {years} 年（{founded} 成立），满足成立满 {product.min_years} 年的要求",
-                )
-            )
-        else:
-            ready = _anniversary(firm.founded_on, product.min_years).isoformat()
-            add(
-                CriterionResult(
-                    "years",
-                    "成立年限",
-                    False,
-                    f"企业成立满 {years} 年（{founded} 成立），需成立满 {product.min_years} 年",
-                    f"成立满 {product.min_years} 年后（{ready} 起）可申请",
-                )
-            )
-
-    # --- export -------------------------------------------------------------------------------
-    if product.export_required:
-        if firm.export_business:
-            add(CriterionResult("export", "出口业务", True, "企业有出口业务，满足产品要求"))
-        else:
-            add(
-                CriterionResult(
-                    "export",
-                    "出口业务",
-                    False,
-                    "企业无出口业务，本产品要求企业有出口业务",
-                    "需开展出口业务后申请",
-                )
-            )
-
-    # --- invention patents --------------------------------------------------------------------
-    if product.min_invention_patents > 0:
-        have_n, need_n = firm.invention_patents, product.min_invention_patents
-        if have_n >= need_n:
-            add(
-                CriterionResult(
-                    "invention_patents",
-                    "发明专利",
-                    True,
-                    f"发明专利 {have_n} 件，满足不少于 {need_n} 件的要求",
-                )
-            )
-        else:
-            add(
-                CriterionResult(
-                    "invention_patents",
-                    "发明专利",
-                    False,
-                    f"发明专利 {have_n} 件，需不少于 {need_n} 件",
-                    f"发明专利还需 {need_n - have_n} 件",
-                )
-            )
-
-    if need is not None:
-        _need_criteria(firm, product, need, add)
-
-    return Evaluation(tuple(criteria), *_score(firm, product, need, on, firm_factors))
-
-
-def _need_criteria(firm: FirmFacts, product: ProductFacts, need: NeedFacts, add: Any) -> None:
-    """The need-level criteria: amount, term, revenue_share, guarantee, rate."""
-    # --- amount (limits inclusive) --------------------------------------------------------------
-    amount = need.amount
-    lo, hi = product.amount_min, product.amount_max
-    span = f"{fmt_wan(lo)}–{fmt_wan(hi)}"
-    asked = fmt_wan(amount)
-    if amount < lo:
-        add(
-            CriterionResult(
-                "amount",
-                "融资金额",
-                False,
-                f"融资金额 {asked}，低于产品最低额度 {fmt_wan(lo)}",
-                f"融资金额需调整到 {span} 之间",
-            )
-        )
-    elif amount > hi:
-        add(
-            CriterionResult(
-                "amount",
-                "融资金额",
-                False,
-                f"融资金额 {asked}，超过产品最高额度 {fmt_wan(hi)}",
-                f"融资金额需调整到 {span} 之间",
-            )
-        )
-    else:
-        add(CriterionResult("amount", "融资金额", True, f"融资金额 {asked}，在产品额度 {span} 范围内"))
-
-    # --- term (limits inclusive) ----------------------------------------------------------------
-    term = need.term_months
-    tspan = f"{product.term_min}–{product.term_max} 个月"
-    if term < product.term_min:
-        add(
-            CriterionResult(
-                "term",
-                "融资期限",
-                False,
-                f"融资期限 {term} 个月，短于产品最短期限 {product.term_min} 个月",
-                f"融资期限需调整到 {tspan}",
-            )
-        )
-    elif term > product.term_max:
-        add(
-            CriterionResult(
-                "term",
-                "融资期限",
-                False,
-                f"融资期限 {term} 个月，超过产品最长期限 {product.term_max} 个月",
-                f"融资期限需调整到 {tspan}",
-            )
-        )
-    else:
-        add(CriterionResult("term", "融资期限", True, f"融资期限 {term} 个月，在产品期限 {tspan} 范围内"))
-
-    # --- revenue share ------------------------------------------------------------------------
-    ratio = product.max_amount_revenue_ratio
-    if ratio is not None:
-        revenue = firm.revenue if firm.revenue > _ZERO else _ZERO
-        cap = revenue * ratio
-        pct = _fmt_ratio(ratio)
-        basis = f"上年营业收入 {fmt_wan(firm.revenue)} 的 {pct}（{fmt_wan(cap)}）"
-        if amount <= cap:
-            add(CriterionResult("revenue_share", "额度占营收比例", True, f"融资金额 {asked}，不超过{basis}"))
-        else:
-            add(
-                CriterionResult(
-                    "revenue_share",
-                    "额度占营收比例",
-                    False,
-                    f"融资金额 {asked}，超过{basis}",
-                    f"融资金额需不超过 {fmt_wan(cap)}（上年营业收入的 {pct}）",
-                )
-            )
-
-    # --- guarantee ----------------------------------------------------------------------------
-    accepted = product.guarantee_types
-    common = accepted & need.guarantee_types  # a frozenset even if a set was passed
-    if common:
-        add(
-            CriterionResult(
-                "guarantee",
-                "担保方式",
-                True,
-                f"企业可提供的{_join_labels(common, 'guarantee')}方式为产品所接受",
-            )
-        )
-    else:
-        wanted = _join_labels(accepted, "guarantee") if accepted else ""
-        offered = _join_labels(frozenset(need.guarantee_types), "guarantee") if need.guarantee_types else ""
-        if not accepted:
-            reason, tip = "产品未设置可接受的担保方式", "请向金融机构咨询担保方式"
-        elif offered:
-            reason = f"产品接受{wanted}方式，企业可提供的{offered}方式不在其中"
-            tip = f"需提供{wanted}中的一种担保方式"
-        else:
-            reason = f"企业未填写可提供的担保方式，产品接受{wanted}方式"
-            tip = f"需提供{wanted}中的一种担保方式"
-        add(CriterionResult("guarantee", "担保方式", False, reason, tip))
-
-    # --- rate ---------------------------------------------------------------------------------
-    if product.rate_min is not None and need.max_annual_rate is not None:
-        floor, ceiling = product.rate_min, need.max_annual_rate
-        if floor <= ceiling:
-            add(
-                CriterionResult(
-                    "rate",
-                    "利率",
-                    True,
-                    f"产品最低年利率 {_fmt_pct(floor)}，不高于企业可接受的最高年利率 {_fmt_pct(ceiling)}",
-                )
-            )
-        else:
-            add(
-                CriterionResult(
-                    "rate",
-                    "利率",
-                    False,
-                    f"产品最低年利率 {_fmt_pct(floor)}，高于企业可接受的最高年利率 {_fmt_pct(ceiling)}",
-                    f"可接受的最高年利率需不低于 {_fmt_pct(floor)}",
-                )
-            )
+    context: every criterion the pair sets, its verdict from its ``met``, worded by its ``explain``.
+    ``fv`` and ``criteria`` (the product's, :func:`_product_criteria`) may come precomputed."""
+    if fv is None:
+        fv = _firm_view(firm, on)
+    if criteria is None:
+        criteria = _product_criteria(product, with_need=need is not None)
+    results = []
+    for c in criteria:
+        if c.need_sets is None or c.need_sets(need):
+            results.append(c.explain(c.met(fv, product, need), fv, product, need, city_names))
+    return Evaluation(tuple(results), *_score(firm, product, need, on, firm_factors))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1132,70 +1223,13 @@ def failed_count(
 
     The full matching run screens millions of pairs and stores only eligible pairs and near misses,
     so it asks this first (through :class:`Matcher`) and calls the evaluation only for pairs failing
-    at most :data:`NEAR_MISS_MAX_FAILED` criteria. The rules are the same as in :func:`_evaluate`
-    (a test checks both agree on random pairs); change them together.
+    at most :data:`NEAR_MISS_MAX_FAILED` criteria. Both ask each criterion's one ``met`` function
+    (:data:`_CRITERIA`); a test checks they agree on random pairs.
     """
-    return _screen(firm, _screen_firm(firm, on), product, need, stop_after)
-
-
-def _screen_firm(firm: FirmFacts, on: date) -> tuple[frozenset[str], int, Decimal]:
-    """What the screen needs of a firm, worked out once: the qualification codes it holds on
-    ``on``, its full years since founding, its revenue floored at zero."""
-    held = frozenset(q.code for q in firm.qualifications if _holds(q, on))
-    revenue = firm.revenue if firm.revenue > _ZERO else _ZERO
-    return held, _full_years(firm.founded_on, on), revenue
-
-
-def _screen(
-    firm: FirmFacts,
-    firm_screen: tuple[frozenset[str], int, Decimal],
-    product: ProductFacts,
-    need: NeedFacts,
-    stop_after: int,
-) -> int:
-    n = 0
-    cities = product.cities
-    if cities and firm.city not in cities and (firm.city_parent is None or firm.city_parent not in cities):
-        n += 1
-    if product.industries and firm.industry not in product.industries:
-        n += 1
-    if product.stages and firm.stage not in product.stages:
-        n += 1
-    if n > stop_after:
-        return n
-    held, years, revenue = firm_screen
-    if product.required_qualifications:
-        for code in product.required_qualifications:
-            if held.isdisjoint(_SATISFIED_BY.get(code, (code,))):
-                n += 1
-                break
-    if product.min_revenue is not None and firm.revenue < product.min_revenue:
-        n += 1
-    if product.min_years > 0 and years < product.min_years:
-        n += 1
-    if product.export_required and not firm.export_business:
-        n += 1
-    if product.min_invention_patents > 0 and firm.invention_patents < product.min_invention_patents:
-        n += 1
-    if n > stop_after:
-        return n
-    amount = need.amount
-    if amount < product.amount_min or amount > product.amount_max:
-        n += 1
-    if need.term_months < product.term_min or need.term_months > product.term_max:
-        n += 1
-    ratio = product.max_amount_revenue_ratio
-    if ratio is not None and amount > _CTX.multiply(revenue, ratio):
-        n += 1
-    if not (product.guarantee_types & need.guarantee_types):
-        n += 1
-    if (
-        product.rate_min is not None
-        and need.max_annual_rate is not None
-        and product.rate_min > need.max_annual_rate
-    ):
-        n += 1
-    return n
+    with localcontext(_CTX):
+        return _failed(
+            _firm_view(firm, on), product, need, _product_criteria(product, with_need=True), stop_after
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1229,6 +1263,8 @@ class Matcher:
         self.max_failed = max_failed
         for product in self.products:
             _validate(None, product, None)
+        # The criteria each product sets, worked out once for the whole run.
+        self._criteria = tuple(_product_criteria(product, with_need=True) for product in self.products)
 
     def pairs(self, firm: FirmFacts, need: NeedFacts) -> list[tuple[int, Evaluation]]:
         """``[(index in products, evaluation), …]`` for the products within ``max_failed`` failed
@@ -1237,14 +1273,16 @@ class Matcher:
             return []
         _validate(firm, None, need)
         on, city_names, max_failed = self.on, self.city_names, self.max_failed
-        firm_screen = _screen_firm(firm, on)
+        fv = _firm_view(firm, on)
         firm_factors = None
         out: list[tuple[int, Evaluation]] = []
         with localcontext(_CTX):
             for i, product in enumerate(self.products):
-                if _screen(firm, firm_screen, product, need, max_failed) > max_failed:
+                if _failed(fv, product, need, self._criteria[i], max_failed) > max_failed:
                     continue
                 if firm_factors is None:
                     firm_factors = _firm_factors(firm, on)
-                out.append((i, _evaluate(firm, product, need, on, city_names, firm_factors)))
+                out.append(
+                    (i, _evaluate(firm, product, need, on, city_names, firm_factors, fv, self._criteria[i]))
+                )
         return out
