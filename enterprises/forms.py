@@ -7,10 +7,10 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from matching.engine import GUARANTEE_TYPES
 from portal.models import Region
 from portal.money import wan_to_yuan, yuan_to_wan
 from portal.text import NOTE_MAX
+from portal.vocabulary import GUARANTEE_TYPES
 
 from .consent import ConsentPurpose, ProfileGroup
 from .models import Document, Enterprise, FinancingNeed, IPAsset, Qualification

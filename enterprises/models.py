@@ -10,10 +10,10 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from matching.engine import GUARANTEE_TYPES, INDUSTRIES, STAGES
 from portal import money
 from portal.text import DESCRIPTION_MAX, NOTE_MAX
 from portal.validators import validate_founded_on, validate_needed_by, validate_qualification_date
+from portal.vocabulary import GUARANTEE_TYPES, INDUSTRIES, STAGES
 
 from .consent import ConsentPurpose
 from .uscc import validate_uscc_field

@@ -23,6 +23,7 @@ from lenders.services import pool_notify
 from matching.models import Match
 from portal.models import Region, Role, User
 from portal.services import ConflictError, NotAllowedError, ServiceError, notification_send, transition_record
+from portal.vocabulary import GUARANTEE_TYPES
 
 from . import uscc as uscc_rules
 from .consent import ALL_GROUPS, ALL_PURPOSES, ConsentPurpose, consent_scope, one_year_after, ordered_groups
@@ -541,8 +542,6 @@ def _check_need_fields(fields: dict, *, partial: bool) -> dict:
     if "purpose" in fields and fields["purpose"] not in FinancingNeed.Purpose.values:
         raise ServiceError(_("请选择资金用途。"), field="purpose")
     if "guarantee_types" in fields:
-        from matching.engine import GUARANTEE_TYPES
-
         types = list(dict.fromkeys(fields["guarantee_types"] or []))
         if not types:
             raise ServiceError(_("请至少选择一种可接受的担保方式。"), field="guarantee_types")

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from portal import money
 from portal.models import Role, User
 from portal.services import NotAllowedError, ServiceError, notification_send, transition_record
+from portal.vocabulary import GUARANTEE_TYPES
 from portal.workdays import SHANGHAI, add_working_days
 
 from .models import Enterprise, FinancingNeed, ServiceVisit
@@ -145,7 +146,6 @@ NEED_FIELDS = ("amount", "term_months", "purpose", "guarantee_types", "max_annua
 
 
 def _check_need(fields: dict) -> dict:
-    from matching.engine import GUARANTEE_TYPES
 
     unknown = set(fields) - set(NEED_FIELDS)
     if unknown:

@@ -6,9 +6,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from enterprises.models import Enterprise
-from matching.engine import INDUSTRIES, QUALIFICATIONS, STAGES
 from matching.filtersets import MatchFilterSet
 from matching.models import Application, Match
+from portal.vocabulary import INDUSTRIES, QUALIFICATIONS, STAGES
 
 OPEN = "open"
 

@@ -4,7 +4,8 @@ This module is the single home of the matching rules. The firm's "eligibility ch
 page and the background matching service (Celery tasks over every open need × published product)
 both call :func:`evaluate`; nothing else may re-implement a criterion.
 
-It is pure Python on the standard library only: no Django, no ORM, no I/O. Callers turn their
+It is pure Python on the standard library (and the plain data of :mod:`portal.vocabulary`):
+no Django, no ORM, no I/O. Callers turn their
 model rows into the frozen fact dataclasses below (``FirmFacts``, ``NeedFacts``, ``ProductFacts``)
 and get back an :class:`Evaluation`:
 
@@ -25,9 +26,9 @@ Money is ``Decimal`` yuan and rates are ``Decimal`` percent throughout; floats a
 ``TypeError``. Money in reasons is shown in 万元 with two decimals (:func:`fmt_wan`), dates as
 ``YYYY-MM-DD``.
 
-The choice dictionaries (:data:`INDUSTRIES`, :data:`STAGES`, :data:`GUARANTEE_TYPES`,
-:data:`QUALIFICATIONS`, :data:`PRODUCT_TYPES`) are the one source of these codes for the whole
-project: models and forms import them (``choices=list(INDUSTRIES.items())``).
+The codes it judges (industries, stages, guarantee types, qualifications, product types) come
+from :mod:`portal.vocabulary`, the one source of these codes for the whole project; models and
+forms import them from there, not from here.
 
 Performance: the full matching run calls :func:`evaluate` for millions of pairs, so the code avoids
 regexes, copies and per-call set-up; every Decimal constant is built once at import.
@@ -41,6 +42,8 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 from functools import lru_cache
 from typing import Any, NamedTuple
+
+from portal.vocabulary import GUARANTEE_TYPES, INDUSTRIES, PRODUCT_TYPES, QUALIFICATIONS, STAGES
 
 __all__ = [
     "CRITERIA",
@@ -67,60 +70,8 @@ __all__ = [
 ]
 
 # ---------------------------------------------------------------------------------------------
-# Choices: code → Chinese label, in display order. The one source for every app's choices.
+# Choices: the project's vocabulary (portal.vocabulary), judged here.
 # ---------------------------------------------------------------------------------------------
-
-#: 战略性新兴产业 (《战略性新兴产业分类(2018)》) plus 其他 for firms outside them.
-INDUSTRIES: dict[str, str] = {
-    "next_gen_it": "新一代信息技术产业",
-    "high_end_equipment": "高端装备制造产业",
-    "new_materials": "新材料产业",
-    "biotech": "生物产业",
-    "nev": "新能源汽车产业",
-    "new_energy": "新能源产业",
-    "energy_saving": "节能环保产业",
-    "digital_creative": "数字创意产业",
-    "related_services": "相关服务业",
-    "other": "其他",
-}
-
-#: A firm's development stage.
-STAGES: dict[str, str] = {
-    "seed": "种子期",
-    "startup": "初创期",
-    "growth": "成长期",
-    "mature": "成熟期",
-}
-
-#: Guarantee (security) types a need can offer and a product can accept.
-GUARANTEE_TYPES: dict[str, str] = {
-    "credit": "信用",
-    "ip_pledge": "知识产权质押",
-    "order": "订单",
-    "receivable": "应收账款",
-    "collateral": "抵押",
-    "guarantee": "担保",
-}
-
-#: Qualifications a firm can hold (domain.md §5). 专精特新 tiers lowest to highest.
-QUALIFICATIONS: dict[str, str] = {
-    "hitech": "高新技术企业",
-    "tech_sme": "科技型中小企业",
-    "srdi_innovative": "创新型中小企业",
-    "srdi_sme": "专精特新中小企业",
-    "srdi_giant": '专精特新"小巨人"',
-}
-
-#: Kinds of financial product in the 产品超市.
-PRODUCT_TYPES: dict[str, str] = {
-    "credit": "信用贷款",
-    "ip_pledge": "知识产权质押贷款",
-    "order_financing": "订单融资",
-    "talent": "人才贷",
-    "export": "出口信贷",
-    "equity_linked": "投贷联动/股权",
-    "insurance": "科技保险",
-}
 
 #: Hard criteria, code → label, in the order :func:`evaluate` reports them.
 CRITERIA: dict[str, str] = {

@@ -5,8 +5,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from matching.engine import INDUSTRIES
 from matching.models import Loan, Match, MatchRun
+from portal.vocabulary import INDUSTRIES
 
 
 def overdue_q(now=None) -> Q:

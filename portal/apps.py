@@ -7,7 +7,10 @@ class PortalConfig(AppConfig):
     verbose_name = _("门户")
 
     def ready(self):
-        from . import audit  # noqa: F401  (connects the login/logout/failed-login audit receivers)
+        from . import (
+            audit,  # noqa: F401  (connects the login/logout/failed-login audit receivers)
+            celery,  # noqa: F401  (the Celery app: shared tasks bind to it)
+        )
         from .api import authentication, caching
 
         caching._connect()  # cached API lists go stale when their rows change

@@ -43,9 +43,9 @@ from django.utils.translation import gettext_lazy as _l
 
 from enterprises.models import Enterprise, FinancingNeed
 from lenders.models import Institution
-from matching.engine import INDUSTRIES, PRODUCT_TYPES
 from matching.models import Application, Loan, Match
 from matching.selectors import application_for_user, loan_for_user, match_for_user
+from portal.vocabulary import INDUSTRIES, PRODUCT_TYPES
 from subsidies.models import LedgerEntry
 from subsidies.selectors import leverage as subsidy_leverage
 

@@ -8,7 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from lenders.models import Institution
-from matching.engine import INDUSTRIES, PRODUCT_TYPES
+from portal.vocabulary import INDUSTRIES, PRODUCT_TYPES
 
 from .dashboard import CHART_METRICS, METRICS, Filters, period_bounds
 from .models import Region

@@ -4,8 +4,8 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from matching.engine import GUARANTEE_TYPES, PRODUCT_TYPES
 from portal.money import wan_to_yuan
+from portal.vocabulary import GUARANTEE_TYPES, PRODUCT_TYPES
 
 from .models import Product
 

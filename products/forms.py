@@ -5,10 +5,10 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from matching.engine import GUARANTEE_TYPES, INDUSTRIES, PRODUCT_TYPES, QUALIFICATIONS, STAGES
 from portal.models import Region
 from portal.money import wan_to_yuan, yuan_to_wan
 from portal.text import DESCRIPTION_MAX
+from portal.vocabulary import GUARANTEE_TYPES, INDUSTRIES, PRODUCT_TYPES, QUALIFICATIONS, STAGES
 
 from .models import Product
 from .services import CRITERIA_FIELDS, PRODUCT_FIELDS

@@ -10,8 +10,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from matching.engine import GUARANTEE_TYPES, PRODUCT_TYPES
 from portal.text import DESCRIPTION_MAX
+from portal.vocabulary import GUARANTEE_TYPES, PRODUCT_TYPES
 
 MONEY = {"max_digits": 16, "decimal_places": 2}
 RATE = {"max_digits": 6, "decimal_places": 3}

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from lenders.services import require_bank, require_same_institution
 from portal.models import User
 from portal.services import ConflictError, ServiceError, transition_record
+from portal.vocabulary import INDUSTRIES, QUALIFICATIONS, STAGES
 
 from .models import Criteria, Product
 
@@ -43,7 +44,6 @@ CRITERIA_FIELDS = (
 
 
 def _validate_criteria(criteria: Criteria) -> None:
-    from matching.engine import INDUSTRIES, QUALIFICATIONS, STAGES
     from portal.models import Region
 
     errors = {}

@@ -12,11 +12,11 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 
 from lenders.models import Institution
-from matching.engine import GUARANTEE_TYPES, INDUSTRIES, QUALIFICATIONS, STAGES
 from matching.models import Application
 from matching.selectors import application_for_user, match_for_user
 from portal.models import Region, Role
 from portal.money import format_wan
+from portal.vocabulary import GUARANTEE_TYPES, INDUSTRIES, QUALIFICATIONS, STAGES
 
 from .filtersets import ProductFilterSet
 from .models import Criteria

@@ -8,8 +8,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from matching.engine import PRODUCT_TYPES
 from portal.money import wan_to_yuan, yuan_to_wan
+from portal.vocabulary import PRODUCT_TYPES
 from products.models import Product
 
 from .models import LprRate, Policy, PolicyKind

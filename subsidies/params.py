@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.utils.translation import gettext as _
 
-from matching.engine import PRODUCT_TYPES
+from portal.vocabulary import PRODUCT_TYPES
 
 from .models import PolicyKind
 

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from portal.services import ServiceError
+from portal.vocabulary import PRODUCT_TYPES
 
 from . import calc
 from .lpr import LPR_FIRST_DATE
@@ -297,7 +298,6 @@ def firm_subsidised_by_year(enterprise, years) -> dict[int, Decimal]:
 
 
 def calc_labels(codes) -> list[str]:
-    from matching.engine import PRODUCT_TYPES
 
     return [PRODUCT_TYPES.get(c, c) for c in codes]
 

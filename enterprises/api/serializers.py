@@ -6,10 +6,10 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from matching.engine import GUARANTEE_TYPES
 from matching.models import Application
 from portal.models import Region
 from portal.text import DESCRIPTION_MAX, NOTE_MAX
+from portal.vocabulary import GUARANTEE_TYPES
 from products.models import Product
 
 from ..consent import ConsentPurpose, ProfileGroup

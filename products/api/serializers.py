@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from matching.engine import GUARANTEE_TYPES
+from portal.vocabulary import GUARANTEE_TYPES
 from products.models import Criteria, Product
 
 
