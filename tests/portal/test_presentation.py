@@ -4,6 +4,7 @@ figure (more than 4 integer digits, no separators) where 万元 is expected."""
 import re
 from datetime import date, datetime
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 from django.template import Context, Template
@@ -42,6 +43,34 @@ def test_yuan_only_where_the_unit_is_yuan_with_separators():
     assert money.format_yuan(Decimal("1110000")) == "1,110,000.00元"
     assert money.format_yuan(Decimal("-0.004")) == "0.00元"
     assert money.format_yuan(Decimal("0.005")) == "0.01元"
+
+
+def test_exact_figures_of_worked_explanations_round_once_half_up():
+    # subsidies.calc writes its reasons with these: an exact Fraction is rounded once, never −0
+    assert money.round_exact(Fraction(1, 200)) == Decimal("0.01")  # 0.005: half up
+    assert str(money.round_exact(Fraction(-1, 300))) == "0.00"
+    assert money.format_yuan_exact(Fraction(155861111, 2000)) == "77,930.56元"  # 77,930.5555
+    assert money.format_yuan_exact(Decimal("-1234.565")) == "-1,234.57元"
+    # the largest unit that loses no fen
+    assert money.format_money_exact(Decimal("37680000")) == "3,768.00万元"
+    assert money.format_money_exact(Decimal("101000000")) == "1.01亿元"
+    assert money.format_money_exact(Decimal("101000100")) == "10,100.01万元"  # not whole 百万元
+    assert money.format_money_exact(Decimal("1234.56")) == "1,234.56元"
+    assert money.format_money_exact(Fraction(1, 3)) == "0.33元"
+    assert money.format_money_exact(Decimal("0")) == "0.00元"
+    assert money.format_rate_exact(Decimal("3.1")) == "3.10%"
+    assert money.format_rate_exact(Decimal("3.125")) == "3.125%"
+    assert money.format_share_exact(Fraction(1, 2)) == "50%"
+    assert money.format_share_exact(Decimal("0.035")) == "3.5%"
+
+
+def test_subsidy_calc_writes_its_figures_with_the_presentation_module():
+    from subsidies import calc
+
+    assert calc.fmt_yuan(Decimal("77930.5555")) == money.format_yuan_exact(Decimal("77930.5555"))
+    assert calc.fmt_wan(Decimal("38965.28")) == money.format_wan(Decimal("38965.28")) == "3.90万元"
+    assert calc.fmt_yi(Decimal("101000000")) == money.format_yi(Decimal("101000000"))
+    assert calc._money is money.format_money_exact
 
 
 def test_form_inputs_in_wan_round_trip_to_yuan():
