@@ -397,6 +397,8 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "KeJin 科金直通车 <noreply@kejin.example>")
+# The portal's public address (https://kejin.example.gov.cn): notification e-mails link to it.
+SITE_URL = os.environ.get("SITE_URL", "")
 
 # --- Security: on by default outside DEBUG; each can be set from the environment ---
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
