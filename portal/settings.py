@@ -161,7 +161,9 @@ LOGOUT_REDIRECT_URL = "portal:home"
 
 # --- Language and time: Chinese first, Beijing time ---
 LANGUAGE_CODE = "zh-hans"
-LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+# Chinese only: there is no English translation, and a browser preferring English must not get a
+# page whose Django and DRF defaults ("This field is required.") are English among Chinese text.
+LANGUAGES = [("zh-hans", "简体中文")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
