@@ -77,3 +77,26 @@ def test_the_portal_speaks_chinese_only():
 
     assert [code for code, _name in settings.LANGUAGES] == ["zh-hans"]
     assert Client().get("/accounts/login/", **PREFERS_ENGLISH).headers["Content-Language"] == "zh-hans"
+
+
+@pytest.mark.django_db
+def test_a_bad_policy_parameter_is_named_by_its_chinese_label(cast):
+    from datetime import date
+    from decimal import Decimal
+
+    from portal.services import ServiceError
+    from subsidies import services
+    from subsidies.models import Policy
+
+    with pytest.raises(ServiceError) as refused:
+        services.policy_create(
+            user=cast.staff,
+            series="reward-x",
+            kind="reward",
+            name="奖励",
+            parameters={"unit": "0", "reward_per_unit": "200000"},
+            effective_from=date(2026, 1, 1),
+            budget=Decimal("1000000"),
+        )
+    assert str(refused.value).startswith("奖励计算单位（授信额度）：不能小于")
+    assert refused.value.field == "unit" and not Policy.objects.filter(series="reward-x").exists()
