@@ -5,6 +5,11 @@ Yuan are stored (``Decimal``, 2 places); on screen, in forms, exports and messag
   lists and forms (a form takes 万元: ``wan_to_yuan`` / ``wan_input``);
 - 亿元 for province-wide totals (``format_yi``; ``format_total`` picks 亿元 from 1亿 up);
 - 元 with separators only where the unit is yuan and says so (``format_yuan`` → '1,110,000.00元');
+- exact figures for worked explanations (subsidies.calc's reasons): ``round_exact`` rounds an exact
+  ``Fraction`` or ``Decimal`` once, half up; ``format_yuan_exact`` → '77,930.56元',
+  ``format_money_exact`` picks the largest unit that loses no fen ('3,768.00万元', '1,234.56元'),
+  ``format_rate_exact`` keeps every decimal of a rate ('3.10%', '3.125%'), ``format_share_exact``
+  writes a fraction as a plain percent ('50%', '3.5%');
 - rates '3.10%', shares '33.3%', ratios '12.02×', hours '38.0小时', counts '1,234', dates
   'YYYY-MM-DD' (Beijing time).
 Rounding is half up everywhere, and a figure that rounds to zero never shows a minus sign
@@ -13,6 +18,7 @@ Rounding is half up everywhere, and a figure that rounds to zero never shows a m
 
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 
 WAN = Decimal("10000")
 YI = Decimal("100000000")
@@ -82,6 +88,53 @@ def format_total(value) -> str:
 def format_yuan(value) -> str:
     """Yuan → '1,110,000.00元' (only where the unit is yuan and says so)."""
     return DASH if _empty(value) else f"{grouped(to_decimal(value))}元"
+
+
+def round_exact(value: Fraction | Decimal, places: int = 2) -> Decimal:
+    """Round an exact value once, half up (a tie goes away from zero), to ``places`` decimals.
+
+    Works on ``Fraction`` without any intermediate Decimal division (whose context precision would
+    round first); never returns −0.
+    """
+    x = Fraction(value)
+    scaled = abs(x) * 10**places
+    whole, rest = divmod(scaled.numerator, scaled.denominator)
+    if 2 * rest >= scaled.denominator:
+        whole += 1
+    sign = 1 if x < 0 and whole else 0
+    return Decimal((sign, tuple(int(c) for c in str(whole)), -places))
+
+
+def format_yuan_exact(value: Fraction | Decimal) -> str:
+    """An exact amount in yuan → '77,930.56元' (to the fen, half up, separators)."""
+    return f"{round_exact(value):,.2f}元"
+
+
+_YI_FEN = Fraction(YI) / 100
+_WAN_FEN = Fraction(WAN) / 100
+
+
+def format_money_exact(value: Fraction | Decimal) -> str:
+    """The largest unit that shows an exact yuan amount without losing a fen: 亿元 (from 1亿 up, when
+    a whole number of 百万元), 万元 (a whole number of 百元), else 元 — '3,768.00万元', '1,234.56元'."""
+    x = Fraction(value)
+    if x and (x / _YI_FEN).denominator == 1 and abs(x) >= YI:
+        return f"{round_exact(x / Fraction(YI)):,.2f}亿元"
+    if x and (x / _WAN_FEN).denominator == 1:
+        return f"{round_exact(x / Fraction(WAN)):,.2f}万元"
+    return format_yuan_exact(x)
+
+
+def format_rate_exact(rate: Decimal) -> str:
+    """A percent rate with at least 2 decimals and every further one it has: '3.10%', '3.125%'."""
+    two_places = rate.quantize(CENT)
+    return f"{two_places if two_places == rate else rate:f}%"
+
+
+def format_share_exact(share: Fraction | Decimal) -> str:
+    """A 0–1 share as a plain percent without trailing zeros: 0.5 → '50%', 0.035 → '3.5%'."""
+    x = Fraction(share)
+    return f"{(Decimal(x.numerator) / Decimal(x.denominator) * 100).normalize():f}%"
 
 
 def format_amount(value, unit: str) -> str:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.mail import send_mail
 from django.db import models, transaction
+from django.template.loader import render_to_string
 from django.utils import timezone
 
 from .api.caching import lists_changed
@@ -59,20 +61,36 @@ def transition_record(
     return transition
 
 
+def notification_email(*, user: User, title: str, body: str = "", url: str = "") -> tuple[str, str, str]:
+    """The e-mail of one notification: (subject, text body, HTML body), written by the templates
+    ``portal/email/notification_{subject.txt,body.txt,body.html}``. A relative ``url`` is made
+    absolute with ``SITE_URL`` (the portal's public address), when it is set."""
+    link = url
+    if url.startswith("/") and settings.SITE_URL:
+        link = settings.SITE_URL.rstrip("/") + url
+    context = {"user": user, "title": title, "body": body, "link": link}
+    subject = " ".join(render_to_string("portal/email/notification_subject.txt", context).split())
+    text = render_to_string("portal/email/notification_body.txt", context)
+    html = render_to_string("portal/email/notification_body.html", context)
+    return subject, text, html
+
+
 def notification_send(*, users, title: str, body: str = "", url: str = "") -> list[Notification]:
     """Send an in-site notification to each user; e-mail those with an address after commit."""
     users = [u for u in users if u is not None]
     notes = Notification.objects.bulk_create(
         [Notification(user=u, title=title, body=body, url=url) for u in users]
     )
-    emails = [u.email for u in users if u.email]
-    if emails:
+    recipients = [u for u in users if u.email]
+    if recipients:
 
         def _mail():
-            try:
-                send_mail(title, body or title, None, emails, fail_silently=False)
-            except Exception:  # mail is best effort: the in-site message is the record
-                logger.exception("notification e-mail failed for %s", emails)
+            for user in recipients:
+                try:
+                    subject, text, html = notification_email(user=user, title=title, body=body, url=url)
+                    send_mail(subject, text, None, [user.email], html_message=html, fail_silently=False)
+                except Exception:  # mail is best effort: the in-site message is the record
+                    logger.exception("notification e-mail failed for user %s", user.pk)
 
         transaction.on_commit(_mail)
     return notes

@@ -161,7 +161,9 @@ LOGOUT_REDIRECT_URL = "portal:home"
 
 # --- Language and time: Chinese first, Beijing time ---
 LANGUAGE_CODE = "zh-hans"
-LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+# Chinese only: there is no English translation, and a browser preferring English must not get a
+# page whose Django and DRF defaults ("This field is required.") are English among Chinese text.
+LANGUAGES = [("zh-hans", "简体中文")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
@@ -397,6 +399,8 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "KeJin 科金直通车 <noreply@kejin.example>")
+# The portal's public address (https://kejin.example.gov.cn): notification e-mails link to it.
+SITE_URL = os.environ.get("SITE_URL", "")
 
 # --- Security: on by default outside DEBUG; each can be set from the environment ---
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

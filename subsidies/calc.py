@@ -1,6 +1,7 @@
 """Calculations for the province's 科技金融专项 subsidies: 贷款贴息, 风险补偿 and 专属产品奖励.
 
-Pure standard-library Python (no Django, no database) so services, views, the API and the seed
+Pure Python (no Django, no database; figures are written by the portal's one presentation module
+``portal.money``, itself plain Python) so services, views, the API and the seed
 command can all call the same figures, and tests can check them by hand. The rules are those of
 ``/work/shared/domain.md`` §3 (LPR) and §4 (subsidy rules).
 
@@ -35,6 +36,8 @@ from fractions import Fraction
 from itertools import pairwise
 from typing import Literal, TypeVar
 
+from portal import money
+
 __all__ = [
     "CapKind",
     "CompensationCap",
@@ -66,8 +69,6 @@ CompensationCap = Literal["ratio", "per_loan_cap", "pool"]
 
 DAY_COUNT_BASES = (360, 365)
 LPR_TENORS = ("1y", "5y")
-_WAN = Fraction(10_000)
-_YI = Fraction(100_000_000)
 _ZERO = Fraction(0)
 
 
@@ -126,52 +127,32 @@ def _basis(value: object) -> int:
 
 def _round(x: Fraction, places: int = 2) -> Decimal:
     """Round an exact value half up (a tie goes away from zero) to ``places`` decimals."""
-    scaled = abs(x) * 10**places
-    whole, rest = divmod(scaled.numerator, scaled.denominator)
-    if 2 * rest >= scaled.denominator:
-        whole += 1
-    sign = 1 if x < 0 and whole else 0
-    return Decimal((sign, tuple(int(c) for c in str(whole)), -places))
+    return money.round_exact(x, places)
 
 
 # --------------------------------------------------------------------------------------------
-# Display helpers (used in the explanations; also handy for templates)
+# Display: the portal's one presentation module (portal.money), behind calc's type guard
 # --------------------------------------------------------------------------------------------
 
 
 def fmt_yuan(amount: Decimal) -> str:
     """``Decimal('77930.5555')`` → ``'77,930.56元'`` (fen, half up, thousands separators)."""
-    return f"{_round(Fraction(_require('amount', amount, Decimal))):,.2f}元"
+    return money.format_yuan_exact(_require("amount", amount, Decimal))
 
 
 def fmt_wan(amount: Decimal) -> str:
     """Yuan shown in 万元 with 2 decimals: ``Decimal('38965.28')`` → ``'3.90万元'``."""
-    return f"{_round(Fraction(_require('amount', amount, Decimal)) / _WAN):,.2f}万元"
+    return money.format_wan(_require("amount", amount, Decimal))
 
 
 def fmt_yi(amount: Decimal) -> str:
     """Yuan shown in 亿元 with 2 decimals: ``Decimal('101000000')`` → ``'1.01亿元'``."""
-    return f"{_round(Fraction(_require('amount', amount, Decimal)) / _YI):,.2f}亿元"
+    return money.format_yi(_require("amount", amount, Decimal))
 
 
-def _money(x: Fraction) -> str:
-    """The largest unit that shows ``x`` without losing a fen: 亿元 (≥ 1亿), 万元, else 元."""
-    if x and (x / (_YI / 100)).denominator == 1 and abs(x) >= _YI:
-        return f"{_round(x / _YI):,.2f}亿元"
-    if x and (x / (_WAN / 100)).denominator == 1:
-        return f"{_round(x / _WAN):,.2f}万元"
-    return f"{_round(x):,.2f}元"
-
-
-def _pct(rate: Decimal) -> str:
-    """A percent Decimal with at least 2 decimals: ``Decimal('3.1')`` → ``'3.10%'``."""
-    two_places = rate.quantize(Decimal("0.01"))
-    return f"{two_places if two_places == rate else rate:f}%"
-
-
-def _share(fraction: Fraction) -> str:
-    """A fraction as a plain percent: ``0.5`` → ``'50%'``, ``0.035`` → ``'3.5%'``."""
-    return f"{(Decimal(fraction.numerator) / Decimal(fraction.denominator) * 100).normalize():f}%"
+_money = money.format_money_exact  # 亿元 / 万元 / 元: the largest unit that loses no fen
+_pct = money.format_rate_exact  # Decimal('3.1') → '3.10%'
+_share = money.format_share_exact  # 0.5 → '50%', 0.035 → '3.5%'
 
 
 # --------------------------------------------------------------------------------------------

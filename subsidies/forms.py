@@ -95,7 +95,11 @@ class PolicyForm(forms.Form):
         label=_("每企业每年上限（万元）"), required=False, max_digits=12, decimal_places=2
     )
     basis = forms.TypedChoiceField(
-        label=_("计息基数"), choices=[(360, "360"), (365, "365")], coerce=int, required=False, initial=360
+        label=_("计息基数"),
+        choices=[(360, _("每年按 360 天")), (365, _("每年按 365 天"))],
+        coerce=int,
+        required=False,
+        initial=360,
     )
     eligible_product_types = forms.MultipleChoiceField(
         label=_("适用产品类型"),

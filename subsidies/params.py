@@ -104,7 +104,7 @@ def validate_parameters(kind: str, raw: dict) -> dict:
         out["require_on_time"] = _bool(raw.get("require_on_time", True))
         period = raw.get("claim_period") or "quarter"
         if period not in CLAIM_PERIODS:
-            errors["claim_period"] = _("申领期间只能是 quarter 或 year")
+            errors["claim_period"] = _("申领周期只能是按自然季度或按自然年度")
         out["claim_period"] = period
     elif kind == PolicyKind.RISK:
         if raw.get("npl_trigger") in (None, "") and raw.get("npl_threshold") not in (None, ""):

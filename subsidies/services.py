@@ -44,7 +44,14 @@ from portal.services import ConflictError, NotAllowedError, ServiceError, notifi
 from . import calc
 from .lpr import LPR_FIRST_DATE
 from .models import Claim, LedgerEntry, LprRate, Policy, PolicyKind, Recovery
-from .params import InterestParams, ParameterError, RewardParams, RiskParams, validate_parameters
+from .params import (
+    PARAMETER_LABELS,
+    InterestParams,
+    ParameterError,
+    RewardParams,
+    RiskParams,
+    validate_parameters,
+)
 from .selectors import budget_balance, firm_subsidised_by_year, interest_ratio, policy_in_force
 
 ZERO = Decimal("0.00")
@@ -82,7 +89,8 @@ def _check_policy_fields(*, kind, parameters, effective_from, effective_to, budg
         return validate_parameters(kind, parameters)
     except ParameterError as exc:
         name, message = next(iter(exc.errors.items()))
-        raise ServiceError(f"{name}: {message}", field=name) from exc
+        label = PARAMETER_LABELS[name][0] if name in PARAMETER_LABELS else _("政策参数")
+        raise ServiceError(f"{label}：{message}", field=name) from exc
 
 
 @transaction.atomic

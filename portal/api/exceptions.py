@@ -3,8 +3,10 @@
 import math
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from django.utils.translation import gettext as _
 from rest_framework import status
-from rest_framework.exceptions import Throttled
+from rest_framework.exceptions import NotFound, Throttled
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -27,4 +29,8 @@ def exception_handler(exc, context):
         detail = f"请求过于频繁，请 {wait} 秒后重试。" if wait else "请求过于频繁，请稍后重试。"
         headers = {"Retry-After": str(wait)} if wait else None
         return Response({"detail": detail, "code": "throttled"}, status=429, headers=headers)
+    if isinstance(exc, Http404):
+        # get_object_or_404's own text names the model in English ("No FinancingNeed matches the
+        # given query."): the answer says only that there is nothing here for this user.
+        exc = NotFound(_("未找到该记录，或您无权查看。"))
     return drf_exception_handler(exc, context)

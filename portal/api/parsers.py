@@ -55,5 +55,21 @@ class JSONParser(parsers.JSONParser):
             raise ParseError(f"JSON 嵌套层数不能超过 {MAX_DEPTH} 层。")
         import io
 
-        data = super().parse(io.BytesIO(raw), media_type, parser_context)
+        try:
+            data = super().parse(io.BytesIO(raw), media_type, parser_context)
+        except ParseError:
+            # DRF's text carries the json module's English reason; say where it broke, in Chinese.
+            raise ParseError(f"请求内容不是有效的 JSON{_where_broken(text)}。") from None
         return _clean(data)
+
+
+def _where_broken(text: str) -> str:
+    import json
+
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as e:
+        return f"（第 {e.lineno} 行第 {e.colno} 列有误）"
+    except ValueError:
+        pass
+    return ""

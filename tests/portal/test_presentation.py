@@ -4,6 +4,7 @@ figure (more than 4 integer digits, no separators) where 万元 is expected."""
 import re
 from datetime import date, datetime
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 from django.template import Context, Template
@@ -42,6 +43,34 @@ def test_yuan_only_where_the_unit_is_yuan_with_separators():
     assert money.format_yuan(Decimal("1110000")) == "1,110,000.00元"
     assert money.format_yuan(Decimal("-0.004")) == "0.00元"
     assert money.format_yuan(Decimal("0.005")) == "0.01元"
+
+
+def test_exact_figures_of_worked_explanations_round_once_half_up():
+    # subsidies.calc writes its reasons with these: an exact Fraction is rounded once, never −0
+    assert money.round_exact(Fraction(1, 200)) == Decimal("0.01")  # 0.005: half up
+    assert str(money.round_exact(Fraction(-1, 300))) == "0.00"
+    assert money.format_yuan_exact(Fraction(155861111, 2000)) == "77,930.56元"  # 77,930.5555
+    assert money.format_yuan_exact(Decimal("-1234.565")) == "-1,234.57元"
+    # the largest unit that loses no fen
+    assert money.format_money_exact(Decimal("37680000")) == "3,768.00万元"
+    assert money.format_money_exact(Decimal("101000000")) == "1.01亿元"
+    assert money.format_money_exact(Decimal("101000100")) == "10,100.01万元"  # not whole 百万元
+    assert money.format_money_exact(Decimal("1234.56")) == "1,234.56元"
+    assert money.format_money_exact(Fraction(1, 3)) == "0.33元"
+    assert money.format_money_exact(Decimal("0")) == "0.00元"
+    assert money.format_rate_exact(Decimal("3.1")) == "3.10%"
+    assert money.format_rate_exact(Decimal("3.125")) == "3.125%"
+    assert money.format_share_exact(Fraction(1, 2)) == "50%"
+    assert money.format_share_exact(Decimal("0.035")) == "3.5%"
+
+
+def test_subsidy_calc_writes_its_figures_with_the_presentation_module():
+    from subsidies import calc
+
+    assert calc.fmt_yuan(Decimal("77930.5555")) == money.format_yuan_exact(Decimal("77930.5555"))
+    assert calc.fmt_wan(Decimal("38965.28")) == money.format_wan(Decimal("38965.28")) == "3.90万元"
+    assert calc.fmt_yi(Decimal("101000000")) == money.format_yi(Decimal("101000000"))
+    assert calc._money is money.format_money_exact
 
 
 def test_form_inputs_in_wan_round_trip_to_yuan():
@@ -109,6 +138,10 @@ def _disbursed_application(cast):
 
 
 BARE_YUAN = re.compile(r"(?<![\d,.])\d{5,}\.\d{2}(?!\d)")
+#: A whole number of 5+ digits standing alone (not in a code, a date, a time or a phone number) —
+#: a yuan figure without separators, unless the text right after it says 元 ("marked 元").
+BARE_WHOLE = re.compile(r"(?<![A-Za-z0-9_,.:/#+-])\d{5,}(?![A-Za-z0-9_,.:/-])(?!\s*元)")
+PHONE = re.compile(r"^1\d{10}$")
 
 
 def visible_text(html: str) -> str:
@@ -117,28 +150,60 @@ def visible_text(html: str) -> str:
     return html
 
 
+def bare_figures(html: str) -> list[str]:
+    text = visible_text(html)
+    whole = [n for n in BARE_WHOLE.findall(text) if not PHONE.match(n)]
+    return BARE_YUAN.findall(text) + whole
+
+
+def test_the_scan_finds_bare_yuan_and_lets_marked_or_formatted_figures_through():
+    assert bare_figures("<td>162222.22</td><td>未偿本金（2900000）</td>") == ["162222.22", "2900000"]
+    assert bare_figures("<td>1,110,000.00元</td><td>290.00万元</td><td>2900000元</td>") == []
+    assert bare_figures("<td>2026-01-01 09:30</td><td>91140100MA0K123456</td><td>13800138000</td>") == []
+    assert bare_figures('<td data-value="2900000.00">290.00万元</td>') == []
+
+
 @pytest.mark.django_db
 def test_no_main_page_shows_a_bare_yuan_figure(world, client_for, client):  # noqa: F811
     cast = world
     a1 = Application.objects.get(product__name="甲信用贷", status="disbursed")
     claim = Claim.objects.filter(kind="risk").first()
+    year = "?period=custom&from=2026-01-01&to=2026-12-31"
     pages = [
+        # anonymous
         (client, "/"),
         (client, "/products/"),
-        (client_for(cast.staff), "/dashboard/?period=custom&from=2026-01-01&to=2026-12-31"),
-        (client_for(cast.staff), "/dashboard/lists/loans/?period=custom&from=2026-01-01&to=2026-12-31"),
+        # provincial staff
+        (client_for(cast.staff), f"/dashboard/{year}"),
+        (client_for(cast.staff), f"/dashboard/lists/loans/{year}"),
+        (client_for(cast.staff), "/staff/"),
         (client_for(cast.staff), "/subsidies/leverage/?year=2026"),
         (client_for(cast.staff), "/subsidies/ledger/?year=2026"),
         (client_for(cast.staff), "/subsidies/claims/"),
         (client_for(cast.staff), f"/subsidies/claims/{claim.pk}/"),
+        (client_for(cast.staff), "/subsidies/policies/"),
+        (client_for(cast.staff), "/subsidies/calculator/"),
+        # bank manager and officer
+        (client_for(cast.manager_a), f"/dashboard/{year}"),
         (client_for(cast.manager_a), "/bank/team/?start=2026-01-01&end=2026-12-31"),
         (client_for(cast.manager_a), "/bank/applications/"),
         (client_for(cast.manager_a), f"/bank/applications/{a1.pk}/"),
+        (client_for(cast.manager_a), "/bank/products/"),
+        (client_for(cast.manager_a), "/subsidies/bank/"),
+        (client_for(cast.officer_a), "/bank/"),
         (client_for(cast.officer_a), "/bank/leads/"),
+        # firm
         (client_for(cast.firm_a), "/firm/"),
+        (client_for(cast.firm_a), "/firm/profile/"),
+        (client_for(cast.firm_a), "/firm/needs/"),
+        (client_for(cast.firm_a), "/firm/applications/"),
+        (client_for(cast.firm_a), "/firm/applications/"),
+        (client_for(cast.firm_a), "/subsidies/my-claims/"),
     ]
+    found = {}
     for who, url in pages:
         response = who.get(url)
         assert response.status_code == 200, url
-        found = BARE_YUAN.findall(visible_text(response.content.decode()))
-        assert not found, (url, found)
+        if bare := bare_figures(response.content.decode()):
+            found[url] = bare
+    assert not found, found
