@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "products",
     "matching",
     "subsidies",
+    "feedback",
 ]
 
 MIDDLEWARE = [
