@@ -41,7 +41,11 @@ def ended(cast, leads):  # noqa: F811
         )
         application_transition(user=cast.officer_a, application=rejected, action="accept")
         application_transition(
-            user=cast.officer_a, application=rejected, action="reject", reason_code="collateral", note="缺少抵押"
+            user=cast.officer_a,
+            application=rejected,
+            action="reject",
+            reason_code="collateral",
+            note="缺少抵押",
         )
         declined = lead_decline(user=cast.officer_a, match=lead_a, reason_code="collateral")
     withdrawn.refresh_from_db()

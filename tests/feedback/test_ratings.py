@@ -10,10 +10,14 @@ from portal import dashboard
 pytestmark = pytest.mark.django_db
 
 
-def test_a_firm_rates_an_ended_application_once_and_a_second_rating_is_refused_in_chinese(cast, ended, api_for):
+def test_a_firm_rates_an_ended_application_once_and_a_second_rating_is_refused_in_chinese(
+    cast, ended, api_for
+):
     api = api_for(cast.firm_a)
     application = ended["withdrawn"]
-    first = api.post("/api/v1/ratings/", {"application": application.pk, "stars": 4, "comment": "响应及时"}, format="json")
+    first = api.post(
+        "/api/v1/ratings/", {"application": application.pk, "stars": 4, "comment": "响应及时"}, format="json"
+    )
     assert first.status_code == 201, first.content
     body = first.json()
     assert body["stars"] == 4 and body["application"] == application.pk
@@ -27,8 +31,16 @@ def test_a_firm_rates_an_ended_application_once_and_a_second_rating_is_refused_i
 
 def test_a_declined_lead_and_a_rejected_application_can_each_be_rated(cast, ended, api_for):
     api = api_for(cast.firm_a)
-    assert api.post("/api/v1/ratings/", {"match": ended["declined"].pk, "stars": 2}, format="json").status_code == 201
-    assert api.post("/api/v1/ratings/", {"application": ended["rejected"].pk, "stars": 3}, format="json").status_code == 201
+    assert (
+        api.post("/api/v1/ratings/", {"match": ended["declined"].pk, "stars": 2}, format="json").status_code
+        == 201
+    )
+    assert (
+        api.post(
+            "/api/v1/ratings/", {"application": ended["rejected"].pk, "stars": 3}, format="json"
+        ).status_code
+        == 201
+    )
     again = api.post("/api/v1/ratings/", {"match": ended["declined"].pk, "stars": 5}, format="json")
     assert again.status_code == 409
     assert Rating.objects.filter(enterprise=cast.firm_a.enterprise).count() == 2
@@ -44,12 +56,17 @@ def test_an_open_case_cannot_be_rated_and_another_firms_case_is_hidden(cast, end
     )
     assert hidden.status_code == 404
     both = api_for(cast.firm_a).post(
-        "/api/v1/ratings/", {"application": ended["withdrawn"].pk, "match": ended["declined"].pk, "stars": 3}, format="json"
+        "/api/v1/ratings/",
+        {"application": ended["withdrawn"].pk, "match": ended["declined"].pk, "stars": 3},
+        format="json",
     )
     assert both.status_code == 400
-    assert api_for(cast.officer_a).post(
-        "/api/v1/ratings/", {"application": ended["withdrawn"].pk, "stars": 5}, format="json"
-    ).status_code == 403
+    assert (
+        api_for(cast.officer_a)
+        .post("/api/v1/ratings/", {"application": ended["withdrawn"].pk, "stars": 5}, format="json")
+        .status_code
+        == 403
+    )
     assert not Rating.objects.exists()
 
 
@@ -58,11 +75,15 @@ def test_the_rating_page_shows_the_rate_button_and_a_form_post_records_the_ratin
     page = firm.get(reverse("feedback:my_ratings")).content.decode()
     assert f'data-rateable-application="{ended["withdrawn"].pk}"' in page
     assert f'data-rateable-match="{ended["declined"].pk}"' in page
-    detail = firm.get(reverse("enterprises:application_detail", args=[ended["withdrawn"].pk])).content.decode()
+    detail = firm.get(
+        reverse("enterprises:application_detail", args=[ended["withdrawn"].pk])
+    ).content.decode()
     assert f'data-rate="{ended["withdrawn"].pk}"' in detail
     bad = firm.post(reverse("feedback:rate_application", args=[ended["withdrawn"].pk]), {"stars": "9"})
     assert "请选择 1 到 5 星" in bad.content.decode()
-    ok = firm.post(reverse("feedback:rate_application", args=[ended["withdrawn"].pk]), {"stars": "5", "anonymous": "on"})
+    ok = firm.post(
+        reverse("feedback:rate_application", args=[ended["withdrawn"].pk]), {"stars": "5", "anonymous": "on"}
+    )
     assert ok.status_code == 302
     rating = Rating.objects.get(application=ended["withdrawn"])
     assert rating.stars == 5 and rating.anonymous is True
@@ -71,10 +92,16 @@ def test_the_rating_page_shows_the_rate_button_and_a_form_post_records_the_ratin
     assert Rating.objects.get(application=ended["withdrawn"]).stars == 5
 
 
-def test_the_bank_sees_its_ratings_without_the_firm_where_the_firm_chose_anonymity(cast, ended, api_for, client_for):
+def test_the_bank_sees_its_ratings_without_the_firm_where_the_firm_chose_anonymity(
+    cast, ended, api_for, client_for
+):
     firm_name = cast.firm_a.enterprise.name
     api = api_for(cast.firm_a)
-    api.post("/api/v1/ratings/", {"application": ended["withdrawn"].pk, "stars": 2, "comment": "流程太慢", "anonymous": True}, format="json")
+    api.post(
+        "/api/v1/ratings/",
+        {"application": ended["withdrawn"].pk, "stars": 2, "comment": "流程太慢", "anonymous": True},
+        format="json",
+    )
     page = client_for(cast.officer_a).get(reverse("feedback:bank_ratings")).content.decode()
     assert "流程太慢" in page and "匿名企业" in page
     assert firm_name not in page
