@@ -367,6 +367,8 @@ SPECTACULAR_SETTINGS = {
         "NeedPurposeEnum": "enterprises.models.FinancingNeed.Purpose",
         "ConsentPurposeEnum": "enterprises.consent.ConsentPurpose",
         "ProfileGroupEnum": "enterprises.consent.ProfileGroup",
+        "ComplaintStatusEnum": "feedback.models.Complaint.Status",
+        "ComplaintKindEnum": "feedback.models.Complaint.Kind",
     },
 }
 
