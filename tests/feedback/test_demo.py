@@ -13,7 +13,9 @@ pytestmark = pytest.mark.django_db
 
 def test_the_demo_has_ratings_and_an_open_and_a_closed_complaint_and_seeds_idempotently():
     def seed():
-        call_command("seed_demo", "--password", "Demo-pass-2026", "--firms", "40", stdout=open("/dev/null", "w"))
+        call_command(
+            "seed_demo", "--password", "Demo-pass-2026", "--firms", "40", stdout=open("/dev/null", "w")
+        )
 
     seed()
     ratings = list(Rating.objects.values_list("pk", "stars"))
