@@ -130,6 +130,7 @@ def named_constraints() -> set[str]:
                 "matching",
                 "subsidies",
                 "portal",
+                "feedback",
             ):
                 names.add(constraint.name)
     return names
