@@ -81,6 +81,13 @@ PERIODIC_TASKS = [
         "task": "portal.idempotency_cleanup",
         "crontab": {"minute": "15", "hour": "3"},
     },
+    # Every hour at :40: complaints replied to 7 days ago that the firm neither confirmed nor
+    # reopened are closed (feedback/services.py; a feedback migration creates it).
+    {
+        "name": "投诉答复后自动办结",
+        "task": "feedback.complaints_autoclose",
+        "crontab": {"minute": "40"},
+    },
 ]
 
 

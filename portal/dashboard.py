@@ -42,6 +42,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 
 from enterprises.models import Enterprise, FinancingNeed
+from feedback.selectors import complaints_overdue_by_institution, institution_ratings
 from lenders.models import Institution
 from matching.models import Application, Loan, Match
 from matching.selectors import application_for_user, loan_for_user, match_for_user
@@ -610,7 +611,7 @@ def overview(*, user, filters: Filters, league: bool = True) -> dict:
     figures["funnel"] = funnel_steps(_funnel_counts(user, f))
     result = {"summary": figures}
     if league:
-        result["league"] = _league(match_by, app_by)
+        result["league"] = _league(match_by, app_by, user=user)
     return result
 
 
@@ -827,15 +828,20 @@ def league_table(*, user, filters: Filters) -> list[dict]:
     return overview(user=user, filters=filters)["league"]
 
 
-def _league(match_by: dict, app_by: dict) -> list[dict]:
+def _league(match_by: dict, app_by: dict, *, user=None) -> list[dict]:
+    """…and per institution, the firms' ratings (kpi ``rating_average``, ``rating_count``) and the
+    complaints past their reply deadline (kpi ``complaints_overdue``) — both over all time."""
+    overdue = complaints_overdue_by_institution(user) if user is not None else {}
     names = dict(
         Institution.objects.filter(
-            pk__in={k for k, v in match_by.items() if v["leads"]} | set(app_by)
+            pk__in={k for k, v in match_by.items() if v["leads"]} | set(app_by) | set(overdue)
         ).values_list("pk", "short_name")
     )
+    ratings = institution_ratings(names)
     table = []
     for pk, name in names.items():
         lr, ar = match_by.get(pk, {}), app_by.get(pk, {})
+        rating = ratings.get(pk) or {}
         table.append(
             {
                 "institution_id": pk,
@@ -847,6 +853,9 @@ def _league(match_by: dict, app_by: dict) -> list[dict]:
                 "median_response_hours": _hours(lr.get("median_hours")),
                 "approvals": ar.get("approvals") or 0,
                 "credit_granted": _money(ar.get("credit")),
+                "rating_average": _str(rating.get("average")),
+                "rating_count": rating.get("count") or 0,
+                "complaints_overdue": overdue.get(pk) or 0,
             }
         )
     table.sort(key=lambda r: (-Decimal(r["answered_in_time_share"] or -1), -r["leads"], r["institution"]))

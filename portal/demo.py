@@ -723,6 +723,7 @@ def seed(*, password: str, firms: int = 300, today: date | None = None, seed: in
     from celery import current_app
 
     from enterprises.demo import seed_firm_demo, seed_visits
+    from feedback.demo import seed_feedback
     from lenders.demo import seed_bank_history
     from matching.demo import seed_matching
     from subsidies.demo import seed_subsidies
@@ -738,6 +739,7 @@ def seed(*, password: str, firms: int = 300, today: date | None = None, seed: in
     seed_visits(today=today)
     for year in policy_years(today):
         seed_subsidies(today=today, year=year)
+    seed_feedback(today=today)
     return SeedReport(password=password, counts=row_counts())
 
 
@@ -822,6 +824,7 @@ def _seed_base(*, password: str, firms: int, today: date, seed: int = SEED) -> N
 
 def row_counts() -> dict[str, int]:
     from enterprises.models import ServiceVisit
+    from feedback.models import Complaint, Rating
     from matching.models import Application, Loan, Match
     from subsidies.models import Claim, LedgerEntry
 
@@ -844,5 +847,7 @@ def row_counts() -> dict[str, int]:
         Loan,
         Claim,
         LedgerEntry,
+        Rating,
+        Complaint,
     ]
     return {m._meta.label: m.objects.count() for m in models}

@@ -30,7 +30,7 @@ class Kpi:
     code: str
     label: str
     definition: str
-    unit: str  # count | wan | yi | share | hours | times
+    unit: str  # count | wan | yi | share | hours | times | stars
 
 
 KPIS: dict[str, Kpi] = {
@@ -149,6 +149,19 @@ KPIS: dict[str, Kpi] = {
             "funnel_approved", _("漏斗·已授信"), _("这批需求中已有申请获得授信（或已放款）的条数。"), "count"
         ),
         Kpi("funnel_disbursed", _("漏斗·已放款"), _("这批需求中已有贷款发放的条数。"), "count"),
+        Kpi(
+            "rating_average",
+            _("企业评价"),
+            _("企业对该机构办结案件（已结清、未通过、已撤回的申请和已婉拒的线索）所打星级（1–5 星）的平均值，保留一位小数；不分统计期。"),
+            "stars",
+        ),
+        Kpi("rating_count", _("评价数"), _("企业对该机构办结案件所作评价的条数；不分统计期。"), "count"),
+        Kpi(
+            "complaints_overdue",
+            _("超期未答复投诉"),
+            _("涉及该机构、目前已提交或办理中、已过 5 个工作日答复期限仍未答复的投诉与建议条数；不分统计期。"),
+            "count",
+        ),
     )
 }
 
@@ -191,6 +204,15 @@ LEAD_CONTACTED_STATUSES = ("contacted", "invited")
 def lead_decided(now) -> Q:
     """A lead whose in-time answer is known at ``now``: answered, or its deadline has passed."""
     return Q(first_response_at__isnull=False) | Q(response_deadline__lt=now)
+
+
+#: Complaint statuses in which provincial staff still owe the firm a reply.
+COMPLAINT_AWAITING_REPLY = ("intake", "handling")
+
+
+def complaint_overdue(now) -> Q:
+    """A complaint past its reply deadline (5 working days, stored on it) still without a reply."""
+    return Q(status__in=COMPLAINT_AWAITING_REPLY, response_due_at__lt=now)
 
 
 #: An application that was granted credit (whatever happened to it afterwards).

@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "products",
     "matching",
     "subsidies",
+    "feedback",
 ]
 
 MIDDLEWARE = [
@@ -368,6 +369,8 @@ SPECTACULAR_SETTINGS = {
         "NeedPurposeEnum": "enterprises.models.FinancingNeed.Purpose",
         "ConsentPurposeEnum": "enterprises.consent.ConsentPurpose",
         "ProfileGroupEnum": "enterprises.consent.ProfileGroup",
+        "ComplaintStatusEnum": "feedback.models.Complaint.Status",
+        "ComplaintKindEnum": "feedback.models.Complaint.Kind",
     },
 }
 

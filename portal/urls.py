@@ -39,6 +39,7 @@ urlpatterns = [
     path("products/", include("products.urls")),
     path("matching/", include("matching.urls")),
     path("subsidies/", include("subsidies.urls")),
+    path("feedback/", include("feedback.urls")),
     path("", include("portal.dashboard_urls")),
     path("api/v1/", include("portal.api.urls")),
     # OAuth2 for banks' systems (lenders/oauth.py): only the token endpoint, no authorization pages.

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from enterprises.models import Enterprise
+from feedback.selectors import complaints_for_workspace
 from lenders.models import Institution
 from matching.models import MatchRun
 from products.models import Product
@@ -68,6 +69,7 @@ def staff_workspace(request):
         "pending_count": Enterprise.objects.filter(verification_status="pending").count(),
         "runs": MatchRun.objects.all()[:5],
         "calendar_gaps": workdays.uncovered_years(workdays.years_in_use(timezone.localdate())),
+        **complaints_for_workspace(request.user),
     }
     return render(request, "portal/staff_workspace.html", context)
 

@@ -105,6 +105,11 @@ NOT_FROM_A_FORM = {
     "ledger_amount_positive": "ledger entries are written by services",
     "consent_unique_institution": "consent_grant upserts one record per institution",
     "consent_unique_all": "consent_grant upserts the one all-institutions record",
+    "rating_one_per_application": "rating_create refuses a second rating of the case first (tests/feedback)",
+    "rating_one_per_match": "rating_create refuses a second rating of the case first (tests/feedback)",
+    "rating_stars_1_to_5": "the rating form and rating_create refuse stars outside 1–5 (tests/feedback)",
+    "rating_exactly_one_case": "rating_create and the API serializer require exactly one case",
+    "complaint_reopened_at_most_once": "complaint_transition refuses a second reopen first (tests/feedback)",
     "idempotency_key_unique_per_user": "the idempotency middleware claims a key by this insert (API only)",
     "identitychange_one_pending": "a second identity edit updates the pending change (enterprise_update)",
     "listentry_unique_uscc": "official lists are deduplicated on import",
@@ -125,6 +130,7 @@ def named_constraints() -> set[str]:
                 "matching",
                 "subsidies",
                 "portal",
+                "feedback",
             ):
                 names.add(constraint.name)
     return names

@@ -19,6 +19,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from enterprises.models import Document, FinancingNeed, IdentityChange, ServiceVisit
+from feedback.models import Complaint, Rating
 from lenders.models import PoolEntry, WebhookDelivery
 from lenders.services import api_client_create
 from matching.models import MatchRun
@@ -182,6 +183,26 @@ ROUTES = {
     "dashboard:official_list_batch": R(roles=(STAFF,), obj="batch"),
     "dashboard:official_list_flags": R(roles=(STAFF,)),
     "dashboard:official_list_invites": R(roles=(STAFF,)),
+    # --- feedback: ratings and complaints ---------------------------------------------------------------
+    "feedback:my_ratings": R(roles=(FIRM,)),
+    "feedback:rate_application": R(roles=(FIRM,), obj="application", owner="firm"),
+    "feedback:rate_match": R(roles=(FIRM,), obj="lead", owner="firm"),
+    "feedback:complaint_list": R(roles=(FIRM,)),
+    "feedback:complaint_create": R(roles=(FIRM,)),
+    "feedback:complaint_detail": R(roles=(FIRM,), obj="complaint", owner="firm"),
+    "feedback:complaint_action": R(
+        "POST", roles=(FIRM, *BANK, STAFF), obj="complaint", owner="both", kwargs={"action": "handle"}
+    ),
+    "feedback:staff_complaint_list": R(roles=(STAFF,)),
+    "feedback:staff_complaint_detail": R(roles=(STAFF,), obj="complaint"),
+    "feedback:bank_ratings": R(roles=BANK),
+    "feedback:bank_complaint_list": R(roles=BANK),
+    "feedback:bank_complaint_detail": R(roles=BANK, obj="complaint", owner="bank"),
+    "rating-list": R(),
+    "rating-detail": R(obj="rating", owner="both"),
+    "complaint-list": R(),
+    "complaint-detail": R(obj="complaint", owner="both"),
+    "complaint-transition": R("POST", obj="complaint", owner="both"),
     # --- API ----------------------------------------------------------------------------------------
     "api-token": R("POST", public=True, admin=True),
     "api-auth-confirm": R("POST", admin=True),
@@ -350,6 +371,19 @@ def world(cast, django_user_model):
         kind="hitech", year=2026, file_name="list.xlsx", uploaded_by=cast.staff
     )
     WorkdayOverride.objects.create(date=date(2030, 10, 1), kind="holiday", note="国庆节")  # calendar_delete
+    withdrawn = f.ApplicationFactory(enterprise=firm, product=product, status="withdrawn")
+    rating = Rating.objects.create(
+        enterprise=firm, institution=cast.bank_a, application=withdrawn, stars=4, rated_by=cast.firm_a
+    )
+    complaint = Complaint.objects.create(
+        enterprise=firm,
+        institution=cast.bank_a,
+        application=application,
+        subject="客户经理三天未回复",
+        body="提交申请后一直没有人联系。",
+        response_due_at=now + timedelta(days=7),
+        filed_by=cast.firm_a,
+    )
     admin = django_user_model.objects.create_superuser("root", "root@kejin.example", f.PASSWORD)
     return {
         "users": {
@@ -383,6 +417,8 @@ def world(cast, django_user_model):
             "identity_change": IdentityChange.objects.create(
                 enterprise=firm, changes={"name": {"old": firm.name, "new": "新名称有限公司"}}
             ),
+            "rating": rating,
+            "complaint": complaint,
             "qualification": f.QualificationFactory(enterprise=firm),
             "ip_asset": f.IPAssetFactory(enterprise=firm),
         },
@@ -515,6 +551,13 @@ LIST_CONTENTS = {
     "subsidies:claims": ("claim", {"staff": SEES}),
     "api-client-list": ("api_client", {"manager_a": SEES}),
     "lenders:api_clients": ("api_client", {"manager_a": SEES}),
+    "rating-list": ("rating", {**A_FIRM, **A_BANK}),
+    "complaint-list": ("complaint", {**A_FIRM, **A_BANK}),
+    "feedback:my_ratings": ("rating", {"firm_a": SEES, "firm_b": NEVER}),
+    "feedback:complaint_list": ("complaint", {"firm_a": SEES, "firm_b": NEVER}),
+    "feedback:staff_complaint_list": ("complaint", {"staff": SEES}),
+    "feedback:bank_complaint_list": ("complaint", {"officer_a": SEES, "manager_a": SEES, "officer_b": NEVER}),
+    "feedback:bank_ratings": ("rating", {"officer_a": SEES, "manager_a": SEES, "officer_b": NEVER}),
 }
 # How a page marks a listed row.
 PAGE_MARKERS = {
@@ -524,6 +567,8 @@ PAGE_MARKERS = {
     "pool": lambda pk: f'data-pool-entry="{pk}"',
     "claim": lambda pk: _reverse("subsidies:claim_detail", pk),
     "api_client": lambda pk: f'data-api-client="{pk}"',
+    "complaint": lambda pk: f'data-complaint="{pk}"',
+    "rating": lambda pk: f'data-rating="{pk}"',
 }
 
 

@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("lenders.api.urls")),
     path("", include("matching.api.urls")),
     path("", include("subsidies.api.urls")),
+    path("", include("feedback.api.urls")),
     path("", include("portal.api.dashboard_urls")),
     path("", include("products.api.urls")),
     path("", include("portal.api.audit")),

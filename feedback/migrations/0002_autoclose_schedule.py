@@ -1,0 +1,22 @@
+"""Create the hourly auto-close of replied complaints declared in portal/celery.py."""
+
+from django.db import migrations
+
+
+def create_schedules(apps, schema_editor):
+    from portal.celery import ensure_periodic_tasks
+
+    ensure_periodic_tasks(
+        apps.get_model("django_celery_beat", "PeriodicTask"),
+        apps.get_model("django_celery_beat", "CrontabSchedule"),
+    )
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("feedback", "0001_initial"),
+        ("portal", "0009_idempotency_response_cap"),
+        ("django_celery_beat", "0019_alter_periodictasks_options"),
+    ]
+
+    operations = [migrations.RunPython(create_schedules, migrations.RunPython.noop)]
