@@ -413,20 +413,28 @@ def enterprise_profile_for_bank(
 
     Always: id, name, city and industry (and ``verified``, the 未认证 badge). Each further profile group (basic,
     financials, ip, qualifications, documents; see ``_profile_groups``) only when it is in
-    ``consent_scope`` for the bank's institution and that purpose today. Staff and the firm's own
-    users: every group. ``groups`` names the groups shown, ``restricted`` is true when any is held
+    ``consent_scope`` for the bank's institution and that purpose today. Staff, the desk of the
+    firm's region and the firm's own users: every group (another region's desk: ``Http404``). ``groups`` names the groups shown, ``restricted`` is true when any is held
     back. A bank user whose institution has no live business with the firm for that purpose (a
     lead, an application not withdrawn, a pool entry; for ``pool`` a pool consent is enough) gets
     ``Http404``; ``scoped=True`` skips that check for rows the caller
     already took from a scoped queryset. ``user=None`` with ``institution_id`` is a read on behalf
     of an institution by the system (webhook payloads)."""
     if user is not None:
-        if not user.is_authenticated or user.role not in (Role.STAFF, Role.OFFICER, Role.MANAGER, Role.FIRM):
+        if not user.is_authenticated or user.role not in (
+            Role.STAFF,
+            Role.REGION,
+            Role.OFFICER,
+            Role.MANAGER,
+            Role.FIRM,
+        ):
             raise Http404("enterprise")
         if user.role == Role.FIRM and user.enterprise_id != enterprise.pk:
             raise Http404("enterprise")
+        if user.role == Role.REGION and user.region_id != enterprise.city_id:
+            raise Http404("enterprise")
         institution_id = user.institution_id if user.role in (Role.OFFICER, Role.MANAGER) else None
-        everything = user.role in (Role.STAFF, Role.FIRM)
+        everything = user.role in (Role.STAFF, Role.REGION, Role.FIRM)
     else:
         if institution_id is None:
             raise Http404("enterprise")
