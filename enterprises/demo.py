@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from lenders.models import Institution
-from portal.models import User
+from portal.models import Role, User
 
 from .models import Enterprise, ProfileConsent, ProfileView
 from .services import consent_grant
@@ -54,7 +54,9 @@ def seed_firm_demo(*, today) -> None:
 
 # Service visits 一对一精准服务: (firm username or firm name, days before the demo's today, team,
 # institution name or None, topics, findings, follow-up, follow-up due in days after the visit or
-# None, a need found on the visit or None).
+# None, a need found on the visit or None). Who records a visit: demo_zonggai (the 综改区 科技金融部,
+# with 建行综改支行) the zone's firms' visits, demo_staff (the province's centre) the others — a region
+# desk records visits at its own region's firms only.
 VISITS = (
     (
         "demo_firm",
@@ -70,8 +72,8 @@ VISITS = (
     (
         "demo_firm2",
         5,
-        "省科技金融服务中心 赵敏、中国银行太原科技金融中心 陈晨",
-        "中国银行山西省分行",
+        "综改区科技金融部 韩冰、建设银行综改支行 陈晨",
+        "中国建设银行山西省分行",
         ["financing_need", "rd_expense"],
         "企业新接到半导体材料订单，原材料采购存在资金缺口，可提供订单和应收账款作为担保。",
         "银行客户经理一周内上门收集订单合同与近两年财务报表",
@@ -98,8 +100,13 @@ VISITS = (
 )
 
 
+#: The region desks that record their region's demo visits (portal/demo.py creates them); the
+#: province's centre (demo_staff) records the rest.
+VISIT_DESKS = ("demo_zonggai",)
+
+
 def seed_visits(*, today) -> int:
-    """A few service visits by demo_staff (one with follow-ups due soon, one that found a financing
+    """A few service visits by demo_staff and the 综改区 desk demo_zonggai (one with follow-ups due soon, one that found a financing
     need posted on the firm's behalf and waiting for the firm's confirmation). Idempotent: a visit
     already recorded (same firm, day and team) is skipped. Returns the visits created."""
     from .visits import visit_record
@@ -107,6 +114,7 @@ def seed_visits(*, today) -> int:
     staff = User.objects.filter(username="demo_staff").first()
     if staff is None:
         return 0
+    desks = {u.region_id: u for u in User.objects.filter(username__in=VISIT_DESKS, role=Role.REGION)}
     created = 0
     for username, days_ago, team, institution_name, topics, findings, follow_up, due_in, need in VISITS:
         owner = User.objects.filter(username=username).select_related("enterprise").first()
@@ -116,7 +124,7 @@ def seed_visits(*, today) -> int:
         if owner.enterprise.visits.filter(visited_on=visited_on, team=team).exists():
             continue
         visit_record(
-            user=staff,
+            user=desks.get(owner.enterprise.city_id, staff),
             enterprise=owner.enterprise,
             visited_on=visited_on,
             team=team,

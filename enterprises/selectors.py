@@ -8,19 +8,32 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from portal.access import VIEW, access_rule, restrict
+from portal.access import ACT, VIEW, access_rule, restrict
 from portal.models import Role
 
 from .consent import ALL_GROUPS, ConsentPurpose, ProfileGroup, consent_scope, ordered_groups
-from .models import Document, Enterprise, FinancingNeed, IPAsset, ProfileConsent, ProfileView, Qualification
+from .models import (
+    Document,
+    Enterprise,
+    FinancingNeed,
+    IdentityChange,
+    IPAsset,
+    ProfileConsent,
+    ProfileView,
+    Qualification,
+    ServiceVisit,
+)
 
 
 @access_rule(Enterprise)
 def _enterprise_rule(qs: QuerySet, user, action: str) -> QuerySet:
     """A firm user reads and edits its own enterprise; staff read all and act on all (verification);
-    a bank reads a firm only through ``enterprise_profile_for_bank``, never this queryset."""
+    a region desk reads and acts on the firms of its region only; a bank reads a firm only through
+    ``enterprise_profile_for_bank``, never this queryset."""
     if user.role == Role.STAFF:
         return qs
+    if user.role == Role.REGION:
+        return qs.filter(city_id=user.region_id)
     if user.role == Role.FIRM:
         return qs.filter(pk=user.enterprise_id)
     return qs.none()
@@ -32,9 +45,11 @@ def enterprise_for_user(user, action: str = VIEW) -> QuerySet[Enterprise]:
 
 def _owned_by_firm(qs: QuerySet, user, action: str) -> QuerySet:
     """Rows that belong to one enterprise: the firm's own users read and act on them; staff read
-    them all (and act on none); anyone else: none."""
+    them all, a region desk those of its region's firms (and act on none); anyone else: none."""
     if user.role == Role.STAFF:
         return qs if action == VIEW else qs.none()
+    if user.role == Role.REGION:
+        return qs.filter(enterprise__city_id=user.region_id) if action == VIEW else qs.none()
     if user.role == Role.FIRM:
         return qs.filter(enterprise_id=user.enterprise_id)
     return qs.none()
@@ -104,21 +119,51 @@ def document_for_user(user, action: str = VIEW) -> QuerySet[Document]:
     return restrict(Document.objects.select_related("enterprise"), user, action)
 
 
-def identity_changes_pending():
-    """Identity changes of verified firms waiting for provincial staff, oldest first."""
-    from .models import IdentityChange
+@access_rule(IdentityChange)
+def _identity_change_rule(qs: QuerySet, user, action: str) -> QuerySet:
+    """Staff read and review every change; a region desk those of its region's firms (the firm's
+    current, verified city); the firm reads its own. Anyone else: none."""
+    if user.role == Role.STAFF:
+        return qs
+    if user.role == Role.REGION:
+        return qs.filter(enterprise__city_id=user.region_id)
+    if user.role == Role.FIRM:
+        return qs.filter(enterprise_id=user.enterprise_id) if action == VIEW else qs.none()
+    return qs.none()
 
+
+@access_rule(ServiceVisit)
+def _visit_rule(qs: QuerySet, user, action: str) -> QuerySet:
+    """Service visits: staff read and act on all (record, follow up); a region desk on the visits
+    of its region's firms; a bank manager reads the visits his institution took part in. Anyone
+    else: none."""
+    if user.role == Role.STAFF:
+        return qs
+    if user.role == Role.REGION:
+        return qs.filter(enterprise__city_id=user.region_id)
+    if user.role == Role.MANAGER and user.institution_id and action == VIEW:
+        return qs.filter(institution_id=user.institution_id)
+    return qs.none()
+
+
+def identity_change_for_user(user, action: str = VIEW) -> QuerySet[IdentityChange]:
+    return restrict(IdentityChange.objects.select_related("enterprise__city", "requested_by"), user, action)
+
+
+def identity_changes_pending(user) -> QuerySet[IdentityChange]:
+    """Identity changes of verified firms waiting for the user's desk, oldest first."""
     return (
-        IdentityChange.objects.filter(status=IdentityChange.Status.PENDING)
-        .select_related("enterprise__city", "requested_by")
+        identity_change_for_user(user, ACT)
+        .filter(status=IdentityChange.Status.PENDING)
         .order_by("created_at", "pk")
     )
 
 
-def pending_enterprises() -> QuerySet[Enterprise]:
+def pending_enterprises(user) -> QuerySet[Enterprise]:
+    """Firms waiting for verification that the user's desk may verify, oldest first."""
     return (
-        Enterprise.objects.filter(verification_status=Enterprise.Verification.PENDING)
-        .select_related("city")
+        enterprise_for_user(user, ACT)
+        .filter(verification_status=Enterprise.Verification.PENDING)
         .order_by("created_at", "id")
     )
 
@@ -368,20 +413,28 @@ def enterprise_profile_for_bank(
 
     Always: id, name, city and industry (and ``verified``, the 未认证 badge). Each further profile group (basic,
     financials, ip, qualifications, documents; see ``_profile_groups``) only when it is in
-    ``consent_scope`` for the bank's institution and that purpose today. Staff and the firm's own
-    users: every group. ``groups`` names the groups shown, ``restricted`` is true when any is held
+    ``consent_scope`` for the bank's institution and that purpose today. Staff, the desk of the
+    firm's region and the firm's own users: every group (another region's desk: ``Http404``). ``groups`` names the groups shown, ``restricted`` is true when any is held
     back. A bank user whose institution has no live business with the firm for that purpose (a
     lead, an application not withdrawn, a pool entry; for ``pool`` a pool consent is enough) gets
     ``Http404``; ``scoped=True`` skips that check for rows the caller
     already took from a scoped queryset. ``user=None`` with ``institution_id`` is a read on behalf
     of an institution by the system (webhook payloads)."""
     if user is not None:
-        if not user.is_authenticated or user.role not in (Role.STAFF, Role.OFFICER, Role.MANAGER, Role.FIRM):
+        if not user.is_authenticated or user.role not in (
+            Role.STAFF,
+            Role.REGION,
+            Role.OFFICER,
+            Role.MANAGER,
+            Role.FIRM,
+        ):
             raise Http404("enterprise")
         if user.role == Role.FIRM and user.enterprise_id != enterprise.pk:
             raise Http404("enterprise")
+        if user.role == Role.REGION and user.region_id != enterprise.city_id:
+            raise Http404("enterprise")
         institution_id = user.institution_id if user.role in (Role.OFFICER, Role.MANAGER) else None
-        everything = user.role in (Role.STAFF, Role.FIRM)
+        everything = user.role in (Role.STAFF, Role.REGION, Role.FIRM)
     else:
         if institution_id is None:
             raise Http404("enterprise")
@@ -454,6 +507,7 @@ __all__ = [
     "enterprise_for_user",
     "enterprise_profile_for_bank",
     "enterprise_summary",
+    "identity_change_for_user",
     "identity_changes_pending",
     "ip_asset_for_user",
     "need_for_user",

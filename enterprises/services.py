@@ -14,6 +14,7 @@ from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,6 +22,7 @@ from django.utils.translation import gettext as _
 from lenders.models import Institution
 from lenders.services import pool_notify
 from matching.models import Match
+from portal.access import ACT, can
 from portal.models import Region, Role, User
 from portal.services import ConflictError, NotAllowedError, ServiceError, notification_send, transition_record
 from portal.vocabulary import GUARANTEE_TYPES
@@ -184,20 +186,39 @@ def firm_register(
     transition_record(
         subject=firm, from_state="", to_state=firm.verification_status, actor=user, note=_("企业注册")
     )
-    staff = User.objects.filter(role=Role.STAFF, is_active=True)
     notification_send(
-        users=staff,
+        users=desks_for(firm),
         title=_("新企业注册待审核：%(name)s") % {"name": firm.name},
         url=reverse("enterprises:verify_list"),
     )
     return user
 
 
+def desks_for(enterprise: Enterprise):
+    """The government desks a firm's business goes to: the province's staff and the desk of the
+    firm's region (its city, or the 综改区)."""
+    return User.objects.filter(
+        Q(role=Role.STAFF) | Q(role=Role.REGION, region_id=enterprise.city_id), is_active=True
+    )
+
+
+def _require_desk_of(user: User, enterprise: Enterprise, message: str) -> None:
+    """The province's staff (and a superuser in the admin) act on every firm; a region desk only on
+    its region's firms (another region's firm: 404, its existence not told); anyone else: 403."""
+    if not user.is_authenticated:
+        raise NotAllowedError(message)
+    if user.role == Role.REGION:
+        if not can(user, enterprise, ACT):
+            raise ServiceError(_("没有找到这家企业。"), status=404)
+        return
+    if not (user.role == Role.STAFF or user.is_staff or user.is_superuser):
+        raise NotAllowedError(message)
+
+
 @transaction.atomic
 def enterprise_verify(*, user: User, enterprise: Enterprise, approve: bool, note: str = "") -> Enterprise:
     """Staff verify (or reject) a registered firm. On verification its open needs are matched."""
-    if not (user.is_authenticated and (user.role == Role.STAFF or user.is_staff or user.is_superuser)):
-        raise NotAllowedError(_("只有省级专班可以审核企业。"))
+    _require_desk_of(user, enterprise, _("只有省级专班和企业所在区域的专班可以审核企业。"))
     firm = Enterprise.objects.select_for_update().get(pk=enterprise.pk)
     target = Enterprise.Verification.VERIFIED if approve else Enterprise.Verification.REJECTED
     if firm.verification_status == target:
@@ -295,9 +316,8 @@ def identity_change_request(*, user: User, enterprise: Enterprise, **fields) -> 
     pending.changes = {**pending.changes, **differing}
     pending.requested_by = user
     pending.save()
-    staff = User.objects.filter(role=Role.STAFF, is_active=True)
     notification_send(
-        users=list(staff),
+        users=list(desks_for(current)),
         title=_("企业身份信息变更待审核：%(n)s") % {"n": current.name},
         body=_("已认证企业申请变更名称、统一社会信用代码、法定代表人或所在城市，批准前仍显示原认证信息。"),
         url=reverse("enterprises:verify_list"),
@@ -310,8 +330,7 @@ def identity_change_review(
     *, user: User, change: IdentityChange, approve: bool, note: str = ""
 ) -> IdentityChange:
     """Staff approve (the new values are applied) or reject (the verified values stay) a change."""
-    if not (user.is_authenticated and (user.role == Role.STAFF or user.is_staff or user.is_superuser)):
-        raise NotAllowedError(_("只有省级专班可以审核企业身份信息变更。"))
+    _require_desk_of(user, change.enterprise, _("只有省级专班和企业所在区域的专班可以审核企业身份信息变更。"))
     locked = IdentityChange.objects.select_for_update().get(pk=change.pk)
     if locked.status != IdentityChange.Status.PENDING:
         raise ConflictError(_("该变更已审核。"))

@@ -19,7 +19,7 @@ from lenders.models import Institution
 from matching.models import Application
 from matching.selectors import application_for_user, application_loan, application_timeline, match_for_user
 from matching.services.applications import application_submit, application_withdraw
-from portal.access import firm_required, staff_required
+from portal.access import ACT, firm_required, government_required
 from portal.money import UNIT_WAN
 from portal.services import ServiceError
 from products.selectors import product_for_user
@@ -44,6 +44,7 @@ from .selectors import (
     consent_switch,
     document_for_user,
     enterprise_for_user,
+    identity_change_for_user,
     identity_changes_pending,
     ip_asset_for_user,
     need_choices_for_product,
@@ -548,12 +549,24 @@ def consent(request):
 # ------------------------------------------------------------------------------------------------
 
 
-@staff_required
+@government_required
 def verify_list(request):
-    page = Paginator(pending_enterprises(), PAGE_SIZE).get_page(request.GET.get("page"))
+    """The firms and identity changes waiting for the user's desk: the province's all, a region
+    desk's those of its region's firms."""
+    user = request.user
+    page = Paginator(pending_enterprises(user), PAGE_SIZE).get_page(request.GET.get("page"))
     rows = [(firm, uscc_rules.validate(firm.uscc).warnings) for firm in page]
-    changes = [(change, identity_change_rows(change)) for change in identity_changes_pending()[:100]]
-    return render(request, "enterprises/verify_list.html", {"page": page, "rows": rows, "changes": changes})
+    changes = [(change, identity_change_rows(change)) for change in identity_changes_pending(user)[:100]]
+    return render(
+        request,
+        "enterprises/verify_list.html",
+        {
+            "page": page,
+            "rows": rows,
+            "changes": changes,
+            "region": user.region if user.is_region_desk else None,
+        },
+    )
 
 
 IDENTITY_LABELS = {
@@ -579,11 +592,9 @@ def identity_change_rows(change) -> list[tuple[str, str, str]]:
 
 
 @require_POST
-@staff_required
+@government_required
 def identity_change_action(request, pk: int):
-    from .models import IdentityChange
-
-    change = get_object_or_404(IdentityChange, pk=pk)
+    change = get_object_or_404(identity_change_for_user(request.user, ACT), pk=pk)
     approve = request.POST.get("action") == "approve"
     try:
         services.identity_change_review(
@@ -597,9 +608,9 @@ def identity_change_action(request, pk: int):
 
 
 @require_POST
-@staff_required
+@government_required
 def verify_action(request, pk: int):
-    enterprise = get_object_or_404(enterprise_for_user(request.user), pk=pk)
+    enterprise = get_object_or_404(enterprise_for_user(request.user, ACT), pk=pk)
     approve = request.POST.get("action") == "verify"
     try:
         services.enterprise_verify(

@@ -1,4 +1,4 @@
-"""Service visits 一对一精准服务: staff record on-site visits (team from the centre and the bank,
+"""Service visits 一对一精准服务: the province's staff or a region's desk (its firms only) record on-site visits (team from the centre and the bank,
 topics, findings, follow-up with a due date); a financing need found on a visit is posted on the
 firm's behalf and the firm is asked to confirm it. Services (writes) and selectors (reads)."""
 
@@ -14,7 +14,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portal import money
-from portal.models import Role, User
+from portal.access import ACT, VIEW, can, restrict
+from portal.models import GOVERNMENT_ROLES, Role, User
 from portal.services import NotAllowedError, ServiceError, notification_send, transition_record
 from portal.vocabulary import GUARANTEE_TYPES
 from portal.workdays import SHANGHAI, add_working_days
@@ -30,16 +31,11 @@ FOLLOW_UP_WINDOW_DAYS = 7
 # ------------------------------------------------------------------------------------------------
 
 
-def visit_for_user(user) -> QuerySet[ServiceVisit]:
-    """Staff: every visit. A bank manager: visits his institution took part in. Others: none."""
+def visit_for_user(user, action: str = VIEW) -> QuerySet[ServiceVisit]:
+    """The visits ``user`` may read or act on (the rule is ``enterprises.selectors._visit_rule``):
+    staff every visit, a region desk its region's, a bank manager (read) his institution's."""
     qs = ServiceVisit.objects.select_related("enterprise", "enterprise__city", "institution", "recorded_by")
-    if not getattr(user, "is_authenticated", False):
-        return qs.none()
-    if user.role == Role.STAFF:
-        return qs
-    if user.role == Role.MANAGER and user.institution_id:
-        return qs.filter(institution_id=user.institution_id)
-    return qs.none()
+    return restrict(qs, user, action)
 
 
 def visit_list(*, user, enterprise: Enterprise | None = None, q: str = "", topic: str = "") -> QuerySet:
@@ -73,17 +69,18 @@ def topic_labels(codes) -> str:
 def follow_ups_due(*, user, within_days: int = FOLLOW_UP_WINDOW_DAYS, today: date | None = None) -> QuerySet:
     """Follow-ups not yet done whose due date is past or no later than the ``within_days``-th
     working day after today, soonest first."""
-    today = today or timezone.localdate()
-    horizon = add_working_days(datetime.combine(today, time(12), tzinfo=SHANGHAI), within_days).date()
     return (
         visit_for_user(user)
-        .filter(
-            follow_up_done=False,
-            follow_up_due__isnull=False,
-            follow_up_due__lte=horizon,
-        )
+        .filter(follow_up_due_q(within_days=within_days, today=today))
         .order_by("follow_up_due", "id")
     )
+
+
+def follow_up_due_q(*, within_days: int = FOLLOW_UP_WINDOW_DAYS, today: date | None = None) -> Q:
+    """The rule of :func:`follow_ups_due` (kpi ``follow_ups_due``), for any queryset of visits."""
+    today = today or timezone.localdate()
+    horizon = add_working_days(datetime.combine(today, time(12), tzinfo=SHANGHAI), within_days).date()
+    return Q(follow_up_done=False, follow_up_due__isnull=False, follow_up_due__lte=horizon)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -91,9 +88,13 @@ def follow_ups_due(*, user, within_days: int = FOLLOW_UP_WINDOW_DAYS, today: dat
 # ------------------------------------------------------------------------------------------------
 
 
-def _require_staff(user: User) -> None:
-    if not (user.is_authenticated and user.role == Role.STAFF):
-        raise NotAllowedError(_("只有省级专班可以登记上门服务。"))
+def _require_desk(user: User, enterprise: Enterprise) -> None:
+    """The province's staff record visits at every firm; a region desk at its region's firms only
+    (another region's firm: 404); anyone else: 403."""
+    if not (user.is_authenticated and user.role in GOVERNMENT_ROLES):
+        raise NotAllowedError(_("只有省级专班和区域专班可以登记上门服务。"))
+    if not can(user, enterprise, ACT):
+        raise ServiceError(_("没有找到这家企业。"), status=404)
 
 
 @transaction.atomic
@@ -112,7 +113,7 @@ def visit_record(
 ) -> ServiceVisit:
     """Record a visit. ``need`` (amount in yuan, term_months, purpose, description …) posts a
     financing need on the firm's behalf; the firm's users are asked to confirm it."""
-    _require_staff(user)
+    _require_desk(user, enterprise)
     topics = list(dict.fromkeys(topics or []))
     if not topics:
         raise ServiceError(_("请至少选择一项服务内容。"), field="topics")
@@ -173,7 +174,7 @@ def visit_need_post(*, user: User, visit: ServiceVisit, **fields) -> FinancingNe
     """Post the financing need found on a visit on the firm's behalf: marked ``on_behalf``, status
     待企业确认 (``awaiting_firm``: no run, trigger or sweep matches it, they all read open needs only),
     and the firm's users are asked to confirm it. It becomes open and is matched once confirmed."""
-    _require_staff(user)
+    _require_desk(user, visit.enterprise)
     enterprise = visit.enterprise
     need = FinancingNeed.objects.create(
         enterprise=enterprise,
@@ -254,7 +255,9 @@ def visit_need_confirm(*, user: User, need: FinancingNeed, confirm: bool = True)
 
 @transaction.atomic
 def visit_follow_up_done(*, user: User, visit: ServiceVisit, note: str = "") -> ServiceVisit:
-    _require_staff(user)
+    _require_desk(user, visit.enterprise)
+    if not can(user, visit, ACT):
+        raise ServiceError(_("没有找到这次走访。"), status=404)
     visit = ServiceVisit.objects.select_for_update().get(pk=visit.pk)
     if visit.follow_up_done:
         return visit

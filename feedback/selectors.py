@@ -2,7 +2,7 @@
 
 The access rules of both models are here, once (``@access_rule``): pages, API views and services
 all start from ``restrict``. Staff visibility of complaints lives in ``_complaint_rule`` alone, so
-that region desks can narrow it there later."""
+that a region desk's narrower view (its region's firms) sits beside it."""
 
 from __future__ import annotations
 
@@ -47,13 +47,16 @@ def _rating_rule(qs: QuerySet, user, action: str) -> QuerySet:
 def _complaint_rule(qs: QuerySet, user, action: str) -> QuerySet:
     """Firm: its own complaints (reads; confirms or reopens them). Officer and manager: the
     complaints about their institution (reads; answers them). Provincial staff: every complaint,
-    to read and to handle — the one place that decides staff visibility."""
+    to read and to handle; a region desk: the complaints of its region's firms — the one place that
+    decides the desks' visibility."""
     if user.role == Role.FIRM:
         return qs.filter(enterprise_id=user.enterprise_id)
     if user.role in (Role.OFFICER, Role.MANAGER):
         return qs.filter(institution_id=user.institution_id)
     if user.role == Role.STAFF:
         return qs
+    if user.role == Role.REGION:
+        return qs.filter(enterprise__city_id=user.region_id)
     return qs.none()
 
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from enterprises.services import desks_for
 from matching.models import Application, Match
 from matching.selectors import application_for_user, match_for_user
 from portal.access import ACT, restrict
@@ -27,7 +28,7 @@ from .selectors import RATEABLE_APPLICATION_STATUSES, RATEABLE_MATCH_STATUSES
 C = Complaint.Status
 BANK = frozenset({Role.OFFICER, Role.MANAGER})
 FIRM = frozenset({Role.FIRM})
-STAFF = frozenset({Role.STAFF})
+STAFF = frozenset({Role.STAFF, Role.REGION})  # the province's staff and the firm's region desk
 SYSTEM = frozenset()  # only the periodic task
 
 #: Working days provincial staff have to reply to a complaint.
@@ -184,8 +185,9 @@ def action_for_target(*, user: User, complaint: Complaint, to: str) -> str | Non
     return None
 
 
-def _staff_users():
-    return User.objects.filter(role=Role.STAFF, is_active=True)
+def _desk_users(complaint: Complaint):
+    """Who handles it: the province's staff and the desk of the firm's region."""
+    return desks_for(complaint.enterprise)
 
 
 def _bank_users(institution_id):
@@ -261,7 +263,7 @@ def complaint_file(
     transition_record(subject=complaint, from_state="", to_state=complaint.status, actor=user, note=subject)
     due = timezone.localtime(complaint.response_due_at).strftime("%Y-%m-%d")
     notification_send(
-        users=list(_staff_users()),
+        users=list(_desk_users(complaint)),
         title=_("新的%(kind)s：%(subject)s") % {"kind": complaint.get_kind_display(), "subject": subject},
         body=_("请在 %(due)s 前答复企业。") % {"due": due},
         url=reverse("feedback:staff_complaint_detail", args=[complaint.pk]),
@@ -356,7 +358,7 @@ def _notify(*, complaint: Complaint, action: str, label: str, note: str, actor) 
         notification_send(users=list(_firm_users(complaint)), title=title, body=note, url=firm_url)
     if action in ("answer", "confirm", "reopen", "auto_close"):
         notification_send(
-            users=[u for u in _staff_users() if u != actor], title=title, body=note, url=staff_url
+            users=[u for u in _desk_users(complaint) if u != actor], title=title, body=note, url=staff_url
         )
     if action in ("reply", "reopen", "confirm", "auto_close"):
         notification_send(

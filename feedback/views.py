@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from matching.selectors import application_for_user, match_for_user
-from portal.access import bank_required, firm_required, staff_required
+from portal.access import bank_required, firm_required, government_required
 from portal.models import Role
 from portal.selectors import transitions_for
 from portal.services import ServiceError
@@ -204,6 +204,7 @@ def complaint_detail(request, pk: int):
 DETAIL_BY_ROLE = {
     Role.FIRM: "feedback:complaint_detail",
     Role.STAFF: "feedback:staff_complaint_detail",
+    Role.REGION: "feedback:staff_complaint_detail",
     Role.OFFICER: "feedback:bank_complaint_detail",
     Role.MANAGER: "feedback:bank_complaint_detail",
 }
@@ -239,7 +240,7 @@ def complaint_action(request, pk: int, action: str):
 # ------------------------------------------------------------------------------------------------
 
 
-@staff_required
+@government_required
 def staff_complaint_list(request):
     qs = complaint_queue(request.user)
     status = request.GET.get("status", "")
@@ -255,7 +256,7 @@ def staff_complaint_list(request):
     return render(request, "feedback/complaint_list.html", context)
 
 
-@staff_required
+@government_required
 def staff_complaint_detail(request, pk: int):
     return _detail(request, pk, "staff")
 

@@ -43,13 +43,16 @@ def lead_scope_q(user) -> Q:
 @access_rule(Match)
 def _match_rule(qs: QuerySet, user, action: str) -> QuerySet:
     """Firm: reads its own suggestions and near misses (acts on none of them here). Officer and
-    manager: ``lead_scope_q``, to read and to act. Staff: reads everything, acts on nothing."""
+    manager: ``lead_scope_q``, to read and to act. Staff: reads everything, acts on nothing. A
+    region desk: reads those of its region's firms (overdue leads of its firms), acts on nothing."""
     if user.role == Role.FIRM:
         return qs.filter(enterprise_id=user.enterprise_id) if action == VIEW else qs.none()
     if user.role in (Role.OFFICER, Role.MANAGER):
         return qs.filter(lead_scope_q(user))
     if user.role == Role.STAFF:
         return qs if action == VIEW else qs.none()
+    if user.role == Role.REGION:
+        return qs.filter(enterprise__city_id=user.region_id) if action == VIEW else qs.none()
     return qs.none()
 
 
@@ -61,13 +64,15 @@ def match_for_user(user, action: str = VIEW) -> QuerySet[Match]:
 @access_rule(Application)
 def _application_rule(qs: QuerySet, user, action: str) -> QuerySet:
     """Firm: its own applications. Officer and manager: applications to their institution's
-    products. Staff: reads all, acts on none."""
+    products. Staff: reads all, acts on none; a region desk reads its region's firms', acts on none."""
     if user.role == Role.FIRM:
         return qs.filter(enterprise_id=user.enterprise_id)
     if user.role in (Role.OFFICER, Role.MANAGER):
         return qs.filter(product__institution_id=user.institution_id)
     if user.role == Role.STAFF:
         return qs if action == VIEW else qs.none()
+    if user.role == Role.REGION:
+        return qs.filter(enterprise__city_id=user.region_id) if action == VIEW else qs.none()
     return qs.none()
 
 
@@ -80,13 +85,16 @@ def application_for_user(user, action: str = VIEW) -> QuerySet[Application]:
 
 @access_rule(Loan)
 def _loan_rule(qs: QuerySet, user, action: str) -> QuerySet:
-    """As its application: the firm's own, the lending institution's, staff read-only."""
+    """As its application: the firm's own, the lending institution's, staff read-only, a region
+    desk read-only on its region's firms."""
     if user.role == Role.FIRM:
         return qs.filter(application__enterprise_id=user.enterprise_id)
     if user.role in (Role.OFFICER, Role.MANAGER):
         return qs.filter(application__product__institution_id=user.institution_id)
     if user.role == Role.STAFF:
         return qs if action == VIEW else qs.none()
+    if user.role == Role.REGION:
+        return qs.filter(application__enterprise__city_id=user.region_id) if action == VIEW else qs.none()
     return qs.none()
 
 

@@ -28,6 +28,9 @@ firm_required = role_required(Role.FIRM)
 bank_required = role_required(Role.OFFICER, Role.MANAGER)
 manager_required = role_required(Role.MANAGER)
 staff_required = role_required(Role.STAFF)
+#: The province's desk or a region's desk: the view's reads go through ``restrict``, which scopes
+#: a region desk to its region's firms (another region's object → 404).
+government_required = role_required(Role.STAFF, Role.REGION)
 
 
 def landing_url_name(user) -> str:
@@ -37,6 +40,7 @@ def landing_url_name(user) -> str:
         Role.OFFICER: "lenders:workspace",
         Role.MANAGER: "lenders:workspace",
         Role.STAFF: "portal:staff_workspace",
+        Role.REGION: "portal:staff_workspace",
     }.get(user.role, "admin:index" if user.is_staff else "portal:home")
 
 

@@ -7,18 +7,27 @@ from .models import AuditEvent, Notification, Region, Transition, User, WorkdayO
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
-    list_display = ["username", "display_name", "role", "enterprise", "branch", "is_active", "last_login"]
-    list_filter = ["role", "is_active", "is_staff", "branch__institution"]
+    list_display = [
+        "username",
+        "display_name",
+        "role",
+        "enterprise",
+        "branch",
+        "region",
+        "is_active",
+        "last_login",
+    ]
+    list_filter = ["role", "is_active", "is_staff", "branch__institution", "region"]
     search_fields = ["username", "first_name", "last_name", "email", "mobile", "enterprise__name"]
-    list_select_related = ["enterprise", "branch", "branch__institution"]
+    list_select_related = ["enterprise", "branch", "branch__institution", "region"]
     autocomplete_fields = ["enterprise", "branch"]
     fieldsets = (
         *BaseUserAdmin.fieldsets,
-        (_("平台角色"), {"fields": ("role", "mobile", "enterprise", "branch")}),
+        (_("平台角色"), {"fields": ("role", "mobile", "enterprise", "branch", "region")}),
     )
     add_fieldsets = (
         *BaseUserAdmin.add_fieldsets,
-        (_("平台角色"), {"fields": ("role", "enterprise", "branch")}),
+        (_("平台角色"), {"fields": ("role", "enterprise", "branch", "region")}),
     )
 
 

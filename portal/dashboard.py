@@ -4,8 +4,9 @@ table, overdue leads and stalled applications — and the list of records behind
 Every figure is an aggregate query. The summary is one query per model (conditional aggregation
 with ``filter=``), so the number of SQL queries does not depend on the number of rows.
 
-Scope: provincial staff see everything; a bank manager sees only his institution (the
-``institution`` filter is forced to it); anyone else is refused (``NotAllowedError``).
+Scope: provincial staff see everything; a region desk sees only its region's firms (the ``city``
+filter is forced to its region); a bank manager sees only his institution (the ``institution``
+filter is forced to it); anyone else is refused (``NotAllowedError``).
 
 Periods are Beijing-time dates ``[start, end]`` (both inclusive). Which date of a record counts:
 firms by registration, needs / matches / leads by creation, applications by submission, credit
@@ -41,7 +42,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 
-from enterprises.models import Enterprise, FinancingNeed
+from enterprises.models import Enterprise, FinancingNeed, ServiceVisit
+from enterprises.visits import follow_up_due_q
 from feedback.selectors import complaints_overdue_by_institution, institution_ratings
 from lenders.models import Institution
 from matching.models import Application, Loan, Match
@@ -51,6 +53,7 @@ from subsidies.models import LedgerEntry
 from subsidies.selectors import leverage as subsidy_leverage
 
 from . import kpi
+from .access import restrict
 from .models import Region, Role
 from .services import NotAllowedError
 
@@ -174,22 +177,38 @@ def period_bounds(period: str, today: date | None = None) -> tuple[date, date]:
 
 
 def dashboard_scope(user) -> int | None:
-    """The institution a user is confined to (None: everything). Refuses everyone but staff and
-    bank managers."""
+    """The institution a user is confined to (None: everything). Refuses everyone but staff, a
+    region desk (confined to its region by :func:`region_scope`) and bank managers."""
     if not getattr(user, "is_authenticated", False):
         raise NotAllowedError(_("请先登录。"), status=403)
-    if user.role == Role.STAFF:
+    if user.role == Role.STAFF or (user.role == Role.REGION and user.region_id):
         return None
     if user.role == Role.MANAGER and user.institution_id:
         return user.institution_id
-    raise NotAllowedError(_("只有省级专班和银行管理者可以查看信息直通车。"))
+    raise NotAllowedError(_("只有省级专班、区域专班和银行管理者可以查看信息直通车。"))
+
+
+def region_scope(user) -> str | None:
+    """The region (city or 综改区) a region desk is confined to; None for everyone else."""
+    return user.region_id if getattr(user, "role", None) == Role.REGION else None
+
+
+def asks_for_another_region(user, city: str | None) -> bool:
+    """Whether a region desk's request names another region (its page, list or export answers
+    404, as for another tenant's object; its own region or none is fine)."""
+    region = region_scope(user)
+    return region is not None and bool(city) and city != region
 
 
 def scoped_filters(user, filters: Filters) -> Filters:
-    """The filters a user may apply: a manager's institution is always his own."""
+    """The filters a user may apply: a manager's institution is always his own, a region desk's
+    city always its region (as the manager's institution, the filter is locked)."""
     institution = dashboard_scope(user)
     if institution is not None:
-        return replace(filters, institution=institution)
+        filters = replace(filters, institution=institution)
+    region = region_scope(user)
+    if region is not None:
+        filters = replace(filters, city=region)
     return filters
 
 
@@ -867,12 +886,7 @@ def overdue_leads(*, user, filters: Filters) -> QuerySet[Match]:
     f = scoped_filters(user, filters)
     return (
         matches(user, f)
-        .filter(
-            is_lead=True,
-            first_response_at__isnull=True,
-            response_deadline__lt=timezone.now(),
-            status__in=(Match.Status.SUGGESTED, Match.Status.CLAIMED),
-        )
+        .filter(kpi.lead_overdue(timezone.now()))
         .select_related("enterprise", "product", "institution", "branch")
         .order_by("response_deadline", "pk")
     )
@@ -890,6 +904,24 @@ def stalled_applications(*, user, filters: Filters) -> QuerySet[Application]:
         .select_related("enterprise", "product", "product__institution")
         .order_by("status_changed_at", "pk")
     )
+
+
+def desk_figures(*, user, province: bool = False) -> dict[str, int]:
+    """The desk's work in hand today (:data:`kpi.DESK_FIGURES`): firms waiting for verification,
+    visit follow-ups due, overdue leads — of the user's region for a region desk (through the
+    access model), or of the whole province with ``province=True`` (for comparison)."""
+    if not getattr(user, "is_government", False):
+        raise NotAllowedError(_("只有省级专班和区域专班有专班工作台。"))
+    firms = Enterprise.objects.filter(verification_status=Enterprise.Verification.PENDING)
+    visits = ServiceVisit.objects.filter(follow_up_due_q())
+    leads = Match.objects.filter(kpi.lead_overdue(timezone.now()))
+    if not province:
+        firms, visits, leads = (restrict(qs, user) for qs in (firms, visits, leads))
+    return {
+        "firms_pending_verification": firms.count(),
+        "follow_ups_due": visits.count(),
+        "leads_overdue": leads.count(),
+    }
 
 
 # ------------------------------------------------------------------------------------------------

@@ -49,7 +49,7 @@ class DashboardFilterForm(forms.Form):
     # GET parameter names 'from' and 'to' (the API contract) map onto date_from / date_to.
     PARAM_ALIASES = {"from": "date_from", "to": "date_to"}
 
-    def __init__(self, data=None, *, institution_locked: bool = False, **kwargs):
+    def __init__(self, data=None, *, institution_locked: bool = False, city_locked: bool = False, **kwargs):
         if data is not None:
             data = data.copy()
             for param, name in self.PARAM_ALIASES.items():
@@ -58,7 +58,10 @@ class DashboardFilterForm(forms.Form):
             if not data.get("period"):
                 data["period"] = "custom" if data.get("date_from") or data.get("date_to") else "month"
         super().__init__(data, **kwargs)
-        self.fields["city"].choices = [("", _("全省")), *Region.objects.values_list("code", "short_name")]
+        if city_locked:  # a region desk: its region, always (dashboard.scoped_filters)
+            del self.fields["city"]
+        else:
+            self.fields["city"].choices = [("", _("全省")), *Region.objects.values_list("code", "short_name")]
         if institution_locked:
             del self.fields["institution"]
         else:

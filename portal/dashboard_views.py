@@ -16,13 +16,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from enterprises import official_lists, visits
-from enterprises.models import Enterprise
+from enterprises.selectors import enterprise_for_user
 from lenders.models import Institution
 from matching.models import MatchRun
 from matching.selectors import application_for_user, application_timeline, match_for_user
 
 from . import dashboard, kpi, spreadsheet, workdays
-from .access import role_required, staff_required
+from .access import ACT, government_required, role_required, staff_required
 from .dashboard_forms import DashboardFilterForm, OfficialListUploadForm, VisitForm
 from .models import OfficialListEntry, QualificationFlag, Role
 from .money import (
@@ -37,7 +37,7 @@ from .money import (
 from .selectors import transitions_for
 from .services import ServiceError
 
-dashboard_required = role_required(Role.STAFF, Role.MANAGER)
+dashboard_required = role_required(Role.STAFF, Role.REGION, Role.MANAGER)
 
 # Which list sits behind each headline figure.
 FIGURE_LINKS = {
@@ -96,23 +96,33 @@ def display_figure(value, fmt: str) -> str:
     return format_count(value)
 
 
+def filter_form(data, user) -> DashboardFilterForm:
+    """The filter form as ``user`` may use it: a manager's institution and a region desk's city
+    are locked (not offered; ``dashboard.scoped_filters`` forces them)."""
+    return DashboardFilterForm(
+        data, institution_locked=user.role == Role.MANAGER, city_locked=user.role == Role.REGION
+    )
+
+
 def _filters(request) -> tuple[DashboardFilterForm, dashboard.Filters]:
-    form = DashboardFilterForm(request.GET, institution_locked=request.user.role == Role.MANAGER)
+    if dashboard.asks_for_another_region(request.user, request.GET.get("city")):
+        raise Http404
+    form = filter_form(request.GET, request.user)
     if not form.is_valid():
-        fallback = DashboardFilterForm({}, institution_locked=request.user.role == Role.MANAGER)
+        fallback = filter_form({}, request.user)
         fallback.is_valid()
         return form, dashboard.scoped_filters(request.user, fallback.to_filters())
     return form, dashboard.scoped_filters(request.user, form.to_filters())
 
 
 def lead_url(user, pk: int) -> str:
-    if user.role == Role.STAFF:
+    if user.is_government:
         return reverse("dashboard:lead_record", args=[pk])
     return f"/bank/leads/{pk}/"
 
 
 def application_url(user, pk: int) -> str:
-    if user.role == Role.STAFF:
+    if user.is_government:
         return reverse("dashboard:application_record", args=[pk])
     return f"/bank/applications/{pk}/"
 
@@ -173,15 +183,21 @@ def index(request):
         "follow_ups": list(visits.follow_ups_due(user=user)[:10]),
         "runs": list(MatchRun.objects.all()[:3]) if user.role == Role.STAFF else [],
         "is_manager": user.role == Role.MANAGER,
+        "is_region_desk": user.role == Role.REGION,
         "calendar_gaps": workdays.uncovered_years(workdays.years_in_use(timezone.localdate())),
-        "scope_name": Institution.objects.filter(pk=f.institution)
-        .values_list("short_name", flat=True)
-        .first()
-        if f.institution
-        else "",
+        "scope_name": _scope_name(user, f),
     }
     template = "portal/dashboard/_body.html" if request.htmx else "portal/dashboard/index.html"
     return render(request, template, context)
+
+
+def _scope_name(user, f: dashboard.Filters) -> str:
+    """The locked scope the page names: a manager's institution, a region desk's region."""
+    if user.role == Role.REGION:
+        return str(user.region or "")
+    if user.role == Role.MANAGER and f.institution:
+        return Institution.objects.filter(pk=f.institution).values_list("short_name", flat=True).first() or ""
+    return ""
 
 
 # ------------------------------------------------------------------------------------------------
@@ -269,9 +285,9 @@ def _row_url(user, model: str, obj) -> str:
         return application_url(user, obj.pk)
     if model == "loan":
         return application_url(user, obj.application_id)
-    if model == "firm" and user.role == Role.STAFF:
+    if model == "firm" and user.is_government:
         return reverse("dashboard:firm_visits", args=[obj.pk])
-    if model == "need" and user.role == Role.STAFF:
+    if model == "need" and user.is_government:
         return reverse("dashboard:firm_visits", args=[obj.enterprise_id])
     return ""
 
@@ -344,7 +360,7 @@ def chart_export(request, group_by: str):
 # ------------------------------------------------------------------------------------------------
 
 
-@staff_required
+@government_required
 def lead_record(request, pk: int):
     match = get_object_or_404(match_for_user(request.user), pk=pk)
     return render(
@@ -354,7 +370,7 @@ def lead_record(request, pk: int):
     )
 
 
-@staff_required
+@government_required
 def application_record(request, pk: int):
     app = get_object_or_404(application_for_user(request.user), pk=pk)
     return render(
@@ -374,7 +390,7 @@ def application_record(request, pk: int):
 # ------------------------------------------------------------------------------------------------
 
 
-@staff_required
+@government_required
 def visit_list(request):
     q = request.GET.get("q", "").strip()
     page = Paginator(visits.visit_list(user=request.user, q=q), 20).get_page(request.GET.get("page"))
@@ -393,9 +409,9 @@ def visit_list(request):
     )
 
 
-@staff_required
+@government_required
 def firm_visits(request, enterprise_id: int):
-    firm = get_object_or_404(Enterprise.objects.select_related("city"), pk=enterprise_id)
+    firm = get_object_or_404(enterprise_for_user(request.user), pk=enterprise_id)
     page = Paginator(visits.visit_list(user=request.user, enterprise=firm), 20).get_page(
         request.GET.get("page")
     )
@@ -407,19 +423,25 @@ def firm_visits(request, enterprise_id: int):
     )
 
 
-@staff_required
+@government_required
 def visit_create(request):
     initial = {"visited_on": timezone.localdate()}
-    if request.GET.get("enterprise"):
-        firm = Enterprise.objects.filter(pk=request.GET["enterprise"]).first()
+    firms = enterprise_for_user(request.user, ACT)  # a region desk: its region's firms only
+    if request.GET.get("enterprise", "").isdigit():
+        firm = firms.filter(pk=request.GET["enterprise"]).first()
         if firm:
             initial["uscc"] = firm.uscc
     form = VisitForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        firm = Enterprise.objects.filter(uscc=data["uscc"].strip().upper()).first()
+        firm = firms.filter(uscc=data["uscc"].strip().upper()).first()
         if firm is None:
-            form.add_error("uscc", _("平台上没有这个统一社会信用代码的企业。"))
+            form.add_error(
+                "uscc",
+                _("本区域没有这个统一社会信用代码的企业。")
+                if request.user.role == Role.REGION
+                else _("平台上没有这个统一社会信用代码的企业。"),
+            )
         else:
             need = None
             if data.get("need_amount"):
@@ -453,7 +475,7 @@ def visit_create(request):
     return render(request, "portal/dashboard/visit_form.html", {"form": form})
 
 
-@staff_required
+@government_required
 def visit_detail(request, pk: int):
     visit = get_object_or_404(visits.visit_for_user(request.user), pk=pk)
     needs = visit.enterprise.needs.filter(on_behalf=True).order_by("-created_at")[:5]
@@ -485,7 +507,7 @@ def visit_need_confirm(request, pk: int):
 
 
 @require_POST
-@staff_required
+@government_required
 def visit_done(request, pk: int):
     visit = get_object_or_404(visits.visit_for_user(request.user), pk=pk)
     try:

@@ -820,6 +820,21 @@ def _seed_base(*, password: str, firms: int, today: date, seed: int = SEED) -> N
         "demo_manager", password=password, role=Role.MANAGER, first_name="陈涛", branch=pufa_head
     )
     users["demo_staff"] = _user("demo_staff", password=password, role=Role.STAFF, first_name="刘芳")
+    # Region desks (区域专班): 太原市财政局's desk and the 综改区 科技金融部 (who run the zone's 上门服务).
+    users["demo_city"] = _user(
+        "demo_city",
+        password=password,
+        role=Role.REGION,
+        first_name="郭宁",
+        region=Region.objects.get(pk="140100"),
+    )
+    users["demo_zonggai"] = _user(
+        "demo_zonggai",
+        password=password,
+        role=Role.REGION,
+        first_name="韩冰",
+        region=Region.objects.get(pk="140171"),
+    )
 
 
 def row_counts() -> dict[str, int]:

@@ -162,8 +162,30 @@ KPIS: dict[str, Kpi] = {
             _("涉及该机构、目前已提交或办理中、已过 5 个工作日答复期限仍未答复的投诉与建议条数；不分统计期。"),
             "count",
         ),
+        # The desks' work in hand (staff workspace): counted today, not over a period.
+        Kpi(
+            "firms_pending_verification",
+            _("待审核企业"),
+            _("目前已注册、等待专班认证的企业户数（不限统计期）。"),
+            "count",
+        ),
+        Kpi(
+            "follow_ups_due",
+            _("到期走访跟进"),
+            _("上门服务登记的跟进事项中，尚未完成且已过截止日期或 7 个工作日内到期的条数。"),
+            "count",
+        ),
+        Kpi(
+            "leads_overdue",
+            _("超时未响应线索"),
+            _("已过首次响应期限、金融机构仍未作出首次响应的线索条数（不限统计期）。"),
+            "count",
+        ),
     )
 }
+
+#: The desks' work in hand, in the order the staff workspace shows it.
+DESK_FIGURES = ("firms_pending_verification", "follow_ups_due", "leads_overdue")
 
 FUNNEL_STAGES = ("need", "lead", "contacted", "applied", "approved", "disbursed")
 
@@ -199,6 +221,16 @@ LEAD_ANSWERED_IN_TIME = Q(first_response_at__isnull=False) & (
 
 #: Statuses of a lead whose bank has contacted the firm.
 LEAD_CONTACTED_STATUSES = ("contacted", "invited")
+
+
+def lead_overdue(now) -> Q:
+    """A lead past its first-response deadline that is still waiting for a first response."""
+    return Q(
+        is_lead=True,
+        first_response_at__isnull=True,
+        response_deadline__lt=now,
+        status__in=("suggested", "claimed"),
+    )
 
 
 def lead_decided(now) -> Q:

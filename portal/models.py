@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -17,13 +18,18 @@ class Role(models.TextChoices):
     OFFICER = "officer", _("客户经理")
     MANAGER = "manager", _("银行管理者")
     STAFF = "staff", _("省级专班")
+    REGION = "region", _("区域专班")
 
 
 BANK_ROLES = (Role.OFFICER, Role.MANAGER)
+#: Government desks: the province (``staff``, sees all) and a city's or 综改区's desk (``region``,
+#: sees and acts only within ``User.region``).
+GOVERNMENT_ROLES = (Role.STAFF, Role.REGION)
 
 
 class User(AbstractUser):
-    """A portal user. A firm user belongs to one Enterprise; an officer or manager to one Branch."""
+    """A portal user. A firm user belongs to one Enterprise; an officer or manager to one Branch; a
+    region desk (区域专班: a city finance bureau or the 综改区 科技金融部) to one Region."""
 
     role = models.CharField(_("角色"), max_length=16, choices=Role.choices, blank=True)
     mobile = models.CharField(_("手机号"), max_length=11, blank=True)
@@ -43,6 +49,15 @@ class User(AbstractUser):
         blank=True,
         related_name="members",
     )
+    region = models.ForeignKey(
+        "portal.Region",
+        verbose_name=_("所属区域"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="desks",
+        help_text=_("区域专班只能查看和办理本区域企业的事项。"),
+    )
 
     class Meta:
         verbose_name = _("用户")
@@ -57,7 +72,16 @@ class User(AbstractUser):
                 name="user_bank_role_has_branch",
                 condition=~Q(role__in=["officer", "manager"]) | Q(branch__isnull=False),
             ),
+            models.CheckConstraint(
+                name="user_region_desk_has_region",
+                condition=~Q(role="region") | Q(region__isnull=False),
+            ),
         ]
+
+    def clean(self):
+        super().clean()
+        if self.role == Role.REGION and not self.region_id:
+            raise ValidationError({"region": _("区域专班账号必须选择所属区域（地级市或综改区）。")})
 
     @property
     def is_firm(self) -> bool:
@@ -78,6 +102,15 @@ class User(AbstractUser):
     @property
     def is_provincial(self) -> bool:
         return self.role == Role.STAFF
+
+    @property
+    def is_region_desk(self) -> bool:
+        return self.role == Role.REGION
+
+    @property
+    def is_government(self) -> bool:
+        """The province's desk or a region's desk (each scoped by the access rules)."""
+        return self.role in GOVERNMENT_ROLES
 
     @property
     def institution_id(self) -> int | None:

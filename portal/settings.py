@@ -382,6 +382,9 @@ MATCH_CHUNK_SIZE = envint("MATCH_CHUNK_SIZE", 2000)
 # in a daemon thread of the web process, chunk by chunk, so that its progress bar moves.
 MATCH_EAGER_BACKGROUND = envbool("MATCH_EAGER_BACKGROUND", not os.environ.get("REDIS_URL", ""))
 MATCH_EAGER_CHUNK_SIZE = envint("MATCH_EAGER_CHUNK_SIZE", 64)
+# Whether a region desk's workspace shows the province's figures next to its region's (the
+# province's decision; counts only, never another region's rows).
+REGION_DESK_SEES_PROVINCE = envbool("REGION_DESK_SEES_PROVINCE", True)
 
 # Webhook URLs may resolve to loopback/private/link-local/reserved addresses only with this on (off by
 # default, also under DEBUG: lenders/webhook_guard.py). The test suite turns it on for its local receiver.
@@ -434,8 +437,9 @@ IDLE_TIMEOUT_ROLES = envlist("IDLE_TIMEOUT_ROLES", "officer,manager,staff")
 # Approving a credit line or a subsidy claim and rotating a webhook secret need a password
 # confirmed within this many minutes (portal/reauth.py).
 REAUTH_MAX_AGE_MINUTES = envint("REAUTH_MAX_AGE_MINUTES", 10)
-# Optional TOTP second factor for bank and staff users; mandatory for staff when this is on.
-OTP_ROLES = ("officer", "manager", "staff")
+# Optional TOTP second factor for bank users and government desks (province and region); mandatory
+# for the government desks when this is on.
+OTP_ROLES = ("officer", "manager", "staff", "region")
 OTP_REQUIRED_FOR_STAFF = envbool("OTP_REQUIRED_FOR_STAFF", False)
 OTP_TOTP_ISSUER = "科金直通车"
 

@@ -1,6 +1,7 @@
 """Portal pages: the public home, the post-login landing, the staff workspace, notifications."""
 
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.paginator import Paginator
@@ -13,13 +14,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from enterprises.models import Enterprise
+from enterprises.selectors import pending_enterprises
 from feedback.selectors import complaints_for_workspace
 from lenders.models import Institution
 from matching.models import MatchRun
 from products.models import Product
 
-from . import workdays
-from .access import landing_url_name, role_required, staff_required
+from . import dashboard, kpi, workdays
+from .access import government_required, landing_url_name, role_required, staff_required
 from .forms import WorkdayOverrideForm
 from .models import Role, WorkdayOverride
 from .selectors import notification_list
@@ -62,12 +64,34 @@ def landing(request):
     return redirect(landing_url_name(request.user))
 
 
-@staff_required
+@government_required
 def staff_workspace(request):
+    """The desk's workspace: the province's staff see the province; a region desk sees its region's
+    work in hand first (firms pending verification, visit follow-ups due, overdue leads) and, where
+    the province allows (``REGION_DESK_SEES_PROVINCE``), the province's figures beside them."""
+    user = request.user
+    pending = pending_enterprises(user)
+    mine = dashboard.desk_figures(user=user)
+    province = None
+    if user.is_region_desk and settings.REGION_DESK_SEES_PROVINCE:
+        province = dashboard.desk_figures(user=user, province=True)
+    figures = [
+        {
+            "code": code,
+            "label": kpi.label(code),
+            "definition": kpi.definition(code),
+            "value": mine[code],
+            "province": province[code] if province is not None else None,
+        }
+        for code in kpi.DESK_FIGURES
+    ]
     context = {
-        "pending_firms": Enterprise.objects.filter(verification_status="pending").order_by("created_at")[:10],
-        "pending_count": Enterprise.objects.filter(verification_status="pending").count(),
-        "runs": MatchRun.objects.all()[:5],
+        "pending_firms": pending[:10],
+        "pending_count": mine["firms_pending_verification"],
+        "figures": figures,
+        "region": user.region if user.is_region_desk else None,
+        "shows_province": province is not None,
+        "runs": MatchRun.objects.all()[:5] if user.is_provincial else [],
         "calendar_gaps": workdays.uncovered_years(workdays.years_in_use(timezone.localdate())),
         **complaints_for_workspace(request.user),
     }

@@ -133,6 +133,13 @@ class StaffFactory(UserFactory):
     role = Role.STAFF
 
 
+class RegionDeskFactory(UserFactory):
+    """A region desk (区域专班): 太原市's unless told."""
+
+    role = Role.REGION
+    region = factory.LazyFunction(lambda: region("140100"))
+
+
 class ProductFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Product

@@ -7,6 +7,10 @@ and who may use it; the expected status for each role follows from that:
 - allowed          → the view answers (not 401/403/404, never a 5xx);
 - another tenant   → 404 (firm B on firm A's object, bank B on bank A's) — existence is not leaked;
 - a wrong role     → 403; anonymous → sent to login (pages) or 401/403 (API).
+
+Region desks (区域专班): ``region_a`` is the desk of firm A's region (太原市), ``region_b`` another
+region's (大同市). Every object of the world that belongs to a firm is firm A's (``REGIONAL``), so on
+a route a region desk may use, ``region_b`` gets 404 for it, as another tenant does.
 """
 
 from datetime import date, timedelta
@@ -30,11 +34,41 @@ from tests.conftest import reauth_session
 
 pytestmark = pytest.mark.django_db
 
-ROLES = ["anonymous", "firm_a", "firm_b", "officer_a", "officer_b", "manager_a", "staff", "admin"]
+ROLES = [
+    "anonymous",
+    "firm_a",
+    "firm_b",
+    "officer_a",
+    "officer_b",
+    "manager_a",
+    "staff",
+    "region_a",
+    "region_b",
+    "admin",
+]
 
-FIRM, OFFICER, MANAGER, STAFF = "firm", "officer", "manager", "staff"
+FIRM, OFFICER, MANAGER, STAFF, REGION = "firm", "officer", "manager", "staff", "region"
 BANK = (OFFICER, MANAGER)
-EVERY_ROLE = (FIRM, OFFICER, MANAGER, STAFF)
+GOV = (STAFF, REGION)
+EVERY_ROLE = (FIRM, OFFICER, MANAGER, STAFF, REGION)
+# The world's objects that belong to firm A (so to region A): region B's desk never reaches them.
+REGIONAL = {
+    "need",
+    "lead",
+    "application",
+    "loan",
+    "claim",
+    "risk_claim",
+    "document",
+    "visit",
+    "visit_need",
+    "pool",
+    "enterprise",
+    "identity_change",
+    "qualification",
+    "ip_asset",
+    "complaint",
+}
 
 
 def R(
@@ -68,7 +102,7 @@ ROUTES = {
     # --- portal ---------------------------------------------------------------------------------
     "portal:home": R(public=True, admin=True),
     "portal:landing": R(admin=True),
-    "portal:staff_workspace": R(roles=(STAFF,)),
+    "portal:staff_workspace": R(roles=GOV),
     "portal:audit": R(roles=(STAFF,)),
     "portal:calendar": R(roles=(STAFF,)),
     "portal:calendar_delete": R("POST", roles=(STAFF,), kwargs={"day": "2030-10-01"}),
@@ -78,7 +112,7 @@ ROUTES = {
     "portal:live": R(public=True, admin=True),
     "portal:favicon": R(public=True, admin=True),
     "portal:reauth": R(admin=True),
-    "portal:otp_setup": R(roles=(OFFICER, MANAGER, STAFF)),
+    "portal:otp_setup": R(roles=(OFFICER, MANAGER, STAFF, REGION)),
     "portal:otp_verify": R(admin=True),
     "login": R(public=True, admin=True),
     "logout": R("POST", public=True, admin=True),
@@ -110,9 +144,9 @@ ROUTES = {
     "enterprises:application_detail": R(roles=(FIRM,), obj="application", owner="firm"),
     "enterprises:application_withdraw": R("POST", roles=(FIRM,), obj="application", owner="firm"),
     "enterprises:consent": R(roles=(FIRM,)),
-    "enterprises:verify_list": R(roles=(STAFF,)),
-    "enterprises:verify_action": R("POST", roles=(STAFF,), obj="enterprise"),
-    "enterprises:identity_change_action": R("POST", roles=(STAFF,), obj="identity_change"),
+    "enterprises:verify_list": R(roles=GOV),
+    "enterprises:verify_action": R("POST", roles=GOV, obj="enterprise"),
+    "enterprises:identity_change_action": R("POST", roles=GOV, obj="identity_change"),
     # --- bank -----------------------------------------------------------------------------------
     "lenders:workspace": R(roles=BANK),
     "lenders:lead_list": R(roles=(*BANK, STAFF)),
@@ -168,17 +202,17 @@ ROUTES = {
     "subsidies:bank_claims": R(roles=BANK),
     "subsidies:bank_risk_claim": R("POST", roles=BANK, obj="loan", owner="bank", kwargs_from="loan_pk"),
     # --- dashboard, visits, official lists -----------------------------------------------------------
-    "dashboard:index": R(roles=(STAFF, MANAGER)),
-    "dashboard:list": R(roles=(STAFF, MANAGER), kwargs={"kind": "matches"}),
-    "dashboard:chart_export": R(roles=(STAFF, MANAGER), kwargs={"group_by": "city"}),
-    "dashboard:lead_record": R(roles=(STAFF,), obj="lead"),
-    "dashboard:application_record": R(roles=(STAFF,), obj="application"),
-    "dashboard:visits": R(roles=(STAFF,)),
-    "dashboard:visit_create": R(roles=(STAFF,)),
-    "dashboard:visit_detail": R(roles=(STAFF,), obj="visit"),
-    "dashboard:visit_done": R("POST", roles=(STAFF,), obj="visit"),
+    "dashboard:index": R(roles=(*GOV, MANAGER)),
+    "dashboard:list": R(roles=(*GOV, MANAGER), kwargs={"kind": "matches"}),
+    "dashboard:chart_export": R(roles=(*GOV, MANAGER), kwargs={"group_by": "city"}),
+    "dashboard:lead_record": R(roles=GOV, obj="lead"),
+    "dashboard:application_record": R(roles=GOV, obj="application"),
+    "dashboard:visits": R(roles=GOV),
+    "dashboard:visit_create": R(roles=GOV),
+    "dashboard:visit_detail": R(roles=GOV, obj="visit"),
+    "dashboard:visit_done": R("POST", roles=GOV, obj="visit"),
     "dashboard:visit_need_confirm": R(roles=(FIRM,), obj="visit_need", owner="firm"),
-    "dashboard:firm_visits": R(roles=(STAFF,), obj="enterprise", kwargs_from="enterprise_id"),
+    "dashboard:firm_visits": R(roles=GOV, obj="enterprise", kwargs_from="enterprise_id"),
     "dashboard:official_lists": R(roles=(STAFF,)),
     "dashboard:official_list_batch": R(roles=(STAFF,), obj="batch"),
     "dashboard:official_list_flags": R(roles=(STAFF,)),
@@ -191,10 +225,10 @@ ROUTES = {
     "feedback:complaint_create": R(roles=(FIRM,)),
     "feedback:complaint_detail": R(roles=(FIRM,), obj="complaint", owner="firm"),
     "feedback:complaint_action": R(
-        "POST", roles=(FIRM, *BANK, STAFF), obj="complaint", owner="both", kwargs={"action": "handle"}
+        "POST", roles=(FIRM, *BANK, *GOV), obj="complaint", owner="both", kwargs={"action": "handle"}
     ),
-    "feedback:staff_complaint_list": R(roles=(STAFF,)),
-    "feedback:staff_complaint_detail": R(roles=(STAFF,), obj="complaint"),
+    "feedback:staff_complaint_list": R(roles=GOV),
+    "feedback:staff_complaint_detail": R(roles=GOV, obj="complaint"),
     "feedback:bank_ratings": R(roles=BANK),
     "feedback:bank_complaint_list": R(roles=BANK),
     "feedback:bank_complaint_detail": R(roles=BANK, obj="complaint", owner="bank"),
@@ -251,8 +285,8 @@ ROUTES = {
     "subsidy-claim-confirm": R("POST", roles=(FIRM,), obj="claim", owner="firm"),
     "subsidy-claim-pay": R("POST", roles=(STAFF,), obj="claim"),
     "subsidy-claim-reject": R("POST", roles=(STAFF,), obj="claim"),
-    "dashboard-summary": R(roles=(STAFF, MANAGER)),
-    "dashboard-series": R(roles=(STAFF, MANAGER)),
+    "dashboard-summary": R(roles=(*GOV, MANAGER)),
+    "dashboard-series": R(roles=(*GOV, MANAGER)),
     "dashboard-definitions": R(public=True, admin=True),
     "audit-event-list": R(roles=(STAFF,)),
     "calendar-year": R(admin=True),
@@ -394,6 +428,8 @@ def world(cast, django_user_model):
             "officer_b": cast.officer_b,
             "manager_a": cast.manager_a,
             "staff": cast.staff,
+            "region_a": f.RegionDeskFactory(username="region_a", region=firm.city),
+            "region_b": f.RegionDeskFactory(username="region_b", region=f.region("140200")),
             "admin": admin,
         },
         "objects": {
@@ -431,7 +467,18 @@ def world(cast, django_user_model):
 
 ALLOW, DENY, HIDE, LOGIN = "allow", "deny", "hide", "login"
 # Denied and hidden roles first, so an allowed role's action (which is rolled back anyway) comes last.
-ORDER = ["anonymous", "admin", "firm_b", "officer_b", "staff", "manager_a", "officer_a", "firm_a"]
+ORDER = [
+    "anonymous",
+    "admin",
+    "firm_b",
+    "officer_b",
+    "region_b",
+    "staff",
+    "region_a",
+    "manager_a",
+    "officer_a",
+    "firm_a",
+]
 
 
 def expected(entry: dict, role: str, user) -> str:
@@ -446,6 +493,8 @@ def expected(entry: dict, role: str, user) -> str:
     owner = entry["owner"]
     tenant = "firm" if user.role == FIRM else "bank" if user.role in BANK else None
     if owner and role in ("firm_b", "officer_b") and owner in (tenant, "both"):
+        return HIDE
+    if role == "region_b" and entry["obj"] in REGIONAL:  # another region's firm's object
         return HIDE
     return ALLOW
 
@@ -529,15 +578,16 @@ def test_each_role_gets_exactly_what_the_matrix_says(name, world):
 SEES, NEVER = True, False
 A_FIRM = {"firm_a": SEES, "firm_b": NEVER, "staff": SEES}
 A_BANK = {"officer_a": SEES, "manager_a": SEES, "officer_b": NEVER, "staff": SEES}
+A_REGION = {"region_a": SEES, "region_b": NEVER}  # firm A's region's desk, and another region's
 # route → (the world's object that must be listed, who sees it and who never does). In the world
 # firm A shares its profile and has a lead, an application and a pool entry with bank A, so bank A's
 # officers may read its documents too (issue 18 item 8: documents follow consent).
 LIST_CONTENTS = {
     "need-list": ("need", A_FIRM),
     "document-list": ("document", {**A_FIRM, **A_BANK}),
-    "application-list": ("application", {**A_FIRM, **A_BANK}),
+    "application-list": ("application", {**A_FIRM, **A_BANK, **A_REGION}),
     "pool-list": ("pool", {**A_FIRM, "officer_a": SEES, "manager_a": SEES, "officer_b": NEVER}),
-    "match-list": ("lead", {**A_FIRM, **A_BANK}),
+    "match-list": ("lead", {**A_FIRM, **A_BANK, **A_REGION}),
     "subsidy-claim-list": ("claim", A_FIRM),
     "enterprise-me-qualifications": ("qualification", {"firm_a": SEES, "firm_b": NEVER}),
     "enterprise-me-ip-assets": ("ip_asset", {"firm_a": SEES, "firm_b": NEVER}),
@@ -552,12 +602,15 @@ LIST_CONTENTS = {
     "api-client-list": ("api_client", {"manager_a": SEES}),
     "lenders:api_clients": ("api_client", {"manager_a": SEES}),
     "rating-list": ("rating", {**A_FIRM, **A_BANK}),
-    "complaint-list": ("complaint", {**A_FIRM, **A_BANK}),
+    "complaint-list": ("complaint", {**A_FIRM, **A_BANK, **A_REGION}),
     "feedback:my_ratings": ("rating", {"firm_a": SEES, "firm_b": NEVER}),
     "feedback:complaint_list": ("complaint", {"firm_a": SEES, "firm_b": NEVER}),
-    "feedback:staff_complaint_list": ("complaint", {"staff": SEES}),
+    "feedback:staff_complaint_list": ("complaint", {"staff": SEES, **A_REGION}),
     "feedback:bank_complaint_list": ("complaint", {"officer_a": SEES, "manager_a": SEES, "officer_b": NEVER}),
     "feedback:bank_ratings": ("rating", {"officer_a": SEES, "manager_a": SEES, "officer_b": NEVER}),
+    "enterprises:verify_list": ("identity_change", {"staff": SEES, **A_REGION}),
+    "dashboard:visits": ("visit", {"staff": SEES, **A_REGION}),
+    "dashboard:list": ("lead_record", {"staff": SEES, **A_REGION}),
 }
 # How a page marks a listed row.
 PAGE_MARKERS = {
@@ -569,7 +622,13 @@ PAGE_MARKERS = {
     "api_client": lambda pk: f'data-api-client="{pk}"',
     "complaint": lambda pk: f'data-complaint="{pk}"',
     "rating": lambda pk: f'data-rating="{pk}"',
+    "identity_change": lambda pk: f'data-identity-change="{pk}"',
+    "visit": lambda pk: _reverse("dashboard:visit_detail", pk),
+    "lead_record": lambda pk: _reverse("dashboard:lead_record", pk),
 }
+# A marker that names another object of the world than its key: the dashboard's list of matches
+# marks a lead by its staff record.
+OBJECT_OF = {"lead_record": "lead"}
 
 
 def _reverse(name: str, pk: int) -> str:
@@ -592,7 +651,7 @@ def test_each_list_shows_the_a_sides_rows_to_the_a_side_and_never_to_the_b_side(
 
     key, who = LIST_CONTENTS[name]
     assert name in ROUTES
-    obj = world["objects"][key]
+    obj = world["objects"][OBJECT_OF.get(key, key)]
     url = build_url(name, ROUTES[name], world["objects"])
     problems = []
     for role, sees in who.items():

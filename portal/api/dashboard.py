@@ -5,7 +5,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -14,7 +14,7 @@ from portal import dashboard, kpi
 from portal.dashboard_forms import DashboardFilterForm
 from portal.models import Role
 
-from .permissions import IsManager, IsStaff
+from .permissions import IsManager, IsRegionDesk, IsStaff
 
 FILTER_PARAMETERS = [
     OpenApiParameter("from", OpenApiTypes.DATE, description="开始日期（北京时间，含）"),
@@ -113,7 +113,13 @@ SeriesSerializer = inline_serializer(
 
 
 def _filters(request) -> dashboard.Filters:
-    form = DashboardFilterForm(request.query_params, institution_locked=request.user.role == Role.MANAGER)
+    if dashboard.asks_for_another_region(request.user, request.query_params.get("city")):
+        raise NotFound(_("没有找到这个区域的数据。"))
+    form = DashboardFilterForm(
+        request.query_params,
+        institution_locked=request.user.role == Role.MANAGER,
+        city_locked=request.user.role == Role.REGION,
+    )
     if not form.is_valid():
         raise ValidationError(
             {key: [str(message) for message in messages] for key, messages in form.errors.items()}
@@ -124,7 +130,7 @@ def _filters(request) -> dashboard.Filters:
 class DashboardSummaryView(APIView):
     """信息直通车的总览指标与对接漏斗。金额为元（十进制字符串），比率为 0–1 的小数字符串。"""
 
-    permission_classes = [IsStaff | IsManager]
+    permission_classes = [IsStaff | IsRegionDesk | IsManager]
 
     @extend_schema(parameters=FILTER_PARAMETERS, responses=SummarySerializer)
     def get(self, request):
@@ -139,7 +145,7 @@ class DashboardSummaryView(APIView):
 class DashboardSeriesView(APIView):
     """图表数据：一个指标按城市、行业、机构、产品类型或月份分组。"""
 
-    permission_classes = [IsStaff | IsManager]
+    permission_classes = [IsStaff | IsRegionDesk | IsManager]
 
     @extend_schema(
         parameters=[

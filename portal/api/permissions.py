@@ -28,3 +28,9 @@ class IsManager(_RolePermission):
 
 class IsStaff(_RolePermission):
     roles = (Role.STAFF,)
+
+
+class IsRegionDesk(_RolePermission):
+    """A region's desk (区域专班): its querysets and figures are scoped to its region."""
+
+    roles = (Role.REGION,)

@@ -17,6 +17,8 @@ DEMO_USERS = [
     ("demo_officer_other", "客户经理（中国银行太原科技金融中心）"),
     ("demo_manager", "银行管理者（浦发银行太原分行）"),
     ("demo_staff", "省级专班"),
+    ("demo_city", "区域专班（太原市）"),
+    ("demo_zonggai", "区域专班（山西转型综合改革示范区科技金融部，登记了演示的上门服务）"),
 ]
 
 
