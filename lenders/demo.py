@@ -50,6 +50,7 @@ APP_STATES = [
     "repaid",
     "defaulted",
 ]
+LOAN_STATES = ("disbursed", "repaid", "defaulted")
 POOLS = {"浦发银行太原分行": 8, "中国银行山西省分行": 4, "中国农业银行山西省分行": 5}
 
 
@@ -168,7 +169,8 @@ def seed_bank_history(*, today: date, seed: int = SEED) -> dict:
             continue
         worked.append(match)
     offered = _demo_firm_offer_leads(leads)
-    worked = [m for m in worked if m.pk not in {o.pk for o in offered}][:MAX_WORKED]
+    offered_needs = {o.need_id for o in offered}
+    worked = [m for m in worked if m.need_id not in offered_needs][:MAX_WORKED]
     kept = [m for m in kept if m.pk not in {o.pk for o in offered}]
 
     plans = _plan_outcomes(worked, rng, officers=officers, demo_officer=demo_officer, keep_branch=keep_branch)
@@ -250,6 +252,7 @@ def _plan_outcomes(worked, rng, *, officers, demo_officer, keep_branch) -> list[
     }
     n = 0
     disbursed_today = False
+    loaned: set[int] = set()  # needs whose offer the firm signed: one loan per need
     for plan in plans:
         if plan.outcome != "invited" or plan.target is not None:
             continue
@@ -258,6 +261,10 @@ def _plan_outcomes(worked, rng, *, officers, demo_officer, keep_branch) -> list[
             continue
         applying.add(key)
         plan.target = APP_STATES[n % len(APP_STATES)]
+        if plan.target in LOAN_STATES:
+            if plan.match.need_id in loaned:
+                plan.target = "rejected"
+            loaned.add(plan.match.need_id)
         if plan.target == "disbursed" and not disbursed_today:
             plan.today_fact = disbursed_today = True
         n += 1
