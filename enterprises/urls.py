@@ -23,6 +23,7 @@ urlpatterns = [
     path("applications/", views.application_list, name="application_list"),
     path("applications/<int:pk>/", views.application_detail, name="application_detail"),
     path("applications/<int:pk>/withdraw/", views.application_withdraw_view, name="application_withdraw"),
+    path("applications/<int:pk>/accept/", views.application_accept_view, name="application_accept"),
     path("consent/", views.consent, name="consent"),
     path("verify/", views.verify_list, name="verify_list"),
     path("verify/<int:pk>/", views.verify_action, name="verify_action"),

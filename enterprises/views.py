@@ -18,9 +18,9 @@ from django.views.decorators.http import require_POST
 from lenders.models import Institution
 from matching.models import Application
 from matching.selectors import application_for_user, application_loan, application_timeline, match_for_user
-from matching.services.applications import application_submit, application_withdraw
+from matching.services.applications import application_offer_accept, application_submit, application_withdraw
 from portal.access import ACT, firm_required, government_required
-from portal.money import UNIT_WAN
+from portal.money import UNIT_WAN, format_wan
 from portal.services import ServiceError
 from products.selectors import product_for_user
 
@@ -474,6 +474,48 @@ def application_withdraw_view(request, pk: int):
             "subject": application,
             "cancel_url": reverse("enterprises:application_detail", args=[application.pk]),
             "with_note": True,
+        },
+    )
+
+
+@firm_required
+def application_accept_view(request, pk: int):
+    """签约确认: a confirmation page, then the acceptance (which releases the need's other offers)."""
+    application = get_object_or_404(application_for_user(request.user), pk=pk)
+    if request.method == "POST":
+        try:
+            application_offer_accept(
+                user=request.user, application=application, note=request.POST.get("note", "")
+            )
+        except ServiceError as exc:
+            messages.error(request, exc.message)
+            return redirect("enterprises:application_detail", pk=application.pk)
+        messages.success(
+            request,
+            _("已签约确认“%(p)s”的授信，银行将为您办理放款；本需求的其他授信和申请已释放。")
+            % {"p": application.product.name},
+        )
+        return redirect("enterprises:application_detail", pk=application.pk)
+    question = _("确定接受%(i)s“%(p)s”的授信（%(line)s，年利率 %(rate)s%%，%(term)s 个月）吗？") % {
+        "i": application.product.institution.name,
+        "p": application.product.name,
+        "line": format_wan(application.credit_line) if application.credit_line is not None else "—",
+        "rate": application.approved_rate,
+        "term": application.approved_term_months,
+    }
+    if application.need_id:
+        question += _("签约后，本需求下其他机构的授信和申请将自动撤回，且不能恢复。")
+    return render(
+        request,
+        "enterprises/confirm.html",
+        {
+            "title": _("签约确认"),
+            "question": question,
+            "subject": application,
+            "cancel_url": reverse("subsidies:need_offers", args=[application.need_id])
+            if application.need_id
+            else reverse("enterprises:application_detail", args=[application.pk]),
+            "with_note": False,
         },
     )
 

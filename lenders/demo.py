@@ -50,6 +50,7 @@ APP_STATES = [
     "repaid",
     "defaulted",
 ]
+LOAN_STATES = ("disbursed", "repaid", "defaulted")
 POOLS = {"浦发银行太原分行": 8, "中国银行山西省分行": 4, "中国农业银行山西省分行": 5}
 
 
@@ -124,6 +125,7 @@ POSTED_DAYS_AGO = {
     "repaid": (200, 345),
     "defaulted": (250, 350),
 }
+OFFER_DAYS = 90  # the validity the demo's banks give an open offer (授信有效期)
 INTEREST_DAY = 20  # banks settle quarterly interest on the 20th of Mar, Jun, Sep and Dec (结息日)
 
 
@@ -166,7 +168,10 @@ def seed_bank_history(*, today: date, seed: int = SEED) -> dict:
             kept.append(match)
             continue
         worked.append(match)
-    worked = worked[:MAX_WORKED]
+    offered = _demo_firm_offer_leads(leads)
+    offered_needs = {o.need_id for o in offered}
+    worked = [m for m in worked if m.need_id not in offered_needs][:MAX_WORKED]
+    kept = [m for m in kept if m.pk not in {o.pk for o in offered}]
 
     plans = _plan_outcomes(worked, rng, officers=officers, demo_officer=demo_officer, keep_branch=keep_branch)
     posted = _posting_days(plans, kept, rng, today=today)
@@ -182,11 +187,38 @@ def seed_bank_history(*, today: date, seed: int = SEED) -> dict:
             applied_on = today
         _application_history(plan.match, plan.actor, applied_on, plan.target, today, rng, plan.today_fact)
         stats["applications"] += 1
+    _demo_firm_offers(offered, rng, officers=officers, today=today, stats=stats)
     _kept_leads(kept, today=today)
     _date_needs_and_matches(posted, today=today)
     _pools(today, rng)
     logger.info("bank demo history: %s", stats)
     return stats
+
+
+def _demo_firm_offer_leads(leads: list[Match]) -> list[Match]:
+    """Two of demo_firm's leads for its open need, from two institutions (the best-scored of each):
+    they become the two open offers its offers page compares."""
+    picked: dict[int, Match] = {}
+    for match in leads:
+        if match.branch_id is None or match.need.status != "open":
+            continue
+        if not match.enterprise.users.filter(username="demo_firm").exists():
+            continue
+        picked.setdefault(match.institution_id, match)
+        if len(picked) == 2:
+            break
+    return list(picked.values()) if len(picked) == 2 else []
+
+
+def _demo_firm_offers(offered: list[Match], rng, *, officers: dict, today: date, stats: dict) -> None:
+    """demo_firm's need gets two open offers: each lead claimed, contacted and invited, the firm
+    applies, the bank approves (valid for OFFER_DAYS) — the firm has yet to choose."""
+    for match in offered:
+        routed = min(timezone.localdate(match.need.created_at), today)
+        actor = _officer_for(match.branch, officers)
+        _work_lead(_Plan(match, actor, "invited"), routed, rng, today=today, stats=stats)
+        _application_history(match, actor, routed, "approved", today, rng)
+        stats["applications"] += 1
 
 
 def _plan_outcomes(worked, rng, *, officers, demo_officer, keep_branch) -> list[_Plan]:
@@ -220,6 +252,7 @@ def _plan_outcomes(worked, rng, *, officers, demo_officer, keep_branch) -> list[
     }
     n = 0
     disbursed_today = False
+    loaned: set[int] = set()  # needs whose offer the firm signed: one loan per need
     for plan in plans:
         if plan.outcome != "invited" or plan.target is not None:
             continue
@@ -228,6 +261,10 @@ def _plan_outcomes(worked, rng, *, officers, demo_officer, keep_branch) -> list[
             continue
         applying.add(key)
         plan.target = APP_STATES[n % len(APP_STATES)]
+        if plan.target in LOAN_STATES:
+            if plan.match.need_id in loaned:
+                plan.target = "rejected"
+            loaned.add(plan.match.need_id)
         if plan.target == "disbursed" and not disbursed_today:
             plan.today_fact = disbursed_today = True
         n += 1
@@ -399,10 +436,10 @@ def _application_history(
     _backdate(app, submitted_at)
     day = min(applied_on, today)
 
-    def step(action, on=None, **params):
+    def step(action, on=None, by=None, **params):
         nonlocal day, app
         day = min(on or day + timedelta(days=rng.randint(1, 4)), today)
-        app = application_transition(user=actor, application=app, action=action, **params)
+        app = application_transition(user=by or actor, application=app, action=action, **params)
         _backdate(app, _aware(day, 16))
         Application.objects.filter(pk=app.pk).update(status_changed_at=_aware(day, 16))
 
@@ -435,8 +472,28 @@ def _application_history(
     step("approve", credit_line=amount, annual_rate=rate, term_months=term, note="审批通过")
     Application.objects.filter(pk=app.pk).update(approved_at=_aware(day, 16))
     approved_on = day
-    if target == "approved":
+    if target == "approved":  # an open offer: the demo's banks give 90 days to sign
+        Application.objects.filter(pk=app.pk).update(valid_until=approved_on + timedelta(days=OFFER_DAYS))
         return app
+    # 签约 before the disbursement: by the firm's account; a demo firm without one signed at the
+    # bank's counter (recorded like the demo's withdrawals, without an actor).
+    if firm_user is not None:
+        step("sign", on=approved_on, by=firm_user, note="企业签约确认")
+    else:
+        Application.objects.filter(pk=app.pk).update(status=Application.Status.SIGNED)
+        transition_record(
+            subject=app,
+            from_state="approved",
+            to_state="signed",
+            actor=None,
+            note="企业签约确认（线下）",
+            data={"action": "sign"},
+        )
+        _backdate(app, _aware(approved_on, 16))
+        app.refresh_from_db()
+    Application.objects.filter(pk=app.pk).update(
+        valid_until=approved_on + timedelta(days=30), signed_at=_aware(approved_on, 16)
+    )
     start = today if today_fact else min(approved_on + timedelta(days=rng.randint(1, 5)), today)
     maturity = _add_months(start, term)
     step(

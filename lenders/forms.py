@@ -100,6 +100,12 @@ class ApproveForm(WanMixin, forms.Form):
         label=_("年利率（%）"), max_digits=6, decimal_places=3, min_value=Decimal("0.001")
     )
     term_months = forms.IntegerField(label=_("授信期限（月）"), min_value=1, max_value=360)
+    valid_until = forms.DateField(
+        label=_("授信有效期至"),
+        required=False,
+        help_text=_("企业须在此日期前签约确认；不填则为授信日后 30 天"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
     confirm_over_request = forms.BooleanField(label=_("确认授信额度超过申请金额"), required=False)
     note = forms.CharField(
         max_length=NOTE_MAX, label=_("备注"), required=False, widget=forms.Textarea(attrs={"rows": 2})

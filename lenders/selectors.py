@@ -174,6 +174,8 @@ def delivery_for_user(user, action: str = VIEW) -> QuerySet[WebhookDelivery]:
 
 DECIDED = [
     Application.Status.APPROVED,
+    Application.Status.SIGNED,
+    Application.Status.EXPIRED,
     Application.Status.DISBURSED,
     Application.Status.REPAID,
     Application.Status.DEFAULTED,

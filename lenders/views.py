@@ -322,6 +322,7 @@ def application_action(request, pk: int):
     ):
         return confirm
     form = ACTION_FORMS[action](request.POST, auto_id=f"{action}_%s")
+    status = 400
     if form.is_valid():
         try:
             application_transition(
@@ -332,6 +333,7 @@ def application_action(request, pk: int):
                 **action_params(form),
             )
         except ServiceError as exc:
+            status = 409 if exc.status == 409 else 400
             if exc.status in (403, 404):
                 _service_error(request, exc)
             if exc.field and exc.field in form.fields:
@@ -344,7 +346,7 @@ def application_action(request, pk: int):
     application.refresh_from_db()
     context = _application_context(request, application, {action: form})
     context["open_action"] = action
-    return render(request, "lenders/application_detail.html", context, status=400)
+    return render(request, "lenders/application_detail.html", context, status=status)
 
 
 # ------------------------------------------------------------------------------------------------

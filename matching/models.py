@@ -260,14 +260,20 @@ class Application(models.Model):
     class Status(models.TextChoices):
         SUBMITTED = "submitted", _("已提交")
         ACCEPTED = "accepted", _("已受理")
-        APPROVED = "approved", _("已授信")
+        APPROVED = "approved", _("已授信")  # an offer, open until the firm signs or ``valid_until``
+        SIGNED = "signed", _("已签约")  # the firm accepted the offer (签约确认): the bank may disburse
+        EXPIRED = "expired", _("授信已过期")  # the offer passed ``valid_until`` unsigned
         REJECTED = "rejected", _("未通过")
         WITHDRAWN = "withdrawn", _("已撤回")
         DISBURSED = "disbursed", _("已放款")
         REPAID = "repaid", _("已结清")
         DEFAULTED = "defaulted", _("已违约")
 
-    OPEN_STATUSES = (Status.SUBMITTED, Status.ACCEPTED, Status.APPROVED)
+    class WithdrawReason(models.TextChoices):
+        FIRM = "firm", _("企业撤回")
+        CHOSE_OTHER = "chose_other", _("企业已选择其他机构的方案")
+
+    OPEN_STATUSES = (Status.SUBMITTED, Status.ACCEPTED, Status.APPROVED, Status.SIGNED)
 
     enterprise = models.ForeignKey(
         "enterprises.Enterprise",
@@ -301,6 +307,11 @@ class Application(models.Model):
     approved_rate = models.DecimalField(_("授信年利率（%）"), **RATE, null=True, blank=True)
     approved_term_months = models.PositiveSmallIntegerField(_("授信期限（月）"), null=True, blank=True)
     approved_at = models.DateTimeField(_("授信时间"), null=True, blank=True)
+    valid_until = models.DateField(_("授信有效期至"), null=True, blank=True)
+    signed_at = models.DateTimeField(_("签约确认时间"), null=True, blank=True)
+    withdraw_reason = models.CharField(
+        _("撤回原因"), max_length=32, choices=WithdrawReason.choices, blank=True
+    )
     reject_reason = models.CharField(_("未通过原因"), max_length=32, blank=True)
     reject_note = models.TextField(_("未通过说明"), blank=True, max_length=NOTE_MAX)
     submitted_by = models.ForeignKey(
@@ -321,7 +332,7 @@ class Application(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["enterprise", "product"],
-                condition=Q(status__in=["submitted", "accepted", "approved"]),
+                condition=Q(status__in=["submitted", "accepted", "approved", "signed"]),
                 name="application_one_open_per_product",
             ),
             models.CheckConstraint(name="application_amount_positive", condition=Q(amount__gt=0)),
@@ -332,7 +343,7 @@ class Application(models.Model):
             models.Index(fields=["approved_at"], name="application_approved_idx"),
             models.Index(
                 fields=["status_changed_at"],
-                condition=Q(status__in=["submitted", "accepted", "approved"]),
+                condition=Q(status__in=["submitted", "accepted", "approved", "signed"]),
                 name="application_stalled_idx",
             ),
         ]
@@ -343,6 +354,13 @@ class Application(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in self.OPEN_STATUSES
+
+    def offer_expired_on(self, day: date) -> bool:
+        """An approved offer not signed by the end of ``valid_until`` (Beijing date) has expired,
+        whether or not the periodic sweep has marked it yet."""
+        return self.status in (self.Status.APPROVED, self.Status.EXPIRED) and (
+            self.status == self.Status.EXPIRED or (self.valid_until is not None and self.valid_until < day)
+        )
 
 
 class LoanQuerySet(models.QuerySet):

@@ -25,7 +25,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from .models import TaskAttempt
-from .services import runs
+from .services import review, runs
 
 logger = logging.getLogger(__name__)
 
@@ -124,3 +124,10 @@ def sweep_unmatched_needs() -> int:
     sent = runs.needs_sweep_unmatched()
     runs.runs_alert_stalled()
     return sent
+
+
+@shared_task(name="matching.offers_expire", base=BoundedTask)
+def offers_expire() -> int:
+    """Mark approved offers past their validity date expired, telling firm and bank (periodic,
+    idempotent; signing and disbursing check the date themselves)."""
+    return review.offers_expire()

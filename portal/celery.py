@@ -74,6 +74,14 @@ PERIODIC_TASKS = [
         "task": "subsidies.interest_auto_claims",
         "crontab": {"minute": "30", "hour": "4", "day_of_month": "5", "month_of_year": "1,4,7,10"},
     },
+    # Every night at 00:20 Beijing time: an approved credit line (an offer) the firm has not signed
+    # by its validity date (授信有效期) is marked expired, and firm and bank are told (matching 0012
+    # creates it). Signing and disbursing check the date themselves, so nothing waits on this.
+    {
+        "name": "授信有效期到期处理",
+        "task": "matching.offers_expire",
+        "crontab": {"minute": "20", "hour": "0"},
+    },
     # Every night at 03:15 Beijing time: Idempotency-Key rows older than 24 hours are deleted
     # (portal/idempotency.py; a portal migration creates it).
     {

@@ -612,3 +612,84 @@ def risk_candidates_for_bank(user):
         .exclude(claims__kind=PolicyKind.RISK)
         .order_by("-defaulted_on", "-id")
     )
+
+
+# ------------------------------------------------------------------------------------------
+# Offers side by side: each open offer for a need at its cost after subsidy (the quote above)
+# ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OfferCost:
+    """One open offer (an approved credit line not yet signed, within its validity) and what it
+    costs the firm after subsidy: the quote for its own terms, starting today, for this firm."""
+
+    application: object
+    quote: ProductQuote | None
+    problem: str = ""  # why there is no quote (e.g. the product's rate range changed since)
+    cheapest: bool = False
+
+    def as_api(self) -> dict:
+        app, q = self.application, self.quote
+        return {
+            "application": app.pk,
+            "institution_name": app.product.institution.name,
+            "product_name": app.product.name,
+            "credit_line": str(app.credit_line),
+            "annual_rate": str(app.approved_rate),
+            "term_months": app.approved_term_months,
+            "interest": str(q.interest) if q else None,
+            "subsidy": str(q.subsidy) if q else None,
+            "interest_after_subsidy": str(q.interest_after_subsidy) if q else None,
+            "effective_annual_rate": str(q.effective_annual_rate) if q else None,
+            "valid_until": app.valid_until.isoformat() if app.valid_until else None,
+        }
+
+
+def need_offers(*, user, need, today: date | None = None) -> list[OfferCost]:
+    """The firm's open offers for ``need`` (a need the caller may see), each with the subsidies
+    quote for its credit line, rate and term from today — the firm's yearly cap already used
+    included — cheapest after subsidy (lowest effective annual rate) marked. Oldest offer first."""
+    from matching.models import Application
+    from matching.selectors import application_for_user
+
+    today = today or timezone.localdate()
+    apps = list(
+        application_for_user(user)
+        .filter(
+            need_id=need.pk,
+            enterprise_id=need.enterprise_id,
+            status=Application.Status.APPROVED,
+            credit_line__isnull=False,
+            approved_rate__isnull=False,
+            approved_term_months__isnull=False,
+        )
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
+        .order_by("approved_at", "pk")
+    )
+    rows: list[tuple[object, ProductQuote | None, str]] = []
+    for app in apps:
+        try:
+            q = quote_for_product(
+                product=app.product,
+                amount=app.credit_line,
+                term_months=app.approved_term_months,
+                annual_rate=app.approved_rate,
+                start=today,
+                enterprise=app.enterprise_id,
+            )
+        except ServiceError as exc:
+            rows.append((app, None, exc.message))
+        else:
+            rows.append((app, q, ""))
+    rates = [q.effective_annual_rate for _app, q, _p in rows if q is not None]
+    best = min(rates) if len(rates) > 1 else None
+    return [
+        OfferCost(
+            application=app,
+            quote=q,
+            problem=problem,
+            cheapest=best is not None and q is not None and q.effective_annual_rate == best,
+        )
+        for app, q, problem in rows
+    ]

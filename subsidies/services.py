@@ -744,6 +744,7 @@ def risk_recovery_record(*, user, claim: Claim, recovered: Decimal) -> Recovery:
 #: cancelled): approved, and every state a loan on it can reach.
 CREDIT_LINE_IN_FORCE = (
     Application.Status.APPROVED,
+    Application.Status.SIGNED,
     Application.Status.DISBURSED,
     Application.Status.REPAID,
     Application.Status.DEFAULTED,

@@ -20,6 +20,7 @@ urlpatterns = [
     path("ledger/", views.ledger, name="ledger"),
     path("ledger/export.xlsx", views.ledger_export, name="ledger_export"),
     path("leverage/", views.leverage, name="leverage"),
+    path("needs/<int:pk>/offers/", views.need_offers_page, name="need_offers"),
     path("my-claims/", views.my_claims, name="my_claims"),
     path("my-claims/submit/", views.my_claim_submit, name="my_claim_submit"),
     path("my-claims/<int:pk>/confirm/", views.my_claim_confirm, name="my_claim_confirm"),

@@ -32,6 +32,7 @@ from .selectors import (
     ledger_balances,
     ledger_entries,
     leverage_for_year,
+    need_offers,
     quote_for_product,
     risk_candidates_for_bank,
 )
@@ -315,6 +316,21 @@ def leverage(request):
 # ------------------------------------------------------------------------------------------
 # Firm: its claims, confirm the bank account, claim a period
 # ------------------------------------------------------------------------------------------
+
+
+@firm_required
+def need_offers_page(request, pk: int):
+    """The firm's open offers for one of its needs, side by side at their cost after subsidy."""
+    from enterprises.selectors import need_for_user
+
+    need = get_object_or_404(need_for_user(request.user), pk=pk)
+    offers = need_offers(user=request.user, need=need)
+    assumption = next((o.quote.assumption for o in offers if o.quote and o.quote.assumption), "")
+    return render(
+        request,
+        "subsidies/need_offers.html",
+        {"need": need, "offers": offers, "assumption": assumption, "today": timezone.localdate()},
+    )
 
 
 @firm_required

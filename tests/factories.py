@@ -270,3 +270,15 @@ class RewardPolicyFactory(PolicyFactory):
     parameters = factory.LazyFunction(lambda: {"unit": "100000000", "reward_per_unit": "200000"})
     effective_from = date(2021, 1, 1)
     budget = Decimal("2000000.00")
+
+
+def sign_offer(application, user=None, **params):
+    """The firm accepts an approved offer (签约确认) through the transitions — the step between
+    approval and disbursement — as ``user`` or the first firm user of the application's firm."""
+    from matching.services.review import application_transition
+
+    if user is None:
+        user = (
+            User.objects.filter(enterprise_id=application.enterprise_id, role=Role.FIRM).order_by("pk").first()
+        )
+    return application_transition(user=user, application=application, action="sign", **params)

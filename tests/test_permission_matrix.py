@@ -143,6 +143,7 @@ ROUTES = {
     "enterprises:application_list": R(roles=(FIRM,)),
     "enterprises:application_detail": R(roles=(FIRM,), obj="application", owner="firm"),
     "enterprises:application_withdraw": R("POST", roles=(FIRM,), obj="application", owner="firm"),
+    "enterprises:application_accept": R("POST", roles=(FIRM,), obj="offer", owner="firm"),
     "enterprises:consent": R(roles=(FIRM,)),
     "enterprises:verify_list": R(roles=GOV),
     "enterprises:verify_action": R("POST", roles=GOV, obj="enterprise"),
@@ -196,6 +197,7 @@ ROUTES = {
     "subsidies:ledger": R(roles=(STAFF,)),
     "subsidies:ledger_export": R(roles=(STAFF,)),
     "subsidies:leverage": R(roles=(STAFF, *BANK)),
+    "subsidies:need_offers": R(roles=(FIRM,), obj="need", owner="firm"),
     "subsidies:my_claims": R(roles=(FIRM,)),
     "subsidies:my_claim_submit": R("POST", roles=(FIRM,)),
     "subsidies:my_claim_confirm": R("POST", roles=(FIRM,), obj="claim", owner="firm"),
@@ -260,6 +262,8 @@ ROUTES = {
     "application-list": R(),
     "application-detail": R(obj="application", owner="both"),
     "application-withdraw": R("POST", roles=(FIRM,), obj="application", owner="firm"),
+    "application-accept": R("POST", roles=(FIRM,), obj="offer", owner="firm"),
+    "need-offers": R(roles=(FIRM,), obj="need", owner="firm"),
     "api-lead-claim": R("POST", roles=BANK, obj="lead", owner="bank"),
     "api-lead-contact": R("POST", roles=BANK, obj="lead", owner="bank"),
     "api-lead-invite": R("POST", roles=BANK, obj="lead", owner="bank"),
@@ -400,6 +404,17 @@ def world(cast, django_user_model):
         amount=Decimal("300000.00"),
         status=Claim.Status.PAID,
     )
+    offer = f.ApplicationFactory(  # an open offer for the need: bank A's approved credit line
+        enterprise=firm,
+        product=f.ProductFactory(institution=cast.bank_a, name="甲行授信方案"),
+        need=need,
+        status="approved",
+        credit_line=Decimal("3000000.00"),
+        approved_rate=Decimal("4.000"),
+        approved_term_months=12,
+        approved_at=now,
+        valid_until=timezone.localdate() + timedelta(days=30),
+    )
     run = MatchRun.objects.create(trigger="manual", status="succeeded")
     batch = ImportBatch.objects.create(
         kind="hitech", year=2026, file_name="list.xlsx", uploaded_by=cast.staff
@@ -437,6 +452,7 @@ def world(cast, django_user_model):
             "need": need,
             "lead": lead,
             "application": application,
+            "offer": offer,
             "loan": loan,
             "policy": policy,
             "claim": claim,
@@ -592,6 +608,8 @@ LIST_CONTENTS = {
     "enterprise-me-qualifications": ("qualification", {"firm_a": SEES, "firm_b": NEVER}),
     "enterprise-me-ip-assets": ("ip_asset", {"firm_a": SEES, "firm_b": NEVER}),
     "match-run-list": ("run", {"staff": SEES}),
+    "need-offers": ("offer", {"firm_a": SEES}),  # firm B: 404 on firm A's need (the matrix above)
+    "subsidies:need_offers": ("offer", {"firm_a": SEES}),
     "enterprises:need_list": ("need", {"firm_a": SEES, "firm_b": NEVER}),
     "enterprises:application_list": ("application", {"firm_a": SEES, "firm_b": NEVER}),
     "lenders:lead_list": ("lead", A_BANK),
@@ -616,6 +634,7 @@ LIST_CONTENTS = {
 PAGE_MARKERS = {
     "need": lambda pk: f'data-need="{pk}"',
     "application": lambda pk: f'data-application="{pk}"',
+    "offer": lambda pk: f'data-application="{pk}"',
     "lead": lambda pk: _reverse("lenders:lead_detail", pk),
     "pool": lambda pk: f'data-pool-entry="{pk}"',
     "claim": lambda pk: _reverse("subsidies:claim_detail", pk),
@@ -641,7 +660,7 @@ def _listed(response, path: str, key: str, obj) -> bool:
     if path.startswith("/api/"):
         body = response.json()
         rows = body["results"] if isinstance(body, dict) and "results" in body else body
-        return any(row.get("id") == obj.pk for row in rows)
+        return any(row.get("id", row.get("application")) == obj.pk for row in rows)
     return PAGE_MARKERS[key](obj.pk) in response.content.decode()
 
 

@@ -243,6 +243,9 @@ class ApplicationSerializer(serializers.ModelSerializer):
             "credit_line",
             "approved_rate",
             "approved_term_months",
+            "valid_until",
+            "signed_at",
+            "withdraw_reason",
             "created_at",
             "status_changed_at",
         ]
@@ -253,6 +256,9 @@ class ApplicationSerializer(serializers.ModelSerializer):
             "credit_line",
             "approved_rate",
             "approved_term_months",
+            "valid_until",
+            "signed_at",
+            "withdraw_reason",
             "created_at",
             "status_changed_at",
         ]

@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 
 from lenders.oauth import ClientScope
 from matching.selectors import application_for_user, match_for_user
-from matching.services.applications import application_submit, application_withdraw
+from matching.services.applications import application_offer_accept, application_submit, application_withdraw
 from portal.api.parsers import JSONParser
 from portal.api.permissions import IsFirm, IsStaff
 from portal.services import ServiceError
@@ -311,7 +311,7 @@ class ApplicationViewSet(
     def get_serializer_class(self):
         if self.action == "retrieve":
             return ApplicationDetailSerializer
-        if self.action == "withdraw":
+        if self.action in ("withdraw", "accept"):
             return WithdrawSerializer
         return ApplicationSerializer
 
@@ -357,6 +357,24 @@ class ApplicationViewSet(
         serializer = WithdrawSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         application = application_withdraw(
+            user=request.user, application=application, note=serializer.validated_data["note"]
+        )
+        fresh = self.get_queryset().get(pk=application.pk)
+        return Response(ApplicationDetailSerializer(fresh, context={"request": request}).data)
+
+    @extend_schema(
+        request=WithdrawSerializer,
+        responses=ApplicationDetailSerializer,
+        summary="企业签约确认授信",
+        description="企业接受该授信方案（签约确认）：同一融资需求下本企业的其他有效授信和申请随即释放"
+        "（撤回，原因 chose_other）。授信已过期、已释放或状态不符返回 409。",
+    )
+    @action(detail=True, methods=["post"])
+    def accept(self, request, pk=None):
+        application = self.get_object()
+        serializer = WithdrawSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        application = application_offer_accept(
             user=request.user, application=application, note=serializer.validated_data["note"]
         )
         fresh = self.get_queryset().get(pk=application.pk)

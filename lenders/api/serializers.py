@@ -7,7 +7,7 @@ from rest_framework import serializers
 from lenders.choices import CONTACT_CHANNELS, DECLINE_REASON_CHOICES, REJECT_REASON_CHOICES
 from lenders.models import PoolEntry
 from matching.models import Application, Loan, Match
-from matching.services.review import TRANSITIONS
+from matching.services.review import BANK, TRANSITIONS
 
 MONEY = {"max_digits": 16, "decimal_places": 2, "min_value": Decimal("0")}
 RATE = {"max_digits": 6, "decimal_places": 3, "min_value": Decimal("0")}
@@ -65,16 +65,21 @@ class ReassignSerializer(NoteSerializer):
 
 class TransitionSerializer(serializers.Serializer):
     """One action on an application. Which fields an action needs: approve → credit_line,
-    annual_rate, term_months (confirm_over_request to exceed the amount applied for); reject →
-    reason_code, note; disburse → principal, annual_rate, start_date, maturity_date; repay → date,
-    principal, interest; default → date, outstanding_principal. Every action takes an optional note."""
+    annual_rate, term_months (confirm_over_request to exceed the amount applied for), valid_until
+    (the offer's last valid day, default 30 days after approval); reject → reason_code, note;
+    disburse (only an offer the firm has signed, 签约确认; otherwise 409) → principal, annual_rate,
+    start_date, maturity_date; repay → date, principal, interest; default → date,
+    outstanding_principal. Every action takes an optional note. Amounts in yuan (元)."""
 
-    action = serializers.ChoiceField(choices=[(k, str(v.label)) for k, v in TRANSITIONS.items()])
+    action = serializers.ChoiceField(
+        choices=[(k, str(v.label)) for k, v in TRANSITIONS.items() if v.roles & BANK]
+    )
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
     credit_line = serializers.DecimalField(required=False, **MONEY)
     annual_rate = serializers.DecimalField(required=False, **RATE)
     term_months = serializers.IntegerField(required=False, min_value=1, max_value=360)
     confirm_over_request = serializers.BooleanField(required=False, default=False)
+    valid_until = serializers.DateField(required=False, help_text="授信有效期至 YYYY-MM-DD，缺省为授信日后 30 天")
     reason_code = serializers.ChoiceField(required=False, choices=REJECT_REASON_CHOICES)
     principal = serializers.DecimalField(required=False, **MONEY)
     start_date = serializers.DateField(required=False)
@@ -107,7 +112,8 @@ class LoanSerializer(serializers.ModelSerializer):
 
 class ApplicationStateSerializer(serializers.ModelSerializer):
     status = serializers.CharField(
-        read_only=True, help_text="submitted|accepted|approved|rejected|withdrawn|disbursed|repaid|defaulted"
+        read_only=True,
+        help_text="submitted|accepted|approved|signed|expired|rejected|withdrawn|disbursed|repaid|defaulted",
     )
     status_display = serializers.CharField(source="get_status_display", read_only=True)
     loan = serializers.SerializerMethodField()
@@ -126,6 +132,9 @@ class ApplicationStateSerializer(serializers.ModelSerializer):
             "approved_rate",
             "approved_term_months",
             "approved_at",
+            "valid_until",
+            "signed_at",
+            "withdraw_reason",
             "reject_reason",
             "reject_note",
             "status_changed_at",

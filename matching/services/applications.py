@@ -189,8 +189,9 @@ def application_withdraw(*, user: User, application: Application, note: str = ""
         )
     before = locked.status
     locked.status = Application.Status.WITHDRAWN
+    locked.withdraw_reason = Application.WithdrawReason.FIRM
     locked.status_changed_at = timezone.now()
-    locked.save(update_fields=["status", "status_changed_at"])
+    locked.save(update_fields=["status", "withdraw_reason", "status_changed_at"])
     transition_record(subject=locked, from_state=before, to_state=locked.status, actor=user, note=note or "")
     webhook_application_event(application=locked, action="withdraw", from_state=before, note=note or "")
     locked.product = application.product
@@ -210,3 +211,14 @@ def application_withdraw(*, user: User, application: Application, note: str = ""
     application.status = locked.status
     application.status_changed_at = locked.status_changed_at
     return locked
+
+
+def application_offer_accept(*, user: User, application: Application, note: str = "") -> Application:
+    """The firm accepts an offer (签约确认): the ``sign`` step of the one transition table
+    (``review.application_transition``), which releases the firm's other open offers and
+    applications for the same need and refuses an offer past its validity date."""
+    from .review import application_transition
+
+    if not (user.is_authenticated and user.role == Role.FIRM):
+        raise NotAllowedError(_("只有企业用户可以签约确认授信。"))
+    return application_transition(user=user, application=application, action="sign", note=note)

@@ -1,4 +1,5 @@
-"""What a bank does with an application: accept … disburse, repay, default.
+"""What a bank does with an application: accept … disburse, repay, default — and the firm's one
+step in the table, its acceptance of an offer (签约确认, ``sign``), and the offer's expiry.
 
 One server-side transition table decides what may happen in which state and by which role; every
 action goes through :func:`application_transition`, which records a Transition, notifies the firm
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -22,14 +23,20 @@ from lenders.choices import REJECT_REASONS
 from lenders.services import webhook_application_event
 from portal.access import ACT, can, restrict
 from portal.models import Role, User
-from portal.money import UNIT_WAN, UNIT_YUAN, format_money
+from portal.money import UNIT_WAN, UNIT_YUAN, format_money, format_wan
 from portal.services import ConflictError, NotAllowedError, ServiceError, notification_send, transition_record
 
 from ..models import Application, Loan, Repayment
 
 A = Application.Status
 BANK = frozenset({Role.OFFICER, Role.MANAGER})
+FIRM = frozenset({Role.FIRM})
+SYSTEM = frozenset()  # no user may ask for it: the periodic sweep (:func:`offers_expire`) does it
 ZERO = Decimal("0")
+#: An offer (an approved credit line) is valid this many calendar days after its approval unless
+#: the bank sets another date; the bank may set at most OFFER_VALID_DAYS_MAX.
+OFFER_VALID_DAYS = 30
+OFFER_VALID_DAYS_MAX = 180
 
 
 @dataclass(frozen=True)
@@ -46,7 +53,11 @@ TRANSITIONS: dict[str, Action] = {
     "request_documents": Action(gettext_lazy("补充材料"), frozenset({A.ACCEPTED}), A.ACCEPTED),
     "approve": Action(gettext_lazy("授信"), frozenset({A.ACCEPTED}), A.APPROVED),
     "reject": Action(gettext_lazy("不予授信"), frozenset({A.SUBMITTED, A.ACCEPTED}), A.REJECTED),
-    "disburse": Action(gettext_lazy("放款"), frozenset({A.APPROVED}), A.DISBURSED),
+    # The firm accepts the offer (签约确认): its other offers and applications for the need are
+    # released (withdrawn, reason chose_other). Only a signed offer can be disbursed.
+    "sign": Action(gettext_lazy("签约确认"), frozenset({A.APPROVED}), A.SIGNED, roles=FIRM),
+    "expire": Action(gettext_lazy("授信过期"), frozenset({A.APPROVED}), A.EXPIRED, roles=SYSTEM),
+    "disburse": Action(gettext_lazy("放款"), frozenset({A.SIGNED}), A.DISBURSED),
     "repay": Action(gettext_lazy("登记还款"), frozenset({A.DISBURSED}), None),
     "default": Action(gettext_lazy("登记违约"), frozenset({A.DISBURSED}), A.DEFAULTED),
 }
@@ -149,6 +160,10 @@ def application_transition(
         raise ServiceError(_("未知的操作：%(action)s。") % {"action": action}, field="action")
     if not user.is_authenticated or user.role not in spec.roles:
         raise NotAllowedError(_("当前账号的角色无权执行“%(label)s”。") % {"label": spec.label})
+    if action == "sign":
+        # Lock the need first (always in this order: need, then applications): two acceptances of
+        # offers for one need run one after the other, and the second finds the first's release.
+        _lock_need(application)
     # Lock the row: two concurrent actions on one application run one after the other.
     locked = (
         restrict(Application.objects.select_for_update(of=("self",)), user, ACT)
@@ -159,6 +174,7 @@ def application_transition(
     if locked is None:
         raise ServiceError(_("未找到该申请。"), status=404)
     application = locked
+    _refuse_offer_state(application, action)
     if application.status not in spec.sources:
         raise ConflictError(
             _("申请当前状态为“%(status)s”，不能执行“%(label)s”。")
@@ -193,15 +209,65 @@ def application_transition(
     return application
 
 
+def _lock_need(application: Application) -> None:
+    from enterprises.models import FinancingNeed
+
+    need_id = Application.objects.filter(pk=application.pk).values_list("need_id", flat=True).first()
+    if need_id is not None:
+        list(FinancingNeed.objects.select_for_update().filter(pk=need_id).values_list("pk", flat=True))
+
+
+def _refuse_offer_state(application: Application, action: str) -> None:
+    """The offer's own refusals, clearer than "state X cannot do Y": signing or disbursing an offer
+    past its validity (whether or not the sweep has marked it expired), signing an offer released
+    because the firm chose another, disbursing an offer the firm has not signed."""
+    if action not in ("sign", "disburse"):
+        return
+    today = timezone.localdate()
+    if application.offer_expired_on(today):
+        raise ConflictError(
+            _("该授信已过期（有效期至 %(d)s），企业未在有效期内签约确认：不能%(what)s。如仍需办理，请银行重新授信。")
+            % {"d": application.valid_until or "—", "what": _("签约") if action == "sign" else _("放款")},
+            code="offer_expired",
+        )
+    if action == "sign" and application.withdraw_reason == Application.WithdrawReason.CHOSE_OTHER:
+        raise ConflictError(
+            _("您已为该融资需求签约了其他机构的方案，此授信已释放，不能再签约。"), code="chose_other"
+        )
+    if action == "disburse" and application.status == A.APPROVED:
+        raise ConflictError(
+            _("企业尚未签约确认该授信（有效期至 %(d)s），不能放款：请待企业在平台签约确认后再登记放款。")
+            % {"d": application.valid_until or "—"},
+            code="not_signed",
+        )
+
+
 def _notify(*, application: Application, action: str, label: str, note: str) -> None:
     from django.urls import NoReverseMatch, reverse
+
+    from .applications import application_bank_users
+
+    if action == "sign":
+        notification_send(
+            users=application_bank_users(application),
+            title=_("企业已签约确认授信：%(firm)s · %(product)s")
+            % {"firm": application.enterprise.name, "product": application.product.name},
+            body=_("授信额度 %(line)s，年利率 %(rate)s%%，期限 %(term)s 个月：可办理放款。")
+            % {
+                "line": format_wan(application.credit_line),
+                "rate": application.approved_rate,
+                "term": application.approved_term_months,
+            },
+        )
 
     firm_users = User.objects.filter(enterprise_id=application.enterprise_id, role=Role.FIRM, is_active=True)
     titles = {
         "accept": _("您的申请已受理"),
         "request_documents": _("请补充申请材料"),
         "approve": _("您的申请已获授信"),
+        "sign": _("您已签约确认授信"),
         "reject": _("您的申请未获通过"),
+        "expire": _("授信已过期"),
         "disburse": _("您的贷款已放款"),
         "repay": _("还款已登记"),
         "default": _("贷款已登记为违约"),
@@ -248,12 +314,181 @@ def _approve(*, user, application, params, unit):
             % {"a": product.term_min_months, "b": product.term_max_months},
             field="term_months",
         )
+    today = timezone.localdate()
+    valid_until = _offer_valid_until(params, today)
     application.status = A.APPROVED
     application.credit_line = credit_line
     application.approved_rate = rate
     application.approved_term_months = term
     application.approved_at = timezone.now()
-    return {"credit_line": credit_line, "annual_rate": rate, "term_months": term}
+    application.valid_until = valid_until
+    return {"credit_line": credit_line, "annual_rate": rate, "term_months": term, "valid_until": valid_until}
+
+
+def _offer_valid_until(params: dict, today: date) -> date:
+    """The offer's last valid day (Beijing date): the bank's, or OFFER_VALID_DAYS after today."""
+    if params.get("valid_until") in (None, ""):
+        return today + timedelta(days=OFFER_VALID_DAYS)
+    day = _date(params, "valid_until", _("授信有效期"))
+    if day < today:
+        raise ServiceError(
+            _("授信有效期（%(d)s）不能早于今天（%(t)s）。") % {"d": day, "t": today}, field="valid_until"
+        )
+    if day > today + timedelta(days=OFFER_VALID_DAYS_MAX):
+        raise ServiceError(
+            _("授信有效期最长为授信日后 %(n)s 天（至 %(m)s）。")
+            % {"n": OFFER_VALID_DAYS_MAX, "m": today + timedelta(days=OFFER_VALID_DAYS_MAX)},
+            field="valid_until",
+        )
+    return day
+
+
+def _sign(*, user, application, params, unit):
+    """The firm accepts this offer; every other open offer and application of the firm for the
+    same need is released (withdrawn, reason chose_other), each bank told in aggregate what won."""
+    if application.need_id is not None:
+        taken = (
+            Application.objects.filter(need_id=application.need_id, enterprise_id=application.enterprise_id)
+            .exclude(pk=application.pk)
+            .filter(status__in=[A.SIGNED, A.DISBURSED, A.REPAID, A.DEFAULTED])
+            .exists()
+        )
+        if taken:
+            raise ConflictError(
+                _("您已为该融资需求签约了其他机构的方案，不能再签约第二个。"), code="need_taken"
+            )
+    application.status = A.SIGNED
+    application.signed_at = timezone.now()
+    released = _release_others(user=user, winner=application)
+    return {"valid_until": application.valid_until, "released": released}
+
+
+def _release_others(*, user, winner: Application) -> list[int]:
+    from .applications import application_bank_users
+
+    if winner.need_id is None:
+        return []
+    others = list(
+        Application.objects.select_for_update(of=("self",))
+        .select_related("product", "product__institution", "enterprise")
+        .filter(need_id=winner.need_id, enterprise_id=winner.enterprise_id, status__in=Application.OPEN_STATUSES)
+        .exclude(pk=winner.pk)
+        .order_by("pk")
+    )
+    now = timezone.now()
+    for other in others:
+        before = other.status
+        other.status = A.WITHDRAWN
+        other.withdraw_reason = Application.WithdrawReason.CHOSE_OTHER
+        other.status_changed_at = now
+        other.save(update_fields=["status", "withdraw_reason", "status_changed_at"])
+        summary = chosen_terms_summary(winner=winner, other=other)
+        transition_record(
+            subject=other,
+            from_state=before,
+            to_state=other.status,
+            actor=user,
+            note=summary,
+            data={"action": "withdraw", "reason": "chose_other"},
+        )
+        webhook_application_event(
+            application=other, action="withdraw", from_state=before, note=summary, reason="chose_other"
+        )
+        notification_send(
+            users=application_bank_users(other),
+            title=_("企业已选择其他机构的方案：%(firm)s · %(product)s")
+            % {"firm": other.enterprise.name, "product": other.product.name},
+            body=summary,
+        )
+    return [o.pk for o in others]
+
+
+def _pp(delta: Decimal) -> str:
+    return f"{abs(delta).quantize(Decimal('0.01'))}"
+
+
+def chosen_terms_summary(*, winner: Application, other: Application) -> str:
+    """What a released bank is told: how the chosen terms compare with its own, in aggregate —
+    never the chosen institution or product."""
+    parts = []
+    rate, line, term = winner.approved_rate, winner.credit_line, winner.approved_term_months
+    if other.approved_rate is not None and other.credit_line is not None:
+        diff = rate - other.approved_rate
+        if diff < 0:
+            parts.append(_("年利率低 %(d)s 个百分点") % {"d": _pp(diff)})
+        elif diff > 0:
+            parts.append(_("年利率高 %(d)s 个百分点") % {"d": _pp(diff)})
+        else:
+            parts.append(_("年利率相同"))
+        line_diff = line - other.credit_line
+        if line_diff > 0:
+            parts.append(_("授信额度多 %(a)s") % {"a": format_wan(line_diff)})
+        elif line_diff < 0:
+            parts.append(_("授信额度少 %(a)s") % {"a": format_wan(-line_diff)})
+        other_term = other.approved_term_months or other.term_months
+        if term > other_term:
+            parts.append(_("期限长 %(n)s 个月") % {"n": term - other_term})
+        elif term < other_term:
+            parts.append(_("期限短 %(n)s 个月") % {"n": other_term - term})
+    else:
+        parts.append(
+            _("年利率 %(r)s%%，授信额度 %(a)s，期限 %(n)s 个月")
+            % {"r": rate, "a": format_wan(line), "n": term}
+        )
+    return _("企业已选择其他机构的方案：%(terms)s。您的申请已释放（撤回）。") % {"terms": "，".join(parts)}
+
+
+def offers_expire(*, today: date | None = None) -> int:
+    """Mark every approved offer past its validity date expired (periodic, idempotent): each one
+    in its own transaction, a conditional change under the row lock, recorded and notified. The
+    check at signing and disbursement does not depend on this having run."""
+    today = today or timezone.localdate()
+    spec = TRANSITIONS["expire"]
+    due = list(
+        Application.objects.filter(status__in=spec.sources, valid_until__lt=today)
+        .order_by("valid_until", "pk")
+        .values_list("pk", flat=True)
+    )
+    done = 0
+    for pk in due:
+        if _offer_expire_one(pk=pk, today=today):
+            done += 1
+    return done
+
+
+@transaction.atomic
+def _offer_expire_one(*, pk: int, today: date) -> bool:
+    from .applications import application_bank_users
+
+    app = (
+        Application.objects.select_for_update(of=("self",))
+        .select_related("product", "product__institution", "enterprise")
+        .filter(pk=pk, status=A.APPROVED, valid_until__lt=today)
+        .first()
+    )
+    if app is None:  # signed, withdrawn or expired meanwhile
+        return False
+    app.status = A.EXPIRED
+    app.status_changed_at = timezone.now()
+    app.save(update_fields=["status", "status_changed_at"])
+    note = _("授信有效期至 %(d)s，企业未在有效期内签约确认。") % {"d": app.valid_until}
+    transition_record(
+        subject=app,
+        from_state=A.APPROVED,
+        to_state=app.status,
+        actor=None,
+        note=note,
+        data={"action": "expire", "valid_until": app.valid_until.isoformat()},
+    )
+    webhook_application_event(application=app, action="expire", from_state=A.APPROVED, note=note)
+    _notify(application=app, action="expire", label=str(TRANSITIONS["expire"].label), note=note)
+    notification_send(
+        users=application_bank_users(app),
+        title=_("授信已过期：%(firm)s · %(product)s")
+        % {"firm": app.enterprise.name, "product": app.product.name},
+        body=note,
+    )
+    return True
 
 
 def _reject(*, user, application, params, unit):
@@ -400,6 +635,7 @@ _HANDLERS = {
     "request_documents": _request_documents,
     "approve": _approve,
     "reject": _reject,
+    "sign": _sign,
     "disburse": _disburse,
     "repay": _repay,
     "default": _default,

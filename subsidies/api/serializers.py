@@ -127,3 +127,20 @@ class LedgerSerializer(serializers.Serializer):
     year = serializers.IntegerField()
     rows = BalanceSerializer(many=True)
     total = serializers.DictField(child=serializers.CharField())
+
+
+class OfferSerializer(serializers.Serializer):
+    """One open offer for a need at its cost after subsidy. Money in yuan (元) as decimal strings,
+    rates in percent; the costs are the subsidies quote for the offer's own terms from today."""
+
+    application = serializers.IntegerField(help_text="申请（授信）ID")
+    institution_name = serializers.CharField(help_text="授信机构")
+    product_name = serializers.CharField(help_text="产品")
+    credit_line = serializers.CharField(help_text="授信额度（元）")
+    annual_rate = serializers.CharField(help_text="授信年利率（%）")
+    term_months = serializers.IntegerField(help_text="授信期限（月）")
+    interest = serializers.CharField(allow_null=True, help_text="测算利息（元）")
+    subsidy = serializers.CharField(allow_null=True, help_text="测算贴息（元），已扣除企业当年已享贴息")
+    interest_after_subsidy = serializers.CharField(allow_null=True, help_text="贴息后利息（元）")
+    effective_annual_rate = serializers.CharField(allow_null=True, help_text="贴息后实际年化利率（%）")
+    valid_until = serializers.DateField(allow_null=True, help_text="授信有效期至 YYYY-MM-DD")

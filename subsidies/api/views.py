@@ -27,6 +27,7 @@ from subsidies.selectors import (
     leverage_for_year,
     lpr_in_force,
     lpr_list,
+    need_offers,
     no_lpr_reason,
     quote_for_product,
 )
@@ -37,6 +38,7 @@ from .serializers import (
     LedgerSerializer,
     LeverageSerializer,
     LprSerializer,
+    OfferSerializer,
     QuoteSerializer,
     RejectSerializer,
 )
@@ -91,6 +93,23 @@ class QuoteView(APIView):
             enterprise=request.user.enterprise_id if getattr(request.user, "role", "") == Role.FIRM else None,
         )
         return Response(quote.as_api())
+
+
+class NeedOffersView(APIView):
+    """企业某项融资需求的全部有效授信方案并列比较（仅本企业的需求，其他企业的需求为 404）。
+    金额单位为元（十进制字符串），利率单位为 %；利息、贴息、贴息后利息和实际年化利率由贴息测算
+    按各方案的额度、利率、期限自今日起计算，已扣除企业当年已享受的贴息。"""
+
+    permission_classes = [IsFirm]
+
+    @extend_schema(responses=OfferSerializer(many=True), summary="需求的授信方案比较")
+    def get(self, request, pk: int):
+        from django.shortcuts import get_object_or_404
+
+        from enterprises.selectors import need_for_user
+
+        need = get_object_or_404(need_for_user(request.user), pk=pk)
+        return Response([offer.as_api() for offer in need_offers(user=request.user, need=need)])
 
 
 class LprView(APIView):

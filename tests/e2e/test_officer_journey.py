@@ -1,6 +1,6 @@
 """The officer's journey in the browser: log in → open the top lead → claim → log contact → invite;
-the firm applies; the officer accepts → approves → disburses; the firm sees each step on its
-application timeline."""
+the firm applies; the officer accepts → approves, the firm signs (签约确认), the officer disburses;
+the firm sees each step on its application timeline."""
 
 from datetime import timedelta
 from decimal import Decimal
@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from matching.models import Application, Loan
 from matching.services.applications import application_submit
 from tests.e2e.conftest import login
-from tests.factories import PASSWORD, MatchFactory, NeedFactory, ProductFactory
+from tests.factories import PASSWORD, MatchFactory, NeedFactory, ProductFactory, sign_offer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("browser"), pytest.mark.django_db(transaction=True)]
 
@@ -74,6 +74,9 @@ def test_an_officer_works_a_lead_to_a_disbursed_loan_and_the_firm_follows_it(
     page.fill("#approve_term_months", "12")
     page.click("[data-action=approve]")
     expect(page.locator("[data-application-status=approved]")).to_be_visible()
+    sign_offer(Application.objects.get(pk=application.pk), cast.firm_a)  # the firm signs (签约确认)
+    page.reload()
+    expect(page.locator("[data-application-status=signed]")).to_be_visible()
     today = timezone.localdate()  # approved today: the loan starts no earlier, and no later
     page.fill("#disburse_start_date", today.isoformat())
     page.fill("#disburse_maturity_date", (today + timedelta(days=365)).isoformat())
@@ -91,7 +94,7 @@ def test_an_officer_works_a_lead_to_a_disbursed_loan_and_the_firm_follows_it(
     login(firm, "firm_a", PASSWORD)
     firm.goto(f"/firm/applications/{application.pk}/")
     timeline = firm.content()
-    for label in ("已提交", "已受理", "已授信", "已放款"):
+    for label in ("已提交", "已受理", "已授信", "已签约", "已放款"):
         assert label in timeline, label
     firm.context.close()
 

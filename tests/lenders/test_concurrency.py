@@ -52,7 +52,7 @@ def test_two_officers_claiming_the_same_lead_at_once_exactly_one_wins(cast, prod
 
 
 def test_two_disbursements_of_the_same_application_make_exactly_one_loan(cast, product_a):
-    app = make_application(cast, product_a, status="approved")
+    app = make_application(cast, product_a, status="signed")
     people = [cast.officer_a, cast.manager_a]
     params = {
         "principal": "2000000.00",

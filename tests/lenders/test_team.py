@@ -26,6 +26,7 @@ def test_figures_count_leads_responses_applications_credit_and_loans(cast, produ
     for action, params in [
         ("accept", {}),
         ("approve", {"credit_line": "2000000", "annual_rate": "4.0", "term_months": 12}),
+        ("sign", {}),
         (
             "disburse",
             {
@@ -36,7 +37,8 @@ def test_figures_count_leads_responses_applications_credit_and_loans(cast, produ
             },
         ),
     ]:
-        app = application_transition(user=cast.officer_a, application=app, action=action, **params)
+        actor = cast.firm_a if action == "sign" else cast.officer_a
+        app = application_transition(user=actor, application=app, action=action, **params)
     today = timezone.localdate()
     figures = team_figures(user=cast.manager_a, start=today - timedelta(days=30), end=today)
     branch = next(r for r in figures["branches"] if r["name"] == cast.officer_a.branch.name)

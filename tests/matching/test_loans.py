@@ -55,8 +55,15 @@ def approved(firm_user, officer, product) -> Application:
         )
 
 
-def disbursed(firm_user, officer, product) -> Loan:
+def signed(firm_user, officer, product) -> Application:
+    """``approved``, then accepted by the firm (签约确认) on 2026-03-04."""
     app = approved(firm_user, officer, product)
+    with time_machine.travel("2026-03-04 10:00 +08:00"):
+        return f.sign_offer(app, firm_user)
+
+
+def disbursed(firm_user, officer, product) -> Loan:
+    app = signed(firm_user, officer, product)
     with time_machine.travel("2026-03-05 15:00 +08:00"):
         application_transition(
             user=officer,
@@ -121,9 +128,9 @@ IMPOSSIBLE_DISBURSEMENTS = [
 ]
 
 
-def assert_not_disbursed(app):
+def assert_not_disbursed(app, status=Application.Status.SIGNED):
     app.refresh_from_db()
-    assert app.status == Application.Status.APPROVED
+    assert app.status == status
     assert not Loan.objects.filter(application=app).exists()
     assert not Transition.objects.filter(object_id=app.pk, to_state="disbursed").exists()
 
@@ -136,7 +143,7 @@ def assert_not_disbursed(app):
 def test_an_impossible_disbursement_is_refused_through_the_api_and_nothing_is_saved(
     cast, product_a, api_for, case, change, field, words
 ):
-    app = approved(cast.firm_a, cast.officer_a, product_a)
+    app = signed(cast.firm_a, cast.officer_a, product_a)
     with time_machine.travel("2026-03-10 10:00 +08:00"):
         response = transition_api(api_for(cast.officer_a), app, **{**DISBURSE, **change})
     assert response.status_code == 400, response.content
@@ -152,7 +159,7 @@ def test_an_impossible_disbursement_is_refused_through_the_api_and_nothing_is_sa
 def test_an_impossible_disbursement_is_refused_on_the_bank_page_under_its_field(
     cast, product_a, client_for, case, change, field, words
 ):
-    app = approved(cast.firm_a, cast.officer_a, product_a)
+    app = signed(cast.firm_a, cast.officer_a, product_a)
     with time_machine.travel("2026-03-10 10:00 +08:00"):
         response = bank_page_action(
             client_for(cast.officer_a), app, **{**DISBURSE, "principal": "300", **change}
@@ -168,7 +175,7 @@ def test_an_impossible_disbursement_is_refused_on_the_bank_page_under_its_field(
 def test_a_disbursement_above_the_credit_line_quotes_the_amounts_in_the_unit_of_the_form(
     cast, product_a, api_for, client_for
 ):
-    app = approved(cast.firm_a, cast.officer_a, product_a)
+    app = signed(cast.firm_a, cast.officer_a, product_a)
     with time_machine.travel("2026-03-10 10:00 +08:00"):
         api = transition_api(api_for(cast.officer_a), app, **{**DISBURSE, "principal": "3500000.00"})
         page = bank_page_action(client_for(cast.officer_a), app, **{**DISBURSE, "principal": "350"})
@@ -181,6 +188,8 @@ def test_a_disbursement_above_the_credit_line_quotes_the_amounts_in_the_unit_of_
 
 def test_a_disbursement_on_the_approval_day_and_one_today_are_both_possible(cast, product_a, api_for):
     first = approved(cast.firm_a, cast.officer_a, product_a)
+    with time_machine.travel("2026-03-02 16:00 +08:00"):
+        f.sign_offer(first, cast.firm_a)  # signed the day it was approved
     with time_machine.travel("2026-03-02 17:00 +08:00"):
         response = transition_api(api_for(cast.officer_a), first, **{**DISBURSE, "start_date": "2026-03-02"})
     assert response.status_code == 200, response.content

@@ -142,5 +142,26 @@ def assert_the_demo_accounts_have_something_to_do(day: date):
     ).exists()
     firm = User.objects.get(username="demo_firm")
     assert Claim.objects.filter(enterprise=firm.enterprise, status="awaiting").exists()  # to confirm
+    assert_demo_firm_compares_two_offers_and_every_loan_was_signed(firm, day)
     staff = User.objects.get(username="demo_staff")
     assert follow_ups_due(user=staff, today=day).filter(follow_up_due__lte=day + timedelta(days=7)).exists()
+
+
+def assert_demo_firm_compares_two_offers_and_every_loan_was_signed(firm, day: date):
+    """demo_firm's open need has two open offers from two banks (its offers page compares them),
+    and every demo loan went through the firm's acceptance (签约) before its disbursement."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from enterprises.models import FinancingNeed
+    from matching.models import Application, Loan
+    from portal.models import Transition
+    from subsidies.selectors import need_offers
+
+    compared = [
+        need_offers(user=firm, need=need, today=day)
+        for need in FinancingNeed.objects.filter(enterprise=firm.enterprise, status="open")
+    ]
+    assert any(len({o.application.product.institution_id for o in offers}) == 2 for offers in compared)
+    ct = ContentType.objects.get_for_model(Application)
+    signed = set(Transition.objects.filter(content_type=ct, to_state="signed").values_list("object_id", flat=True))
+    assert set(Loan.objects.values_list("application_id", flat=True)) <= signed

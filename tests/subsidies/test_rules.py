@@ -66,6 +66,8 @@ def disbursed(
         term=term,
         day=approved_on or date.fromordinal(start.toordinal() - 5),
     )
+    with on(start, hour=9):
+        f.sign_offer(app, firm)  # the firm accepts the offer (签约确认) before the disbursement
     with on(start):
         application_transition(
             user=officer,
