@@ -28,6 +28,9 @@ firm_required = role_required(Role.FIRM)
 bank_required = role_required(Role.OFFICER, Role.MANAGER)
 manager_required = role_required(Role.MANAGER)
 staff_required = role_required(Role.STAFF)
+#: The subsidy desks: the science desk (staff) and the finance desk; which step each may take is
+#: decided by ``subsidies.duties``.
+subsidy_desk_required = role_required(Role.STAFF, Role.FINANCE)
 
 
 def landing_url_name(user) -> str:
@@ -37,6 +40,7 @@ def landing_url_name(user) -> str:
         Role.OFFICER: "lenders:workspace",
         Role.MANAGER: "lenders:workspace",
         Role.STAFF: "portal:staff_workspace",
+        Role.FINANCE: "subsidies:claims",
     }.get(user.role, "admin:index" if user.is_staff else "portal:home")
 
 

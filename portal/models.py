@@ -17,6 +17,7 @@ class Role(models.TextChoices):
     OFFICER = "officer", _("客户经理")
     MANAGER = "manager", _("银行管理者")
     STAFF = "staff", _("省级专班")
+    FINANCE = "finance", _("财政专班")
 
 
 BANK_ROLES = (Role.OFFICER, Role.MANAGER)
@@ -78,6 +79,10 @@ class User(AbstractUser):
     @property
     def is_provincial(self) -> bool:
         return self.role == Role.STAFF
+
+    @property
+    def is_finance(self) -> bool:
+        return self.role == Role.FINANCE
 
     @property
     def institution_id(self) -> int | None:

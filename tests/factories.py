@@ -133,6 +133,12 @@ class StaffFactory(UserFactory):
     role = Role.STAFF
 
 
+class FinanceFactory(UserFactory):
+    """A user of the finance desk (财政专班): approves and pays claims."""
+
+    role = Role.FINANCE
+
+
 class ProductFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Product
@@ -263,3 +269,15 @@ class RewardPolicyFactory(PolicyFactory):
     parameters = factory.LazyFunction(lambda: {"unit": "100000000", "reward_per_unit": "200000"})
     effective_from = date(2021, 1, 1)
     budget = Decimal("2000000.00")
+
+
+def claim_through_the_desks(claim, *, reviewer, approver, payer=None):
+    """A submitted claim through the real four-eyes flow: the science desk reviews, one finance
+    user approves, another (if given) pays. Returns the claim as it ends."""
+    from subsidies import services
+
+    claim = services.claim_review(user=reviewer, claim=claim)
+    claim = services.claim_approve(user=approver, claim=claim)
+    if payer is not None:
+        claim = services.claim_pay(user=payer, claim=claim)
+    return claim

@@ -28,3 +28,9 @@ class IsManager(_RolePermission):
 
 class IsStaff(_RolePermission):
     roles = (Role.STAFF,)
+
+
+class IsSubsidyDesk(_RolePermission):
+    """The science desk (staff) or the finance desk; the step each may take is ``subsidies.duties``."""
+
+    roles = (Role.STAFF, Role.FINANCE)

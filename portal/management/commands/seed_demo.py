@@ -16,7 +16,9 @@ DEMO_USERS = [
     ("demo_officer2", "客户经理（浦发银行太原科技支行）"),
     ("demo_officer_other", "客户经理（中国银行太原科技金融中心）"),
     ("demo_manager", "银行管理者（浦发银行太原分行）"),
-    ("demo_staff", "省级专班"),
+    ("demo_staff", "省级专班（科技口：编写政策、初审申领）"),
+    ("demo_finance", "财政专班（批准申领）"),
+    ("demo_cashier", "财政专班出纳（标记拨付，与批准人不同）"),
 ]
 
 
