@@ -971,7 +971,12 @@ def claim_review(*, user, claim: Claim) -> Claim:
     claim.save(update_fields=["status", "reviewed_by", "reviewed_at"])
     note, data = _four_eyes(_submitter(claim), user, maker_role=_("提交人"), checker_role=_("初审人"))
     transition_record(
-        subject=claim, from_state=Claim.Status.SUBMITTED, to_state=claim.status, actor=user, note=note, data=data
+        subject=claim,
+        from_state=Claim.Status.SUBMITTED,
+        to_state=claim.status,
+        actor=user,
+        note=note,
+        data=data,
     )
     _notify_desk(
         Role.FINANCE,
@@ -1021,7 +1026,12 @@ def claim_approve(*, user, claim: Claim) -> Claim:
         checker=user,
     )
     transition_record(
-        subject=claim, from_state=Claim.Status.REVIEWED, to_state=claim.status, actor=user, note=note, data=data
+        subject=claim,
+        from_state=Claim.Status.REVIEWED,
+        to_state=claim.status,
+        actor=user,
+        note=note,
+        data=data,
     )
     _notify(
         claim,
@@ -1105,7 +1115,12 @@ def claim_pay(*, user, claim: Claim) -> Claim:
         checker=user,
     )
     transition_record(
-        subject=claim, from_state=Claim.Status.APPROVED, to_state=claim.status, actor=user, note=note, data=data
+        subject=claim,
+        from_state=Claim.Status.APPROVED,
+        to_state=claim.status,
+        actor=user,
+        note=note,
+        data=data,
     )
     _notify(
         claim, _("%(k)s资金已拨付：%(a)s") % {"k": claim.get_kind_display(), "a": calc.fmt_yuan(claim.amount)}

@@ -188,7 +188,10 @@ def test_staff_reject_with_a_reason_and_nothing_is_committed(cast, make_loan, ap
     assert r.json()["status"] == "rejected" and r.json()["reject_reason"] == "企业已注销"
     assert not LedgerEntry.objects.exists()
     assert staff.post(f"/api/v1/subsidies/claims/{claim.pk}/review/").status_code == 409
-    assert reauthed(api_for(cast.finance)).post(f"/api/v1/subsidies/claims/{claim.pk}/approve/").status_code == 409
+    assert (
+        reauthed(api_for(cast.finance)).post(f"/api/v1/subsidies/claims/{claim.pk}/approve/").status_code
+        == 409
+    )
 
 
 def test_no_approval_beyond_the_remaining_budget(cast, make_loan):
