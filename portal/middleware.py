@@ -84,12 +84,12 @@ class OTPRequiredMiddleware:
             settings.OTP_REQUIRED_FOR_STAFF
             and user is not None
             and user.is_authenticated
-            and user.role == "staff"
+            and user.role in settings.OTP_DESK_ROLES
             and not user.is_verified()
             and not request.path.startswith(settings.STATIC_URL)
             and request.path not in {reverse(name) for name in self.ALLOWED_NAMES}
         ):
-            message = _("省级专班账号必须启用两步验证（动态验证码）后才能继续使用。")
+            message = _("专班账号必须启用两步验证（动态验证码）后才能继续使用。")
             if _is_api(request):
                 return JsonResponse({"detail": message, "code": "otp_required"}, status=403)
             messages.warning(request, message)

@@ -430,7 +430,9 @@ IDLE_TIMEOUT_ROLES = envlist("IDLE_TIMEOUT_ROLES", "officer,manager,staff")
 # confirmed within this many minutes (portal/reauth.py).
 REAUTH_MAX_AGE_MINUTES = envint("REAUTH_MAX_AGE_MINUTES", 10)
 # Optional TOTP second factor for bank and staff users; mandatory for staff when this is on.
-OTP_ROLES = ("officer", "manager", "staff")
+OTP_ROLES = ("officer", "manager", "staff", "finance")
+#: The government desks a required second factor applies to (the finance desk moves fiscal money).
+OTP_DESK_ROLES = ("staff", "finance")
 OTP_REQUIRED_FOR_STAFF = envbool("OTP_REQUIRED_FOR_STAFF", False)
 OTP_TOTP_ISSUER = "科金直通车"
 

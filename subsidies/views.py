@@ -7,6 +7,7 @@ from datetime import date
 from django.contrib import messages
 from django.contrib.contenttypes.models import ContentType
 from django.core.paginator import Paginator
+from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -184,6 +185,21 @@ def lpr_list(request):
 # ------------------------------------------------------------------------------------------
 
 
+def _desk_todo(user) -> list[tuple[str, str, int]]:
+    """The claims waiting for this desk's step: (status, label, count)."""
+    S = Claim.Status
+    steps = [
+        (S.SUBMITTED, duties.REVIEW_CLAIM),
+        (S.REVIEWED, duties.APPROVE_CLAIM),
+        (S.APPROVED, duties.PAY_CLAIM),
+    ]
+    mine = [status for status, perm in steps if duties.holds(user, perm)]
+    counts = dict(
+        claim_for_user(user).filter(status__in=mine).values_list("status").annotate(n=Count("id")).order_by()
+    )
+    return [(status, S(status).label, counts.get(status, 0)) for status in mine]
+
+
 @subsidy_desk_required
 def claim_list(request):
     filterset = ClaimFilterSet(request.GET or None, queryset=claim_for_user(request.user))
@@ -196,6 +212,7 @@ def claim_list(request):
             "page": page,
             "query": _query_without_page(request),
             "year": timezone.localdate().year,
+            "todo": _desk_todo(request.user),
         },
     )
 

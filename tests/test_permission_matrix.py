@@ -23,17 +23,23 @@ from lenders.models import PoolEntry, WebhookDelivery
 from lenders.services import api_client_create
 from matching.models import MatchRun
 from portal.models import ImportBatch, WorkdayOverride
-from subsidies.models import Claim
+from subsidies.models import Claim, LedgerEntry
 from tests import factories as f
 from tests.conftest import reauth_session
 
 pytestmark = pytest.mark.django_db
 
-ROLES = ["anonymous", "firm_a", "firm_b", "officer_a", "officer_b", "manager_a", "staff", "admin"]
+ROLES = ["anonymous", "firm_a", "firm_b", "officer_a", "officer_b", "manager_a", "staff", "finance", "admin"]
 
-FIRM, OFFICER, MANAGER, STAFF = "firm", "officer", "manager", "staff"
+# STAFF is the science desk (省级专班: policies, claim review); FINANCE the finance desk (财政专班:
+# approves and pays claims — subsidies/duties.py grants each its steps).
+FIRM, OFFICER, MANAGER, STAFF, FINANCE = "firm", "officer", "manager", "staff", "finance"
 BANK = (OFFICER, MANAGER)
-EVERY_ROLE = (FIRM, OFFICER, MANAGER, STAFF)
+DESKS = (STAFF, FINANCE)
+EVERY_ROLE = (FIRM, OFFICER, MANAGER, STAFF, FINANCE)
+# The firms' and banks' business (applications, leads, loans): not the finance desk's, which sees
+# none of it (an empty list, 404 on one).
+CASEWORK = (FIRM, OFFICER, MANAGER, STAFF)
 
 
 def R(
@@ -77,7 +83,7 @@ ROUTES = {
     "portal:live": R(public=True, admin=True),
     "portal:favicon": R(public=True, admin=True),
     "portal:reauth": R(admin=True),
-    "portal:otp_setup": R(roles=(OFFICER, MANAGER, STAFF)),
+    "portal:otp_setup": R(roles=(OFFICER, MANAGER, *DESKS)),
     "portal:otp_verify": R(admin=True),
     "login": R(public=True, admin=True),
     "logout": R("POST", public=True, admin=True),
@@ -147,19 +153,21 @@ ROUTES = {
     "matching:suggestions": R(roles=(FIRM,)),
     # --- subsidies --------------------------------------------------------------------------------
     "subsidies:calculator": R(public=True, admin=True),
-    "subsidies:policies": R(roles=(STAFF,)),
+    # The finance desk reads policies but only the science desk authors them.
+    "subsidies:policies": R(roles=DESKS),
     "subsidies:policy_create": R(roles=(STAFF,)),
-    "subsidies:policy_detail": R(roles=(STAFF,), obj="policy"),
+    "subsidies:policy_detail": R(roles=DESKS, obj="policy"),
     "subsidies:policy_edit": R(roles=(STAFF,), obj="policy"),
     "subsidies:lpr": R(roles=(STAFF,)),
-    "subsidies:claims": R(roles=(STAFF,)),
-    "subsidies:claims_export": R(roles=(STAFF,)),
+    "subsidies:claims": R(roles=DESKS),
+    "subsidies:claims_export": R(roles=DESKS),
     "subsidies:claims_generate": R("POST", roles=(STAFF,)),
-    "subsidies:claim_detail": R(roles=(STAFF,), obj="claim"),
+    "subsidies:claim_detail": R(roles=DESKS, obj="claim"),
     "subsidies:claim_recovery": R("POST", roles=(STAFF, *BANK), obj="risk_claim", owner="bank"),
+    # The world's claim awaits the firm: sending it back is the science desk's step (403 for finance).
     "subsidies:claim_action": R("POST", roles=(STAFF,), obj="claim", kwargs={"action": "reject"}),
-    "subsidies:ledger": R(roles=(STAFF,)),
-    "subsidies:ledger_export": R(roles=(STAFF,)),
+    "subsidies:ledger": R(roles=DESKS),
+    "subsidies:ledger_export": R(roles=DESKS),
     "subsidies:leverage": R(roles=(STAFF, *BANK)),
     "subsidies:my_claims": R(roles=(FIRM,)),
     "subsidies:my_claim_submit": R("POST", roles=(FIRM,)),
@@ -202,8 +210,8 @@ ROUTES = {
     "document-list": R(roles=(FIRM, *BANK, STAFF)),
     "document-detail": R(roles=(FIRM, *BANK, STAFF), obj="document", owner="both"),
     "document-download": R(roles=(FIRM, *BANK, STAFF), obj="document", owner="both"),
-    "application-list": R(),
-    "application-detail": R(obj="application", owner="both"),
+    "application-list": R(roles=CASEWORK),
+    "application-detail": R(roles=CASEWORK, obj="application", owner="both"),
     "application-withdraw": R("POST", roles=(FIRM,), obj="application", owner="firm"),
     "api-lead-claim": R("POST", roles=BANK, obj="lead", owner="bank"),
     "api-lead-contact": R("POST", roles=BANK, obj="lead", owner="bank"),
@@ -214,21 +222,24 @@ ROUTES = {
     "pool-list": R(roles=(FIRM, *BANK, STAFF)),
     "pool-detail": R(roles=(FIRM, *BANK, STAFF), obj="pool", owner="both"),
     "pool-leave": R("POST", roles=(FIRM,), obj="pool", owner="firm"),
-    "match-list": R(),
-    "match-detail": R(obj="lead", owner="both"),
-    "loan-list": R(),
-    "loan-detail": R(obj="loan", owner="both"),
+    "match-list": R(roles=CASEWORK),
+    "match-detail": R(roles=CASEWORK, obj="lead", owner="both"),
+    "loan-list": R(roles=CASEWORK),
+    "loan-detail": R(roles=CASEWORK, obj="loan", owner="both"),
     "match-run-list": R(roles=(STAFF,)),
     "match-run-detail": R(roles=(STAFF,), obj="run"),
     "subsidy-quote": R(public=True, admin=True),
     "subsidy-lpr": R(public=True, admin=True),
-    "subsidy-ledger": R(roles=(STAFF,)),
+    "subsidy-ledger": R(roles=DESKS),
     "subsidy-leverage": R(roles=(STAFF, *BANK)),
     "subsidy-claim-list": R(),
-    "subsidy-claim-detail": R(roles=(FIRM, STAFF), obj="claim", owner="firm"),
-    "subsidy-claim-approve": R("POST", roles=(STAFF,), obj="claim"),
+    "subsidy-claim-detail": R(roles=(FIRM, *DESKS), obj="claim", owner="firm"),
+    # Each step of the money belongs to one desk (subsidies/duties.py); the other desk gets 403 with
+    # the reason. The world's claim awaits the firm, so an allowed step answers 409 (not 401/403/404).
+    "subsidy-claim-review": R("POST", roles=(STAFF,), obj="claim"),
+    "subsidy-claim-approve": R("POST", roles=(FINANCE,), obj="claim"),
     "subsidy-claim-confirm": R("POST", roles=(FIRM,), obj="claim", owner="firm"),
-    "subsidy-claim-pay": R("POST", roles=(STAFF,), obj="claim"),
+    "subsidy-claim-pay": R("POST", roles=(FINANCE,), obj="claim"),
     "subsidy-claim-reject": R("POST", roles=(STAFF,), obj="claim"),
     "dashboard-summary": R(roles=(STAFF, MANAGER)),
     "dashboard-series": R(roles=(STAFF, MANAGER)),
@@ -345,6 +356,17 @@ def world(cast, django_user_model):
         amount=Decimal("300000.00"),
         status=Claim.Status.PAID,
     )
+    # The paid risk claim's payment in the ledger (this year's page lists it), with both names.
+    ledger_entry = LedgerEntry.objects.create(
+        policy=risk_claim.policy,
+        claim=risk_claim,
+        kind=LedgerEntry.Kind.PAY,
+        amount=risk_claim.amount,
+        year=timezone.localdate().year,
+        by=cast.cashier,
+        maker=cast.finance,
+        checker=cast.cashier,
+    )
     run = MatchRun.objects.create(trigger="manual", status="succeeded")
     batch = ImportBatch.objects.create(
         kind="hitech", year=2026, file_name="list.xlsx", uploaded_by=cast.staff
@@ -360,6 +382,7 @@ def world(cast, django_user_model):
             "officer_b": cast.officer_b,
             "manager_a": cast.manager_a,
             "staff": cast.staff,
+            "finance": cast.finance,
             "admin": admin,
         },
         "objects": {
@@ -371,6 +394,7 @@ def world(cast, django_user_model):
             "policy": policy,
             "claim": claim,
             "risk_claim": risk_claim,
+            "ledger_entry": ledger_entry,
             "document": document,
             "visit": visit,
             "visit_need": visit_need,
@@ -395,7 +419,7 @@ def world(cast, django_user_model):
 
 ALLOW, DENY, HIDE, LOGIN = "allow", "deny", "hide", "login"
 # Denied and hidden roles first, so an allowed role's action (which is rolled back anyway) comes last.
-ORDER = ["anonymous", "admin", "firm_b", "officer_b", "staff", "manager_a", "officer_a", "firm_a"]
+ORDER = ["anonymous", "admin", "firm_b", "officer_b", "finance", "staff", "manager_a", "officer_a", "firm_a"]
 
 
 def expected(entry: dict, role: str, user) -> str:
@@ -502,7 +526,7 @@ LIST_CONTENTS = {
     "application-list": ("application", {**A_FIRM, **A_BANK}),
     "pool-list": ("pool", {**A_FIRM, "officer_a": SEES, "manager_a": SEES, "officer_b": NEVER}),
     "match-list": ("lead", {**A_FIRM, **A_BANK}),
-    "subsidy-claim-list": ("claim", A_FIRM),
+    "subsidy-claim-list": ("claim", {**A_FIRM, "finance": SEES}),
     "enterprise-me-qualifications": ("qualification", {"firm_a": SEES, "firm_b": NEVER}),
     "enterprise-me-ip-assets": ("ip_asset", {"firm_a": SEES, "firm_b": NEVER}),
     "match-run-list": ("run", {"staff": SEES}),
@@ -512,7 +536,8 @@ LIST_CONTENTS = {
     "lenders:workspace": ("lead", {"officer_a": SEES, "manager_a": SEES, "officer_b": NEVER}),
     "lenders:application_list": ("application", A_BANK),
     "lenders:pool_list": ("pool", {"officer_a": SEES, "manager_a": SEES, "officer_b": NEVER}),
-    "subsidies:claims": ("claim", {"staff": SEES}),
+    "subsidies:claims": ("claim", {"staff": SEES, "finance": SEES}),
+    "subsidies:ledger": ("ledger_entry", {"staff": SEES, "finance": SEES}),
     "api-client-list": ("api_client", {"manager_a": SEES}),
     "lenders:api_clients": ("api_client", {"manager_a": SEES}),
 }
@@ -524,6 +549,7 @@ PAGE_MARKERS = {
     "pool": lambda pk: f'data-pool-entry="{pk}"',
     "claim": lambda pk: _reverse("subsidies:claim_detail", pk),
     "api_client": lambda pk: f'data-api-client="{pk}"',
+    "ledger_entry": lambda pk: f'data-ledger-entry="{pk}"',
 }
 
 

@@ -382,3 +382,20 @@ def test_reviewing_tells_the_finance_desk(cast):
     claim = services.claim_review(user=cast.staff, claim=claim_on(a_loan(), f.PolicyFactory()))
     titles = set(Notification.objects.filter(user=cast.cashier).values_list("title", flat=True))
     assert titles == {f"申领 #{claim.pk} 已初审，待批准：13,125.00元"}
+
+
+def test_each_desk_sees_the_claims_waiting_for_its_step(cast, client_for):
+    policy = f.PolicyFactory()
+    claim_on(a_loan(), policy)  # 待初审
+    services.claim_review(
+        user=cast.staff, claim=claim_on(a_loan(), policy, period=(date(2026, 1, 1), date(2026, 3, 31)))
+    )
+
+    def todo(user):
+        page = client_for(user).get("/subsidies/claims/").content.decode()
+        start = page.index("data-desk-todo")
+        return page[start : page.index("</p>", start)]
+
+    assert "待初审 1 笔" in todo(cast.staff) and "待批准" not in todo(cast.staff)
+    assert "已初审（待批准） 1 笔" in todo(cast.finance) and "已批准 0 笔" in todo(cast.finance)
+    assert "待初审" not in todo(cast.finance)
