@@ -1040,30 +1040,41 @@ def claim_approve(*, user, claim: Claim) -> Claim:
     return claim
 
 
+_AT_REVIEW = (Claim.Status.SUBMITTED, Claim.Status.AWAITING_CONFIRMATION)
+
+
+def claim_reject_check(*, user, claim: Claim) -> None:
+    """Whether ``user`` may send ``claim`` back in its state (raises NotAllowedError with the reason;
+    pages and the API ask before reading the reason): the science desk at review (待初审, or
+    待企业确认), the finance desk once reviewed."""
+    if claim.status in _AT_REVIEW:
+        _require_duty(user, duties.REVIEW_CLAIM)
+    elif claim.status == Claim.Status.REVIEWED:
+        _require_duty(user, duties.APPROVE_CLAIM)
+    elif not duties.holds(user, duties.REVIEW_CLAIM) and not duties.holds(user, duties.APPROVE_CLAIM):
+        raise NotAllowedError(_("只有省级专班（初审）或财政专班（审批）可以退回申领"), code="duty")
+
+
 @transaction.atomic
 def claim_reject(*, user, claim: Claim, reason: str) -> Claim:
-    """Send a claim back: the science desk at review (待初审, or 待企业确认), the finance desk once
-    reviewed (not its own reviewer — roles differ anyway)."""
-    if not duties.holds(user, duties.REVIEW_CLAIM) and not duties.holds(user, duties.APPROVE_CLAIM):
-        raise NotAllowedError(_("只有省级专班（初审）或财政专班（审批）可以退回申领"), code="duty")
+    """Send a claim back (see :func:`claim_reject_check` for who may, in which state)."""
+    claim_reject_check(user=user, claim=claim)
     reason = (reason or "").strip()
     if not reason:
         raise ServiceError(_("请填写未批准原因"), field="reason")
     claim = Claim.objects.select_for_update(of=("self",)).select_related("reviewed_by").get(pk=claim.pk)
+    claim_reject_check(user=user, claim=claim)  # again, on the locked row
     before = claim.status
-    at_review = (Claim.Status.SUBMITTED, Claim.Status.AWAITING_CONFIRMATION)
-    if before not in (*at_review, Claim.Status.REVIEWED):
+    if before not in (*_AT_REVIEW, Claim.Status.REVIEWED):
         raise ConflictError(
             _("只有待初审、已初审或待确认的申领可以退回（当前：%(s)s）") % {"s": claim.get_status_display()}
         )
     now = timezone.now()
-    if before in at_review:
-        _require_duty(user, duties.REVIEW_CLAIM)
+    if before in _AT_REVIEW:
         claim.reviewed_by, claim.reviewed_at = user, now
         fields = ["reviewed_by", "reviewed_at"]
         maker, maker_role = _submitter(claim), _("提交人")
     else:
-        _require_duty(user, duties.APPROVE_CLAIM)
         claim.approved_by, claim.approved_at = user, now
         fields = ["approved_by", "approved_at"]
         maker, maker_role = claim.reviewed_by, _("初审人")

@@ -297,6 +297,7 @@ def claim_action(request, pk, action):
             services.claim_pay(user=request.user, claim=claim)
             messages.success(request, _("已标记拨付"))
         elif action == "reject":
+            services.claim_reject_check(user=request.user, claim=claim)  # 403 before the form
             form = RejectForm(request.POST)
             if not form.is_valid():
                 messages.error(request, _("请填写未批准原因"))

@@ -165,6 +165,7 @@ class ClaimViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"], permission_classes=[IsSubsidyDesk])
     def reject(self, request, pk=None):
         claim = self.get_object()
+        services.claim_reject_check(user=request.user, claim=claim)  # 403 before the reason is read
         data = RejectSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         return self._done(
