@@ -74,17 +74,18 @@ def seed_subsidies(*, today: date, year: int | None = None) -> dict:
         except ServiceError:
             report["reward"] = 0
 
-    # The science desk reviews every claim of earlier periods and seven in ten of the latest; the
-    # finance desk approves every reviewed claim of earlier periods and five in ten of the latest
+    # The science desk reviews every claim of earlier periods and eight in ten of the latest; the
+    # finance desk approves every reviewed claim of earlier periods and six in ten of the latest
     # (by id: stable on re-runs), so demo_staff has claims 待初审 and demo_finance claims 待批准;
-    # a second finance user pays what was approved — of the latest period four in ten, at least one.
+    # a second finance user pays what was approved — of the latest period two in ten, at least
+    # one — so demo_cashier has claims to pay.
     for claim in Claim.objects.filter(status=Claim.Status.SUBMITTED, year=year).order_by("pk"):
-        if not current(claim) or claim.pk % 10 < 7 or claim.kind == PolicyKind.REWARD:
+        if not current(claim) or claim.pk % 10 < 8 or claim.kind == PolicyKind.REWARD:
             claim_review(user=staff, claim=claim)
     if not finance:
         return report
     for claim in Claim.objects.filter(status=Claim.Status.REVIEWED, year=year).order_by("pk"):
-        if not current(claim) or claim.pk % 10 < 5 or claim.kind == PolicyKind.REWARD:
+        if not current(claim) or claim.pk % 10 < 6 or claim.kind == PolicyKind.REWARD:
             try:
                 claim_approve(user=finance[0], claim=claim)
             except ServiceError:
@@ -93,7 +94,7 @@ def seed_subsidies(*, today: date, year: int | None = None) -> dict:
         return report
     paid_today = Claim.objects.filter(status=Claim.Status.PAID, year=year, period_end=latest).exists()
     for claim in Claim.objects.filter(status=Claim.Status.APPROVED, year=year).order_by("pk"):
-        if not current(claim) or claim.pk % 10 < 4 or claim.kind != PolicyKind.INTEREST or not paid_today:
+        if not current(claim) or claim.pk % 10 < 2 or claim.kind != PolicyKind.INTEREST or not paid_today:
             claim_pay(user=finance[1], claim=claim)
             paid_today = paid_today or current(claim)
     for claim in Claim.objects.filter(kind=PolicyKind.INTEREST, year=year).exclude(period_end=latest):
