@@ -31,6 +31,9 @@ staff_required = role_required(Role.STAFF)
 #: The province's desk or a region's desk: the view's reads go through ``restrict``, which scopes
 #: a region desk to its region's firms (another region's object → 404).
 government_required = role_required(Role.STAFF, Role.REGION)
+#: The subsidy desks: the science desk (staff) and the finance desk; which step each may take is
+#: decided by ``subsidies.duties``.
+subsidy_desk_required = role_required(Role.STAFF, Role.FINANCE)
 
 
 def landing_url_name(user) -> str:
@@ -41,6 +44,7 @@ def landing_url_name(user) -> str:
         Role.MANAGER: "lenders:workspace",
         Role.STAFF: "portal:staff_workspace",
         Role.REGION: "portal:staff_workspace",
+        Role.FINANCE: "subsidies:claims",
     }.get(user.role, "admin:index" if user.is_staff else "portal:home")
 
 

@@ -835,6 +835,9 @@ def _seed_base(*, password: str, firms: int, today: date, seed: int = SEED) -> N
         first_name="韩冰",
         region=Region.objects.get(pk="140171"),
     )
+    # The finance desk: two people, so the demo's claims are approved by one and paid by another.
+    users["demo_finance"] = _user("demo_finance", password=password, role=Role.FINANCE, first_name="郭建华")
+    users["demo_cashier"] = _user("demo_cashier", password=password, role=Role.FINANCE, first_name="韩雪")
 
 
 def row_counts() -> dict[str, int]:

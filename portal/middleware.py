@@ -84,7 +84,7 @@ class OTPRequiredMiddleware:
             settings.OTP_REQUIRED_FOR_STAFF
             and user is not None
             and user.is_authenticated
-            and user.role in ("staff", "region")
+            and user.role in settings.OTP_DESK_ROLES
             and not user.is_verified()
             and not request.path.startswith(settings.STATIC_URL)
             and request.path not in {reverse(name) for name in self.ALLOWED_NAMES}

@@ -19,6 +19,7 @@ class Role(models.TextChoices):
     MANAGER = "manager", _("银行管理者")
     STAFF = "staff", _("省级专班")
     REGION = "region", _("区域专班")
+    FINANCE = "finance", _("财政专班")
 
 
 BANK_ROLES = (Role.OFFICER, Role.MANAGER)
@@ -111,6 +112,8 @@ class User(AbstractUser):
     def is_government(self) -> bool:
         """The province's desk or a region's desk (each scoped by the access rules)."""
         return self.role in GOVERNMENT_ROLES
+    def is_finance(self) -> bool:
+        return self.role == Role.FINANCE
 
     @property
     def institution_id(self) -> int | None:

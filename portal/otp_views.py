@@ -109,7 +109,7 @@ def otp_setup(request):
     form = CodeForm(request.POST or None)
     if device is not None:
         if request.method == "POST" and form.is_valid():
-            if settings.OTP_REQUIRED_FOR_STAFF and user.role in ("staff", "region"):
+            if settings.OTP_REQUIRED_FOR_STAFF and user.role in settings.OTP_DESK_ROLES:
                 raise PermissionDenied(_("专班账号必须启用两步验证，不能停用。"))
             if device.verify_token(form.cleaned_data["code"]):
                 TOTPDevice.objects.filter(user=user).delete()

@@ -149,6 +149,8 @@ AUTH_USER_MODEL = "portal.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # Grants the money-flow permissions by role (subsidies/duties.py); authenticates nobody.
+    "subsidies.duties.RoleDutyBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -437,9 +439,11 @@ IDLE_TIMEOUT_ROLES = envlist("IDLE_TIMEOUT_ROLES", "officer,manager,staff")
 # Approving a credit line or a subsidy claim and rotating a webhook secret need a password
 # confirmed within this many minutes (portal/reauth.py).
 REAUTH_MAX_AGE_MINUTES = envint("REAUTH_MAX_AGE_MINUTES", 10)
-# Optional TOTP second factor for bank users and government desks (province and region); mandatory
-# for the government desks when this is on.
-OTP_ROLES = ("officer", "manager", "staff", "region")
+# Optional TOTP second factor for bank users and the government desks (province, region, finance);
+# mandatory for the government desks when OTP_REQUIRED_FOR_STAFF is on.
+OTP_ROLES = ("officer", "manager", "staff", "region", "finance")
+#: The government desks a required second factor applies to (the finance desk moves fiscal money).
+OTP_DESK_ROLES = ("staff", "region", "finance")
 OTP_REQUIRED_FOR_STAFF = envbool("OTP_REQUIRED_FOR_STAFF", False)
 OTP_TOTP_ISSUER = "科金直通车"
 

@@ -29,14 +29,25 @@ class ClaimAdmin(admin.ModelAdmin):
     list_display = ["id", "kind", "policy", "enterprise", "institution", "year", "amount", "status"]
     list_filter = ["kind", "status", "year"]
     search_fields = ["enterprise__name", "institution__name"]
-    raw_id_fields = ["loan", "enterprise", "institution", "reviewed_by"]
+    raw_id_fields = ["loan", "enterprise", "institution"]
+    # The money flow moves only through the services (four eyes), never by editing a row here.
+    readonly_fields = [
+        "status",
+        "amount",
+        "reviewed_by",
+        "reviewed_at",
+        "approved_by",
+        "approved_at",
+        "paid_by",
+        "paid_at",
+    ]
 
 
 @admin.register(LedgerEntry)
 class LedgerEntryAdmin(admin.ModelAdmin):
-    list_display = ["at", "policy", "kind", "amount", "year", "claim", "by", "note"]
+    list_display = ["at", "policy", "kind", "amount", "year", "claim", "maker", "checker", "note"]
     list_filter = ["kind", "year", "policy"]
-    raw_id_fields = ["claim", "by"]
+    raw_id_fields = ["claim", "by", "maker", "checker"]
 
     def has_change_permission(self, request, obj=None):
         return False

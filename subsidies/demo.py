@@ -1,6 +1,7 @@
 """Demo data of the subsidies app, called at the end of ``portal.demo.seed`` (after the bank
 history that records loans and repayments). It only calls the services: 免申即享 interest claims
-for the year, firms' account confirmations, staff approvals and payments of some of them, the
+for the year, firms' account confirmations, the two-desk review of some of them (reviewed by the
+science desk's demo_staff, approved by demo_finance, paid by demo_cashier — four eyes), the
 banks' exclusive-product reward and risk compensation on defaulted exclusive-product loans.
 
 Idempotent: the generators skip what exists, and which claims get confirmed, approved or paid
@@ -22,6 +23,7 @@ from .services import (
     claim_approve,
     claim_confirm,
     claim_pay,
+    claim_review,
     interest_claims_generate,
     reward_claims_generate,
     risk_claim_submit,
@@ -44,6 +46,8 @@ def seed_subsidies(*, today: date, year: int | None = None) -> dict:
     for a finished year only (from 1 January of the year after)."""
     year = year or today.year
     staff = User.objects.filter(role=Role.STAFF, is_active=True).order_by("pk").first()
+    # The finance desk's first user approves, its second pays (approver and payer differ).
+    finance = list(User.objects.filter(role=Role.FINANCE, is_active=True).order_by("pk")[:2])
     report = {"interest": interest_claims_generate(year=year, as_of=today, actor=None)}
     if staff is None:
         return report
@@ -70,18 +74,28 @@ def seed_subsidies(*, today: date, year: int | None = None) -> dict:
         except ServiceError:
             report["reward"] = 0
 
-    # Staff approve every claim of earlier periods and seven in ten of the latest (by id: stable on
-    # re-runs), and pay what they approved — of the latest period four in ten, at least one.
+    # The science desk reviews every claim of earlier periods and eight in ten of the latest; the
+    # finance desk approves every reviewed claim of earlier periods and six in ten of the latest
+    # (by id: stable on re-runs), so demo_staff has claims 待初审 and demo_finance claims 待批准;
+    # a second finance user pays what was approved — of the latest period two in ten, at least
+    # one — so demo_cashier has claims to pay.
     for claim in Claim.objects.filter(status=Claim.Status.SUBMITTED, year=year).order_by("pk"):
-        if not current(claim) or claim.pk % 10 < 7 or claim.kind == PolicyKind.REWARD:
+        if not current(claim) or claim.pk % 10 < 8 or claim.kind == PolicyKind.REWARD:
+            claim_review(user=staff, claim=claim)
+    if not finance:
+        return report
+    for claim in Claim.objects.filter(status=Claim.Status.REVIEWED, year=year).order_by("pk"):
+        if not current(claim) or claim.pk % 10 < 6 or claim.kind == PolicyKind.REWARD:
             try:
-                claim_approve(user=staff, claim=claim)
+                claim_approve(user=finance[0], claim=claim)
             except ServiceError:
                 continue
+    if len(finance) < 2:
+        return report
     paid_today = Claim.objects.filter(status=Claim.Status.PAID, year=year, period_end=latest).exists()
     for claim in Claim.objects.filter(status=Claim.Status.APPROVED, year=year).order_by("pk"):
-        if not current(claim) or claim.pk % 10 < 4 or claim.kind != PolicyKind.INTEREST or not paid_today:
-            claim_pay(user=staff, claim=claim)
+        if not current(claim) or claim.pk % 10 < 2 or claim.kind != PolicyKind.INTEREST or not paid_today:
+            claim_pay(user=finance[1], claim=claim)
             paid_today = paid_today or current(claim)
     for claim in Claim.objects.filter(kind=PolicyKind.INTEREST, year=year).exclude(period_end=latest):
         _backdate_handling(claim, today=today)
@@ -115,6 +129,7 @@ def _backdate_handling(claim: Claim, *, today: date) -> None:
     base = claim.period_end
     when = {
         Claim.Status.SUBMITTED: min(base + timedelta(days=10), today - timedelta(days=1)),
+        Claim.Status.REVIEWED: min(base + timedelta(days=18), today - timedelta(days=1)),
         Claim.Status.APPROVED: min(base + timedelta(days=25), today - timedelta(days=1)),
         Claim.Status.PAID: min(base + timedelta(days=35), today - timedelta(days=1)),
     }
@@ -127,7 +142,9 @@ def _backdate_handling(claim: Claim, *, today: date) -> None:
     for state, day in when.items():
         Transition.objects.filter(content_type=ct, object_id=claim.pk, to_state=state).update(at=_at(day, 15))
     if claim.reviewed_at:
-        Claim.objects.filter(pk=claim.pk).update(reviewed_at=_at(when[Claim.Status.APPROVED], 15))
+        Claim.objects.filter(pk=claim.pk).update(reviewed_at=_at(when[Claim.Status.REVIEWED], 15))
+    if claim.approved_at:
+        Claim.objects.filter(pk=claim.pk).update(approved_at=_at(when[Claim.Status.APPROVED], 15))
     if claim.paid_at:
         Claim.objects.filter(pk=claim.pk).update(paid_at=_at(when[Claim.Status.PAID], 15))
     LedgerEntry.objects.filter(claim=claim, kind=LedgerEntry.Kind.COMMIT).update(

@@ -20,6 +20,10 @@ def _local(dt):
     return timezone.localtime(dt).strftime("%Y-%m-%d %H:%M") if dt else ""
 
 
+def _person(user) -> str:
+    return user.display_name if user is not None else ""
+
+
 def claims_xlsx(claims) -> bytes:
     headers = [
         "申领编号",
@@ -39,7 +43,11 @@ def claims_xlsx(claims) -> bytes:
         "收款账号",
         "未批准原因",
         "生成时间",
-        "审核时间",
+        "初审人",
+        "初审时间",
+        "审批人",
+        "审批时间",
+        "拨付人",
         "拨付时间",
     ]
     rows = (
@@ -61,7 +69,11 @@ def claims_xlsx(claims) -> bytes:
             c.payee_account,
             c.reject_reason,
             _local(c.created_at),
+            _person(c.reviewed_by),
             _local(c.reviewed_at),
+            _person(c.approved_by),
+            _local(c.approved_at),
+            _person(c.paid_by),
             _local(c.paid_at),
         ]
         for c in claims
@@ -81,6 +93,8 @@ def ledger_xlsx(entries) -> bytes:
         "申领编号",
         "企业/机构",
         "经办人",
+        "制单人",
+        "复核人",
         "摘要",
     ]
     rows = (
@@ -96,6 +110,8 @@ def ledger_xlsx(entries) -> bytes:
             (e.claim.enterprise.name if e.claim and e.claim.enterprise_id else "")
             or (e.claim.institution.name if e.claim and e.claim.institution_id else ""),
             e.by.display_name if e.by_id else "",
+            _person(e.maker),
+            _person(e.checker),
             e.note,
         ]
         for e in entries

@@ -55,11 +55,22 @@ class Policy(models.Model):
         related_name="+",
     )
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("最后修改人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("最后改动本版本的人（如生成新版本时截止本版本）；与创建人一样不得批准本版本下的申领"),
+    )
 
     class Meta:
         verbose_name = _("补贴政策")
         verbose_name_plural = _("补贴政策")
         ordering = ["kind", "series", "-version"]
+        # Duties of the money flow, granted by role in ``subsidies.duties`` (one table).
+        permissions = [("author_policy", _("编写和修改补贴政策"))]
         constraints = [
             models.UniqueConstraint(fields=["series", "version"], name="policy_unique_version"),
             models.UniqueConstraint(
@@ -77,7 +88,8 @@ class Claim(models.Model):
 
     class Status(models.TextChoices):
         AWAITING_CONFIRMATION = "awaiting", _("待企业确认")
-        SUBMITTED = "submitted", _("待审核")
+        SUBMITTED = "submitted", _("待初审")
+        REVIEWED = "reviewed", _("已初审（待批准）")
         APPROVED = "approved", _("已批准")
         REJECTED = "rejected", _("未批准")
         PAID = "paid", _("已拨付")
@@ -121,13 +133,31 @@ class Claim(models.Model):
     payee_bank = models.CharField(_("开户行"), max_length=120, blank=True)
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name=_("审核人"),
+        verbose_name=_("初审人"),
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
     )
-    reviewed_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+    reviewed_at = models.DateTimeField(_("初审时间"), null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("审批人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("财政专班批准（或未批准）本申领的人"),
+    )
+    approved_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
+    paid_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("拨付人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     reject_reason = models.TextField(_("未批准原因"), blank=True, max_length=NOTE_MAX)
     reward_units = models.PositiveIntegerField(
         _("奖励计数单位"), null=True, blank=True, help_text=_("专属产品奖励：当年授信总额的整数亿元数 N")
@@ -139,6 +169,12 @@ class Claim(models.Model):
         verbose_name = _("补贴申领")
         verbose_name_plural = _("补贴申领")
         ordering = ["-created_at", "-id"]
+        # Duties of the money flow, granted by role in ``subsidies.duties`` (one table).
+        permissions = [
+            ("review_claim", _("初审补贴申领")),
+            ("approve_claim", _("批准补贴申领")),
+            ("pay_claim", _("标记补贴拨付")),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["kind", "loan", "period_start", "period_end"],
@@ -220,6 +256,24 @@ class LedgerEntry(models.Model):
         related_name="+",
     )
     note = models.CharField(_("摘要"), max_length=200, blank=True)
+    # Four eyes: who prepared the step this entry records (maker) and who checked it and moved the
+    # money (checker). Commit: the reviewer and the approver; pay: the approver and the payer.
+    maker = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("经办人（制单）"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    checker = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("复核人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("财政资金台账")

@@ -280,6 +280,7 @@ def firm_subsidised_by_year(enterprise, years) -> dict[int, Decimal]:
     live = [
         Claim.Status.AWAITING_CONFIRMATION,
         Claim.Status.SUBMITTED,
+        Claim.Status.REVIEWED,
         Claim.Status.APPROVED,
         Claim.Status.PAID,
     ]
@@ -308,14 +309,16 @@ def calc_labels(codes) -> list[str]:
 
 
 def claim_for_user(user):
-    """Staff: every claim. Firm: its own. Officer and manager: their institution's (interest
+    """Staff and the finance desk: every claim. Firm: its own. Officer and manager: their institution's (interest
     claims on its loans, its risk compensation and rewards). Anyone else: nothing."""
     from portal.models import Role
 
-    qs = Claim.objects.select_related("policy", "enterprise", "institution", "loan")
+    qs = Claim.objects.select_related(
+        "policy", "enterprise", "institution", "loan", "reviewed_by", "approved_by", "paid_by"
+    )
     if not user.is_authenticated:
         return qs.none()
-    if user.role == Role.STAFF:
+    if user.role in (Role.STAFF, Role.FINANCE):
         return qs
     if user.role == Role.FIRM:
         return qs.filter(enterprise_id=user.enterprise_id)
@@ -397,7 +400,7 @@ def ledger_balances(*, year: int) -> dict:
 
 def ledger_entries(*, year: int | None = None, series: str | None = None):
     qs = LedgerEntry.objects.select_related(
-        "policy", "claim", "by", "claim__enterprise", "claim__institution"
+        "policy", "claim", "by", "maker", "checker", "claim__enterprise", "claim__institution"
     )
     if year:
         qs = qs.filter(year=year)

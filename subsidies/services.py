@@ -32,16 +32,18 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from matching.models import Application, Loan
-from portal.models import Role, User
+from portal.models import Role, Transition, User
 from portal.services import ConflictError, NotAllowedError, ServiceError, notification_send, transition_record
 
-from . import calc
+from . import calc, duties
 from .lpr import LPR_FIRST_DATE
 from .models import Claim, LedgerEntry, LprRate, Policy, PolicyKind, Recovery
 from .params import (
@@ -58,6 +60,7 @@ ZERO = Decimal("0.00")
 LIVE_STATUSES = (
     Claim.Status.AWAITING_CONFIRMATION,
     Claim.Status.SUBMITTED,
+    Claim.Status.REVIEWED,
     Claim.Status.APPROVED,
     Claim.Status.PAID,
 )
@@ -66,6 +69,20 @@ LIVE_STATUSES = (
 def _require_staff(user) -> None:
     if not user.is_authenticated or user.role != Role.STAFF:
         raise NotAllowedError(_("只有省级专班可以执行此操作"))
+
+
+_DUTY_REFUSALS = {
+    duties.AUTHOR_POLICY: _lazy("只有省级专班（科技口）可以编写和修改补贴政策"),
+    duties.REVIEW_CLAIM: _lazy("只有省级专班（科技口）可以初审申领"),
+    duties.APPROVE_CLAIM: _lazy("只有财政专班可以批准或退回已初审的申领"),
+    duties.PAY_CLAIM: _lazy("只有财政专班可以标记拨付"),
+}
+
+
+def _require_duty(user, permission: str) -> None:
+    """The money-flow permission, granted by role in ``subsidies.duties`` (one table)."""
+    if not duties.holds(user, permission):
+        raise NotAllowedError(str(_DUTY_REFUSALS[permission]), code="duty")
 
 
 def _money(value, field: str) -> Decimal:
@@ -107,7 +124,7 @@ def policy_create(
     source: str = "",
 ) -> Policy:
     """Create version 1 of a new policy series."""
-    _require_staff(user)
+    _require_duty(user, duties.AUTHOR_POLICY)
     clean = _check_policy_fields(
         kind=kind,
         parameters=parameters,
@@ -131,6 +148,7 @@ def policy_create(
                 is_active=True,
                 source=source,
                 created_by=user,
+                updated_by=user,
             )
     except IntegrityError as exc:
         raise ConflictError(_("政策编号已存在"), field="series") from exc
@@ -151,8 +169,9 @@ def policy_new_version(
     source: str = "",
 ) -> Policy:
     """ "Edit" a policy: a new version of its series. The old version is deactivated (its period
-    ends the day before the new one starts, if it started earlier); claims keep their version."""
-    _require_staff(user)
+    ends the day before the new one starts, if it started earlier); claims keep their version. The
+    old version's period is thereby edited: its ``updated_by`` becomes ``user``."""
+    _require_duty(user, duties.AUTHOR_POLICY)
     clean = _check_policy_fields(
         kind=policy.kind,
         parameters=parameters,
@@ -167,7 +186,8 @@ def policy_new_version(
     current.is_active = False
     if effective_from > current.effective_from:
         current.effective_to = effective_from - timedelta(days=1)
-    current.save(update_fields=["is_active", "effective_to"])
+    current.updated_by = user
+    current.save(update_fields=["is_active", "effective_to", "updated_by"])
     new = Policy.objects.create(
         series=policy.series,
         version=versions[-1].version + 1,
@@ -180,6 +200,7 @@ def policy_new_version(
         is_active=True,
         source=source,
         created_by=user,
+        updated_by=user,
     )
     transition_record(
         subject=new,
@@ -258,7 +279,7 @@ def _claim_url(claim: Claim, user) -> str:
 
     if user.role == Role.FIRM:
         return reverse("subsidies:my_claims")
-    if user.role == Role.STAFF:
+    if user.role in (Role.STAFF, Role.FINANCE):
         return reverse("subsidies:claim_detail", args=[claim.pk])
     return reverse("subsidies:bank_claims")
 
@@ -723,6 +744,7 @@ def risk_recovery_record(*, user, claim: Claim, recovered: Decimal) -> Recovery:
         timezone.now(),
         _("追回 %(r)s，按比例回补资金池 %(p)s")
         % {"r": calc.fmt_yuan(recovered), "p": calc.fmt_yuan(payback)},
+        maker=user,
     )
     transition_record(
         subject=claim,
@@ -832,25 +854,164 @@ def reward_claims_generate(*, year: int, actor=None) -> list[Claim]:
 # ------------------------------------------------------------------------------------------
 
 
-def _ledger_write(claim: Claim, kind: str, amount, user, at, note: str) -> LedgerEntry | None:
+def _ledger_write(
+    claim: Claim, kind: str, amount, user, at, note: str, *, maker=None, checker=None
+) -> LedgerEntry | None:
     """Every yuan a claim commits, pays or brings back is one ledger row in the claim's budget year;
-    a zero amount writes nothing (the ledger holds only positive movements)."""
+    a zero amount writes nothing (the ledger holds only positive movements). ``maker`` prepared
+    the step, ``checker`` checked it (four eyes)."""
     if amount <= 0:
         return None
     return LedgerEntry.objects.create(
-        policy=claim.policy, claim=claim, kind=kind, amount=amount, year=claim.year, at=at, by=user, note=note
+        policy=claim.policy,
+        claim=claim,
+        kind=kind,
+        amount=amount,
+        year=claim.year,
+        at=at,
+        by=user,
+        note=note,
+        maker=maker,
+        checker=checker,
     )
+
+
+def _name(user) -> str:
+    return user.display_name if user is not None else _("系统")
+
+
+def _submitter(claim: Claim):
+    """Who put the claim up for review: the actor of its move to 待初审 (the firm confirming, the
+    bank claiming), or None when the system generated it straight into review."""
+    row = (
+        Transition.objects.filter(
+            content_type=ContentType.objects.get_for_model(Claim),
+            object_id=claim.pk,
+            to_state=Claim.Status.SUBMITTED,
+        )
+        .select_related("actor")
+        .order_by("-at", "-id")
+        .first()
+    )
+    return row.actor if row else None
+
+
+def _four_eyes(maker, checker, *, maker_role: str, checker_role: str) -> tuple[str, dict]:
+    """The note and data of an audited step: both names, maker and checker."""
+    note = _("%(mr)s：%(m)s；%(cr)s：%(c)s") % {
+        "mr": maker_role,
+        "m": _name(maker),
+        "cr": checker_role,
+        "c": _name(checker),
+    }
+    data = {
+        "maker": _name(maker),
+        "maker_id": maker.pk if maker is not None else None,
+        "checker": _name(checker),
+        "checker_id": checker.pk if checker is not None else None,
+    }
+    return note, data
+
+
+def loan_event_recorders(claim: Claim) -> dict[int, str]:
+    """Users who recorded the loan events a claim rests on, with what they recorded: the
+    disbursement (``Loan.created_by``), each repayment (``Repayment.recorded_by``) and the
+    application's moves to disbursed, repaid or defaulted (their Transition actors)."""
+    if not claim.loan_id:
+        return {}
+    loan = Loan.objects.select_related("application").get(pk=claim.loan_id)
+    found: dict[int, str] = {}
+    if loan.created_by_id:
+        found[loan.created_by_id] = _("放款登记")
+    for user_id in loan.repayments.exclude(recorded_by=None).values_list("recorded_by_id", flat=True):
+        found.setdefault(user_id, _("还款登记"))
+    labels = {
+        Application.Status.DISBURSED: _("放款登记"),
+        Application.Status.REPAID: _("还款登记"),
+        Application.Status.DEFAULTED: _("违约登记"),
+    }
+    rows = Transition.objects.filter(
+        content_type=ContentType.objects.get_for_model(Application),
+        object_id=loan.application_id,
+        to_state__in=list(labels),
+    ).exclude(actor=None)
+    for user_id, state in rows.values_list("actor_id", "to_state"):
+        found.setdefault(user_id, labels[state])
+    return found
+
+
+def approval_conflict(user, claim: Claim) -> str | None:
+    """Why ``user`` may not approve ``claim`` though holding the duty (None if nothing stands in
+    the way): the maker of any earlier step of the money may not be its checker."""
+    policy = claim.policy
+    if user.pk in (policy.created_by_id, policy.updated_by_id):
+        return _(
+            "您创建或最后修改了本申领所依据的政策版本（%(p)s 第 %(v)s 版），不能批准其下的申领，"
+            "请由另一名财政专班人员批准。"
+        ) % {"p": policy.name, "v": policy.version}
+    recorded = loan_event_recorders(claim).get(user.pk)
+    if recorded:
+        return _("您登记了本申领所依据的贷款事项（%(e)s），不能批准该申领，请由另一名财政专班人员批准。") % {
+            "e": recorded
+        }
+    if claim.reviewed_by_id == user.pk:
+        return _("初审与批准须由两名不同人员办理：您已初审本申领，不能再批准。")
+    return None
+
+
+def _notify_desk(role: str, claim: Claim, title: str) -> None:
+    from django.urls import reverse
+
+    users = list(User.objects.filter(role=role, is_active=True))
+    if users:
+        notification_send(users=users, title=title, url=reverse("subsidies:claim_detail", args=[claim.pk]))
+
+
+@transaction.atomic
+def claim_review(*, user, claim: Claim) -> Claim:
+    """初审: the science desk checks a submitted claim and passes it to the finance desk."""
+    _require_duty(user, duties.REVIEW_CLAIM)
+    claim = Claim.objects.select_for_update(of=("self",)).select_related("policy").get(pk=claim.pk)
+    if claim.status != Claim.Status.SUBMITTED:
+        raise ConflictError(_("只有待初审的申领可以初审（当前：%(s)s）") % {"s": claim.get_status_display()})
+    now = timezone.now()
+    claim.status = Claim.Status.REVIEWED
+    claim.reviewed_by, claim.reviewed_at = user, now
+    claim.save(update_fields=["status", "reviewed_by", "reviewed_at"])
+    note, data = _four_eyes(_submitter(claim), user, maker_role=_("提交人"), checker_role=_("初审人"))
+    transition_record(
+        subject=claim,
+        from_state=Claim.Status.SUBMITTED,
+        to_state=claim.status,
+        actor=user,
+        note=note,
+        data=data,
+    )
+    _notify_desk(
+        Role.FINANCE,
+        claim,
+        _("申领 #%(id)s 已初审，待批准：%(a)s") % {"id": claim.pk, "a": calc.fmt_yuan(claim.amount)},
+    )
+    return claim
 
 
 @transaction.atomic
 def claim_approve(*, user, claim: Claim) -> Claim:
-    """Approve a submitted claim: commit its amount to the policy's budget of the claim's year.
-    The policy series rows are locked first, so two approvals at once cannot overspend."""
-    _require_staff(user)
+    """Approve a reviewed claim (finance desk): commit its amount to the policy's budget of the
+    claim's year. The approver is neither its reviewer, nor the author or last editor of its policy
+    version, nor a recorder of its loan's events. The policy series rows are locked first, so two
+    approvals at once cannot overspend."""
+    _require_duty(user, duties.APPROVE_CLAIM)
     _lock_series(claim.policy.series)
-    claim = Claim.objects.select_for_update(of=("self",)).select_related("policy").get(pk=claim.pk)
-    if claim.status != Claim.Status.SUBMITTED:
-        raise ConflictError(_("只有待审核的申领可以批准（当前：%(s)s）") % {"s": claim.get_status_display()})
+    claim = (
+        Claim.objects.select_for_update(of=("self",)).select_related("policy", "reviewed_by").get(pk=claim.pk)
+    )
+    if claim.status == Claim.Status.SUBMITTED:
+        raise ConflictError(_("该申领尚未初审：请先由省级专班初审后再批准"))
+    if claim.status != Claim.Status.REVIEWED:
+        raise ConflictError(_("只有已初审的申领可以批准（当前：%(s)s）") % {"s": claim.get_status_display()})
+    if conflict := approval_conflict(user, claim):
+        raise NotAllowedError(conflict, code="four_eyes")
     balance = budget_balance(series=claim.policy.series, year=claim.year)
     if claim.amount > balance["remaining"]:
         raise ConflictError(
@@ -860,12 +1021,27 @@ def claim_approve(*, user, claim: Claim) -> Claim:
         )
     now = timezone.now()
     claim.status = Claim.Status.APPROVED
-    claim.reviewed_by, claim.reviewed_at = user, now
-    claim.save(update_fields=["status", "reviewed_by", "reviewed_at"])
+    claim.approved_by, claim.approved_at = user, now
+    claim.save(update_fields=["status", "approved_by", "approved_at"])
+    note, data = _four_eyes(claim.reviewed_by, user, maker_role=_("初审人"), checker_role=_("批准人"))
     _ledger_write(
-        claim, LedgerEntry.Kind.COMMIT, claim.amount, user, now, _("批准申领 #%(id)s") % {"id": claim.pk}
+        claim,
+        LedgerEntry.Kind.COMMIT,
+        claim.amount,
+        user,
+        now,
+        _("批准申领 #%(id)s") % {"id": claim.pk},
+        maker=claim.reviewed_by,
+        checker=user,
     )
-    transition_record(subject=claim, from_state=Claim.Status.SUBMITTED, to_state=claim.status, actor=user)
+    transition_record(
+        subject=claim,
+        from_state=Claim.Status.REVIEWED,
+        to_state=claim.status,
+        actor=user,
+        note=note,
+        data=data,
+    )
     _notify(
         claim,
         _("您的%(k)s申领已批准：%(a)s") % {"k": claim.get_kind_display(), "a": calc.fmt_yuan(claim.amount)},
@@ -873,43 +1049,99 @@ def claim_approve(*, user, claim: Claim) -> Claim:
     return claim
 
 
+_AT_REVIEW = (Claim.Status.SUBMITTED, Claim.Status.AWAITING_CONFIRMATION)
+
+
+def claim_reject_check(*, user, claim: Claim) -> None:
+    """Whether ``user`` may send ``claim`` back in its state (raises NotAllowedError with the reason;
+    pages and the API ask before reading the reason): the science desk at review (待初审, or
+    待企业确认), the finance desk once reviewed."""
+    if claim.status in _AT_REVIEW:
+        _require_duty(user, duties.REVIEW_CLAIM)
+    elif claim.status == Claim.Status.REVIEWED:
+        _require_duty(user, duties.APPROVE_CLAIM)
+    elif not duties.holds(user, duties.REVIEW_CLAIM) and not duties.holds(user, duties.APPROVE_CLAIM):
+        raise NotAllowedError(_("只有省级专班（初审）或财政专班（审批）可以退回申领"), code="duty")
+
+
 @transaction.atomic
 def claim_reject(*, user, claim: Claim, reason: str) -> Claim:
-    _require_staff(user)
+    """Send a claim back (see :func:`claim_reject_check` for who may, in which state)."""
+    claim_reject_check(user=user, claim=claim)
     reason = (reason or "").strip()
     if not reason:
         raise ServiceError(_("请填写未批准原因"), field="reason")
-    claim = Claim.objects.select_for_update().get(pk=claim.pk)
-    if claim.status not in (Claim.Status.SUBMITTED, Claim.Status.AWAITING_CONFIRMATION):
-        raise ConflictError(
-            _("只有待审核或待确认的申领可以退回（当前：%(s)s）") % {"s": claim.get_status_display()}
-        )
+    claim = Claim.objects.select_for_update(of=("self",)).select_related("reviewed_by").get(pk=claim.pk)
+    claim_reject_check(user=user, claim=claim)  # again, on the locked row
     before = claim.status
+    if before not in (*_AT_REVIEW, Claim.Status.REVIEWED):
+        raise ConflictError(
+            _("只有待初审、已初审或待确认的申领可以退回（当前：%(s)s）") % {"s": claim.get_status_display()}
+        )
+    now = timezone.now()
+    if before in _AT_REVIEW:
+        claim.reviewed_by, claim.reviewed_at = user, now
+        fields = ["reviewed_by", "reviewed_at"]
+        maker, maker_role = _submitter(claim), _("提交人")
+    else:
+        claim.approved_by, claim.approved_at = user, now
+        fields = ["approved_by", "approved_at"]
+        maker, maker_role = claim.reviewed_by, _("初审人")
     claim.status = Claim.Status.REJECTED
     claim.reject_reason = reason
-    claim.reviewed_by, claim.reviewed_at = user, timezone.now()
-    claim.save(update_fields=["status", "reject_reason", "reviewed_by", "reviewed_at"])
-    transition_record(subject=claim, from_state=before, to_state=claim.status, actor=user, note=reason)
+    claim.save(update_fields=["status", "reject_reason", *fields])
+    note, data = _four_eyes(maker, user, maker_role=maker_role, checker_role=_("退回人"))
+    transition_record(
+        subject=claim,
+        from_state=before,
+        to_state=claim.status,
+        actor=user,
+        note=f"{reason}（{note}）",
+        data={**data, "reason": reason},
+    )
     _notify(claim, _("您的%(k)s申领未获批准") % {"k": claim.get_kind_display()}, reason)
     return claim
 
 
 @transaction.atomic
 def claim_pay(*, user, claim: Claim) -> Claim:
-    _require_staff(user)
-    claim = Claim.objects.select_for_update(of=("self",)).select_related("policy").get(pk=claim.pk)
+    """Mark an approved claim paid (finance desk): by a second finance user, never its approver."""
+    _require_duty(user, duties.PAY_CLAIM)
+    claim = (
+        Claim.objects.select_for_update(of=("self",)).select_related("policy", "approved_by").get(pk=claim.pk)
+    )
     if claim.status != Claim.Status.APPROVED:
         raise ConflictError(
             _("只有已批准的申领可以标记拨付（当前：%(s)s）") % {"s": claim.get_status_display()}
         )
+    if user.pk in (claim.approved_by_id, claim.reviewed_by_id):
+        raise NotAllowedError(
+            _("批准与拨付须由两名不同人员办理：您已批准本申领，请由另一名财政专班人员标记拨付。"),
+            code="four_eyes",
+        )
     now = timezone.now()
     claim.status = Claim.Status.PAID
-    claim.paid_at = now
-    claim.save(update_fields=["status", "paid_at"])
+    claim.paid_by, claim.paid_at = user, now
+    claim.save(update_fields=["status", "paid_by", "paid_at"])
+    note, data = _four_eyes(claim.approved_by, user, maker_role=_("批准人"), checker_role=_("拨付人"))
     _ledger_write(
-        claim, LedgerEntry.Kind.PAY, claim.amount, user, now, _("拨付申领 #%(id)s") % {"id": claim.pk}
+        claim,
+        LedgerEntry.Kind.PAY,
+        claim.amount,
+        user,
+        now,
+        _("拨付申领 #%(id)s") % {"id": claim.pk},
+        maker=claim.approved_by,
+        checker=user,
     )
-    transition_record(subject=claim, from_state=Claim.Status.APPROVED, to_state=claim.status, actor=user)
+    transition_record(
+        subject=claim,
+        from_state=Claim.Status.APPROVED,
+        to_state=claim.status,
+        actor=user,
+        note=note,
+        data=data,
+    )
     _notify(
         claim, _("%(k)s资金已拨付：%(a)s") % {"k": claim.get_kind_display(), "a": calc.fmt_yuan(claim.amount)}
     )

@@ -7,6 +7,7 @@ from datetime import date
 from django.contrib import messages
 from django.contrib.contenttypes.models import ContentType
 from django.core.paginator import Paginator
+from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -15,13 +16,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from matching.selectors import loan_for_user
-from portal.access import bank_required, firm_required, role_required, staff_required
+from portal.access import bank_required, firm_required, role_required, staff_required, subsidy_desk_required
 from portal.models import Role, Transition
 from portal.money import wan_to_yuan
 from portal.reauth import reauth_redirect
-from portal.services import ServiceError
+from portal.services import NotAllowedError, ServiceError
 
-from . import exports, services
+from . import duties, exports, services
 from .filtersets import ClaimFilterSet
 from .forms import CalculatorForm, ConfirmAccountForm, LprForm, PolicyForm, RecoveryForm, RejectForm
 from .models import Claim, LprRate, Policy, PolicyKind
@@ -86,21 +87,35 @@ def calculator(request):
 # ------------------------------------------------------------------------------------------
 
 
-@staff_required
+@subsidy_desk_required
 def policy_list(request):
     policies = Policy.objects.select_related("created_by").order_by("kind", "series", "-version")
-    return render(request, "subsidies/policy_list.html", {"policies": policies})
+    return render(
+        request,
+        "subsidies/policy_list.html",
+        {"policies": policies, "can_author": duties.holds(request.user, duties.AUTHOR_POLICY)},
+    )
 
 
-@staff_required
+@subsidy_desk_required
 def policy_detail(request, pk):
-    policy = get_object_or_404(Policy, pk=pk)
+    policy = get_object_or_404(Policy.objects.select_related("created_by", "updated_by"), pk=pk)
     versions = Policy.objects.filter(series=policy.series).order_by("-version")
     return render(
         request,
         "subsidies/policy_detail.html",
-        {"policy": policy, "versions": versions, "parameters": parameter_rows(policy.parameters or {})},
+        {
+            "policy": policy,
+            "versions": versions,
+            "parameters": parameter_rows(policy.parameters or {}),
+            "can_author": duties.holds(request.user, duties.AUTHOR_POLICY),
+        },
     )
+
+
+def _refused(request, exc: NotAllowedError) -> HttpResponse:
+    """A refused step of the money flow: 403 with the reason on the page."""
+    return render(request, "403.html", {"reason": exc.message}, status=403)
 
 
 def _policy_form_submit(request, form: PolicyForm, *, version_of: Policy | None):
@@ -171,7 +186,22 @@ def lpr_list(request):
 # ------------------------------------------------------------------------------------------
 
 
-@staff_required
+def _desk_todo(user) -> list[tuple[str, str, int]]:
+    """The claims waiting for this desk's step: (status, label, count)."""
+    S = Claim.Status
+    steps = [
+        (S.SUBMITTED, duties.REVIEW_CLAIM),
+        (S.REVIEWED, duties.APPROVE_CLAIM),
+        (S.APPROVED, duties.PAY_CLAIM),
+    ]
+    mine = [status for status, perm in steps if duties.holds(user, perm)]
+    counts = dict(
+        claim_for_user(user).filter(status__in=mine).values_list("status").annotate(n=Count("id")).order_by()
+    )
+    return [(status, S(status).label, counts.get(status, 0)) for status in mine]
+
+
+@subsidy_desk_required
 def claim_list(request):
     filterset = ClaimFilterSet(request.GET or None, queryset=claim_for_user(request.user))
     page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -183,11 +213,46 @@ def claim_list(request):
             "page": page,
             "query": _query_without_page(request),
             "year": timezone.localdate().year,
+            "todo": _desk_todo(request.user),
         },
     )
 
 
-@staff_required
+def _claim_steps(user, claim: Claim) -> dict:
+    """Which step ``user`` may take on ``claim`` now, and why not (shown before they try; the
+    service decides again when they do)."""
+    S = Claim.Status
+    can_review = claim.status == S.SUBMITTED and duties.holds(user, duties.REVIEW_CLAIM)
+    can_approve = claim.status == S.REVIEWED and duties.holds(user, duties.APPROVE_CLAIM)
+    can_pay = claim.status == S.APPROVED and duties.holds(user, duties.PAY_CLAIM)
+    approve_conflict = services.approval_conflict(user, claim) if can_approve else None
+    pay_conflict = (
+        _("批准与拨付须由两名不同人员办理：您已批准本申领，请由另一名财政专班人员标记拨付。")
+        if can_pay and user.pk in (claim.approved_by_id, claim.reviewed_by_id)
+        else None
+    )
+    can_reject = (
+        claim.status in (S.SUBMITTED, S.AWAITING_CONFIRMATION) and duties.holds(user, duties.REVIEW_CLAIM)
+    ) or can_approve
+    hint = approve_conflict or pay_conflict
+    if not hint and claim.status == S.SUBMITTED and not can_review:
+        hint = _("待省级专班初审。")
+    elif not hint and claim.status == S.REVIEWED and not can_approve:
+        hint = _("已初审，待财政专班批准。")
+    elif not hint and claim.status == S.APPROVED and not can_pay:
+        hint = _("已批准，待财政专班另一名人员标记拨付。")
+    return {
+        "can_review": can_review,
+        "can_approve": can_approve,
+        "can_pay": can_pay,
+        "can_reject": can_reject,
+        "approve_conflict": approve_conflict,
+        "pay_conflict": pay_conflict,
+        "step_hint": hint,
+    }
+
+
+@subsidy_desk_required
 def claim_detail(request, pk):
     claim = get_object_or_404(claim_for_user(request.user), pk=pk)
 
@@ -205,36 +270,43 @@ def claim_detail(request, pk):
             "claim": claim,
             "history": history,
             "reject_form": RejectForm(),
-            "ledger": claim.ledger.select_related("by"),
+            "ledger": claim.ledger.select_related("by", "maker", "checker"),
             "recoveries": claim.recoveries.all(),
+            **_claim_steps(request.user, claim),
         },
     )
 
 
 @require_POST
-@staff_required
+@subsidy_desk_required
 def claim_action(request, pk, action):
     claim = get_object_or_404(claim_for_user(request.user), pk=pk)
+    if action not in ("review", "approve", "pay", "reject"):
+        raise Http404
     if action == "approve" and (
         confirm := reauth_redirect(request, back=reverse("subsidies:claim_detail", args=[claim.pk]))
     ):
         return confirm
     try:
-        if action == "approve":
+        if action == "review":
+            services.claim_review(user=request.user, claim=claim)
+            messages.success(request, _("已初审，交财政专班批准"))
+        elif action == "approve":
             services.claim_approve(user=request.user, claim=claim)
             messages.success(request, _("已批准，金额已计入预算占用"))
         elif action == "pay":
             services.claim_pay(user=request.user, claim=claim)
             messages.success(request, _("已标记拨付"))
         elif action == "reject":
+            services.claim_reject_check(user=request.user, claim=claim)  # 403 before the form
             form = RejectForm(request.POST)
             if not form.is_valid():
                 messages.error(request, _("请填写未批准原因"))
                 return redirect("subsidies:claim_detail", pk=claim.pk)
             services.claim_reject(user=request.user, claim=claim, reason=form.cleaned_data["reason"])
             messages.success(request, _("已退回"))
-        else:
-            raise Http404
+    except NotAllowedError as exc:
+        return _refused(request, exc)
     except ServiceError as exc:
         _service_error(request, exc)
     return redirect("subsidies:claim_detail", pk=claim.pk)
@@ -264,7 +336,7 @@ def claims_generate(request):
     return redirect(reverse("subsidies:claims") + f"?year={year}")
 
 
-@staff_required
+@subsidy_desk_required
 def claims_export(request):
     filterset = ClaimFilterSet(request.GET or None, queryset=claim_for_user(request.user))
     return _xlsx(exports.claims_xlsx(filterset.qs.iterator(chunk_size=500)), "subsidy-claims")
@@ -283,7 +355,7 @@ def _xlsx(content: bytes, stem: str) -> HttpResponse:
 # ------------------------------------------------------------------------------------------
 
 
-@staff_required
+@subsidy_desk_required
 def ledger(request):
     year = _year(request)
     entries = Paginator(ledger_entries(year=year), PAGE_SIZE).get_page(request.GET.get("page"))
@@ -294,7 +366,7 @@ def ledger(request):
     )
 
 
-@staff_required
+@subsidy_desk_required
 def ledger_export(request):
     year = _year(request)
     return _xlsx(

@@ -133,7 +133,8 @@ def reauthed():
 
 @pytest.fixture
 def cast(db):
-    """Firm A and B, bank A (officer, second officer, manager) and bank B (officer), staff."""
+    """Firm A and B, bank A (officer, second officer, manager) and bank B (officer), staff, and the
+    finance desk (finance approves, cashier pays)."""
     bank_a_branch = f.BranchFactory(name="甲银行太原科技支行", is_scitech=True)
     bank_b_branch = f.BranchFactory(name="乙银行太原支行")
     ns = type("Cast", (), {})()
@@ -144,6 +145,9 @@ def cast(db):
     ns.manager_a = f.ManagerFactory(username="manager_a", branch=bank_a_branch)
     ns.officer_b = f.OfficerFactory(username="officer_b", branch=bank_b_branch)
     ns.staff = f.StaffFactory(username="staff")
+    # The finance desk: one approves, the other (出纳) pays — four eyes on fiscal money.
+    ns.finance = f.FinanceFactory(username="finance", first_name="郭建华")
+    ns.cashier = f.FinanceFactory(username="cashier", first_name="韩雪")
     ns.bank_a = bank_a_branch.institution
     ns.bank_b = bank_b_branch.institution
     return ns

@@ -140,6 +140,12 @@ class RegionDeskFactory(UserFactory):
     region = factory.LazyFunction(lambda: region("140100"))
 
 
+class FinanceFactory(UserFactory):
+    """A user of the finance desk (财政专班): approves and pays claims."""
+
+    role = Role.FINANCE
+
+
 class ProductFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Product
@@ -282,3 +288,15 @@ def sign_offer(application, user=None, **params):
             User.objects.filter(enterprise_id=application.enterprise_id, role=Role.FIRM).order_by("pk").first()
         )
     return application_transition(user=user, application=application, action="sign", **params)
+
+
+def claim_through_the_desks(claim, *, reviewer, approver, payer=None):
+    """A submitted claim through the real four-eyes flow: the science desk reviews, one finance
+    user approves, another (if given) pays. Returns the claim as it ends."""
+    from subsidies import services
+
+    claim = services.claim_review(user=reviewer, claim=claim)
+    claim = services.claim_approve(user=approver, claim=claim)
+    if payer is not None:
+        claim = services.claim_pay(user=payer, claim=claim)
+    return claim

@@ -28,7 +28,7 @@ from lenders.models import PoolEntry, WebhookDelivery
 from lenders.services import api_client_create
 from matching.models import MatchRun
 from portal.models import ImportBatch, WorkdayOverride
-from subsidies.models import Claim
+from subsidies.models import Claim, LedgerEntry
 from tests import factories as f
 from tests.conftest import reauth_session
 
@@ -44,13 +44,21 @@ ROLES = [
     "staff",
     "region_a",
     "region_b",
+    "finance",
     "admin",
 ]
 
-FIRM, OFFICER, MANAGER, STAFF, REGION = "firm", "officer", "manager", "staff", "region"
+# STAFF is the province's science desk (省级专班: policies, claim review); REGION a region's desk
+# (区域专班, scoped to its region's firms); FINANCE the finance desk (财政专班: approves and pays
+# claims — subsidies/duties.py grants each desk its steps).
+FIRM, OFFICER, MANAGER, STAFF, REGION, FINANCE = "firm", "officer", "manager", "staff", "region", "finance"
 BANK = (OFFICER, MANAGER)
 GOV = (STAFF, REGION)
-EVERY_ROLE = (FIRM, OFFICER, MANAGER, STAFF, REGION)
+DESKS = (STAFF, FINANCE)
+EVERY_ROLE = (FIRM, OFFICER, MANAGER, STAFF, REGION, FINANCE)
+# The firms' and banks' business (applications, leads, loans): not the finance desk's, which sees
+# none of it (an empty list, 404 on one); a region desk sees its region's.
+CASEWORK = (FIRM, OFFICER, MANAGER, STAFF, REGION)
 # The world's objects that belong to firm A (so to region A): region B's desk never reaches them.
 REGIONAL = {
     "need",
@@ -112,7 +120,7 @@ ROUTES = {
     "portal:live": R(public=True, admin=True),
     "portal:favicon": R(public=True, admin=True),
     "portal:reauth": R(admin=True),
-    "portal:otp_setup": R(roles=(OFFICER, MANAGER, STAFF, REGION)),
+    "portal:otp_setup": R(roles=(OFFICER, MANAGER, STAFF, REGION, FINANCE)),
     "portal:otp_verify": R(admin=True),
     "login": R(public=True, admin=True),
     "logout": R("POST", public=True, admin=True),
@@ -183,19 +191,21 @@ ROUTES = {
     "matching:suggestions": R(roles=(FIRM,)),
     # --- subsidies --------------------------------------------------------------------------------
     "subsidies:calculator": R(public=True, admin=True),
-    "subsidies:policies": R(roles=(STAFF,)),
+    # The finance desk reads policies but only the science desk authors them.
+    "subsidies:policies": R(roles=DESKS),
     "subsidies:policy_create": R(roles=(STAFF,)),
-    "subsidies:policy_detail": R(roles=(STAFF,), obj="policy"),
+    "subsidies:policy_detail": R(roles=DESKS, obj="policy"),
     "subsidies:policy_edit": R(roles=(STAFF,), obj="policy"),
     "subsidies:lpr": R(roles=(STAFF,)),
-    "subsidies:claims": R(roles=(STAFF,)),
-    "subsidies:claims_export": R(roles=(STAFF,)),
+    "subsidies:claims": R(roles=DESKS),
+    "subsidies:claims_export": R(roles=DESKS),
     "subsidies:claims_generate": R("POST", roles=(STAFF,)),
-    "subsidies:claim_detail": R(roles=(STAFF,), obj="claim"),
+    "subsidies:claim_detail": R(roles=DESKS, obj="claim"),
     "subsidies:claim_recovery": R("POST", roles=(STAFF, *BANK), obj="risk_claim", owner="bank"),
+    # The world's claim awaits the firm: sending it back is the science desk's step (403 for finance).
     "subsidies:claim_action": R("POST", roles=(STAFF,), obj="claim", kwargs={"action": "reject"}),
-    "subsidies:ledger": R(roles=(STAFF,)),
-    "subsidies:ledger_export": R(roles=(STAFF,)),
+    "subsidies:ledger": R(roles=DESKS),
+    "subsidies:ledger_export": R(roles=DESKS),
     "subsidies:leverage": R(roles=(STAFF, *BANK)),
     "subsidies:need_offers": R(roles=(FIRM,), obj="need", owner="firm"),
     "subsidies:my_claims": R(roles=(FIRM,)),
@@ -259,8 +269,8 @@ ROUTES = {
     "document-list": R(roles=(FIRM, *BANK, STAFF)),
     "document-detail": R(roles=(FIRM, *BANK, STAFF), obj="document", owner="both"),
     "document-download": R(roles=(FIRM, *BANK, STAFF), obj="document", owner="both"),
-    "application-list": R(),
-    "application-detail": R(obj="application", owner="both"),
+    "application-list": R(roles=CASEWORK),
+    "application-detail": R(roles=CASEWORK, obj="application", owner="both"),
     "application-withdraw": R("POST", roles=(FIRM,), obj="application", owner="firm"),
     "application-accept": R("POST", roles=(FIRM,), obj="offer", owner="firm"),
     "need-offers": R(roles=(FIRM,), obj="need", owner="firm"),
@@ -273,21 +283,24 @@ ROUTES = {
     "pool-list": R(roles=(FIRM, *BANK, STAFF)),
     "pool-detail": R(roles=(FIRM, *BANK, STAFF), obj="pool", owner="both"),
     "pool-leave": R("POST", roles=(FIRM,), obj="pool", owner="firm"),
-    "match-list": R(),
-    "match-detail": R(obj="lead", owner="both"),
-    "loan-list": R(),
-    "loan-detail": R(obj="loan", owner="both"),
+    "match-list": R(roles=CASEWORK),
+    "match-detail": R(roles=CASEWORK, obj="lead", owner="both"),
+    "loan-list": R(roles=CASEWORK),
+    "loan-detail": R(roles=CASEWORK, obj="loan", owner="both"),
     "match-run-list": R(roles=(STAFF,)),
     "match-run-detail": R(roles=(STAFF,), obj="run"),
     "subsidy-quote": R(public=True, admin=True),
     "subsidy-lpr": R(public=True, admin=True),
-    "subsidy-ledger": R(roles=(STAFF,)),
+    "subsidy-ledger": R(roles=DESKS),
     "subsidy-leverage": R(roles=(STAFF, *BANK)),
     "subsidy-claim-list": R(),
-    "subsidy-claim-detail": R(roles=(FIRM, STAFF), obj="claim", owner="firm"),
-    "subsidy-claim-approve": R("POST", roles=(STAFF,), obj="claim"),
+    "subsidy-claim-detail": R(roles=(FIRM, *DESKS), obj="claim", owner="firm"),
+    # Each step of the money belongs to one desk (subsidies/duties.py); the other desk gets 403 with
+    # the reason. The world's claim awaits the firm, so an allowed step answers 409 (not 401/403/404).
+    "subsidy-claim-review": R("POST", roles=(STAFF,), obj="claim"),
+    "subsidy-claim-approve": R("POST", roles=(FINANCE,), obj="claim"),
     "subsidy-claim-confirm": R("POST", roles=(FIRM,), obj="claim", owner="firm"),
-    "subsidy-claim-pay": R("POST", roles=(STAFF,), obj="claim"),
+    "subsidy-claim-pay": R("POST", roles=(FINANCE,), obj="claim"),
     "subsidy-claim-reject": R("POST", roles=(STAFF,), obj="claim"),
     "dashboard-summary": R(roles=(*GOV, MANAGER)),
     "dashboard-series": R(roles=(*GOV, MANAGER)),
@@ -415,6 +428,17 @@ def world(cast, django_user_model):
         approved_at=now,
         valid_until=timezone.localdate() + timedelta(days=30),
     )
+    # The paid risk claim's payment in the ledger (this year's page lists it), with both names.
+    ledger_entry = LedgerEntry.objects.create(
+        policy=risk_claim.policy,
+        claim=risk_claim,
+        kind=LedgerEntry.Kind.PAY,
+        amount=risk_claim.amount,
+        year=timezone.localdate().year,
+        by=cast.cashier,
+        maker=cast.finance,
+        checker=cast.cashier,
+    )
     run = MatchRun.objects.create(trigger="manual", status="succeeded")
     batch = ImportBatch.objects.create(
         kind="hitech", year=2026, file_name="list.xlsx", uploaded_by=cast.staff
@@ -445,6 +469,7 @@ def world(cast, django_user_model):
             "staff": cast.staff,
             "region_a": f.RegionDeskFactory(username="region_a", region=firm.city),
             "region_b": f.RegionDeskFactory(username="region_b", region=f.region("140200")),
+            "finance": cast.finance,
             "admin": admin,
         },
         "objects": {
@@ -457,6 +482,7 @@ def world(cast, django_user_model):
             "policy": policy,
             "claim": claim,
             "risk_claim": risk_claim,
+            "ledger_entry": ledger_entry,
             "document": document,
             "visit": visit,
             "visit_need": visit_need,
@@ -489,6 +515,7 @@ ORDER = [
     "firm_b",
     "officer_b",
     "region_b",
+    "finance",
     "staff",
     "region_a",
     "manager_a",
@@ -604,7 +631,7 @@ LIST_CONTENTS = {
     "application-list": ("application", {**A_FIRM, **A_BANK, **A_REGION}),
     "pool-list": ("pool", {**A_FIRM, "officer_a": SEES, "manager_a": SEES, "officer_b": NEVER}),
     "match-list": ("lead", {**A_FIRM, **A_BANK, **A_REGION}),
-    "subsidy-claim-list": ("claim", A_FIRM),
+    "subsidy-claim-list": ("claim", {**A_FIRM, "finance": SEES}),
     "enterprise-me-qualifications": ("qualification", {"firm_a": SEES, "firm_b": NEVER}),
     "enterprise-me-ip-assets": ("ip_asset", {"firm_a": SEES, "firm_b": NEVER}),
     "match-run-list": ("run", {"staff": SEES}),
@@ -616,7 +643,8 @@ LIST_CONTENTS = {
     "lenders:workspace": ("lead", {"officer_a": SEES, "manager_a": SEES, "officer_b": NEVER}),
     "lenders:application_list": ("application", A_BANK),
     "lenders:pool_list": ("pool", {"officer_a": SEES, "manager_a": SEES, "officer_b": NEVER}),
-    "subsidies:claims": ("claim", {"staff": SEES}),
+    "subsidies:claims": ("claim", {"staff": SEES, "finance": SEES}),
+    "subsidies:ledger": ("ledger_entry", {"staff": SEES, "finance": SEES}),
     "api-client-list": ("api_client", {"manager_a": SEES}),
     "lenders:api_clients": ("api_client", {"manager_a": SEES}),
     "rating-list": ("rating", {**A_FIRM, **A_BANK}),
@@ -644,6 +672,7 @@ PAGE_MARKERS = {
     "identity_change": lambda pk: f'data-identity-change="{pk}"',
     "visit": lambda pk: _reverse("dashboard:visit_detail", pk),
     "lead_record": lambda pk: _reverse("dashboard:lead_record", pk),
+    "ledger_entry": lambda pk: f'data-ledger-entry="{pk}"',
 }
 # A marker that names another object of the world than its key: the dashboard's list of matches
 # marks a lead by its staff record.

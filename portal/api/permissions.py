@@ -34,3 +34,7 @@ class IsRegionDesk(_RolePermission):
     """A region's desk (区域专班): its querysets and figures are scoped to its region."""
 
     roles = (Role.REGION,)
+class IsSubsidyDesk(_RolePermission):
+    """The science desk (staff) or the finance desk; the step each may take is ``subsidies.duties``."""
+
+    roles = (Role.STAFF, Role.FINANCE)

@@ -23,6 +23,25 @@ class ClaimSerializer(serializers.ModelSerializer):
     enterprise_name = serializers.CharField(source="enterprise.name", read_only=True, default=None)
     institution_name = serializers.CharField(source="institution.name", read_only=True, default=None)
     explanation = serializers.ListField(child=serializers.CharField(), read_only=True)
+    reviewed_by_name = serializers.SerializerMethodField(help_text="初审人（省级专班；仅专班可见）")
+    approved_by_name = serializers.SerializerMethodField(help_text="审批人（财政专班；仅专班可见）")
+    paid_by_name = serializers.SerializerMethodField(help_text="拨付人（财政专班；仅专班可见）")
+
+    def _desk_name(self, user) -> str | None:
+        request = self.context.get("request")
+        viewer = getattr(request, "user", None)
+        if user is None or getattr(viewer, "role", "") not in ("staff", "finance"):
+            return None
+        return user.display_name
+
+    def get_reviewed_by_name(self, obj) -> str | None:
+        return self._desk_name(obj.reviewed_by)
+
+    def get_approved_by_name(self, obj) -> str | None:
+        return self._desk_name(obj.approved_by)
+
+    def get_paid_by_name(self, obj) -> str | None:
+        return self._desk_name(obj.paid_by)
 
     class Meta:
         model = Claim
@@ -50,7 +69,11 @@ class ClaimSerializer(serializers.ModelSerializer):
             "reward_units",
             "created_at",
             "reviewed_at",
+            "reviewed_by_name",
+            "approved_at",
+            "approved_by_name",
             "paid_at",
+            "paid_by_name",
         ]
         read_only_fields = fields
 

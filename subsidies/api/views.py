@@ -15,7 +15,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from portal.api.permissions import IsFirm, IsStaff
+from portal.api.permissions import IsFirm, IsSubsidyDesk
 from portal.models import Role
 from portal.reauth import reauth_check_api
 from subsidies import services
@@ -164,19 +164,27 @@ class ClaimViewSet(viewsets.ReadOnlyModelViewSet):
         return claim_for_user(self.request.user)
 
     def _done(self, claim):
-        return Response(ClaimSerializer(claim).data)
+        return Response(ClaimSerializer(claim, context={"request": self.request}).data)
 
     @extend_schema(request=None, responses=ClaimSerializer)
-    @action(detail=True, methods=["post"], permission_classes=[IsStaff])
+    @action(detail=True, methods=["post"], permission_classes=[IsSubsidyDesk])
+    def review(self, request, pk=None):
+        """初审（省级专班）：待初审 → 已初审，交财政专班批准。"""
+        return self._done(services.claim_review(user=request.user, claim=self.get_object()))
+
+    @extend_schema(request=None, responses=ClaimSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[IsSubsidyDesk])
     def approve(self, request, pk=None):
+        """批准（财政专班）：已初审 → 已批准；初审人、政策创建/修改人、贷款事项登记人不得批准。"""
         claim = self.get_object()
         reauth_check_api(request)
         return self._done(services.claim_approve(user=request.user, claim=claim))
 
     @extend_schema(request=RejectSerializer, responses=ClaimSerializer)
-    @action(detail=True, methods=["post"], permission_classes=[IsStaff])
+    @action(detail=True, methods=["post"], permission_classes=[IsSubsidyDesk])
     def reject(self, request, pk=None):
         claim = self.get_object()
+        services.claim_reject_check(user=request.user, claim=claim)  # 403 before the reason is read
         data = RejectSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         return self._done(
@@ -184,8 +192,9 @@ class ClaimViewSet(viewsets.ReadOnlyModelViewSet):
         )
 
     @extend_schema(request=None, responses=ClaimSerializer)
-    @action(detail=True, methods=["post"], permission_classes=[IsStaff])
+    @action(detail=True, methods=["post"], permission_classes=[IsSubsidyDesk])
     def pay(self, request, pk=None):
+        """标记拨付（财政专班）：须由批准人以外的另一名财政专班人员办理。"""
         return self._done(services.claim_pay(user=request.user, claim=self.get_object()))
 
     @extend_schema(request=ConfirmSerializer, responses=ClaimSerializer)
@@ -203,7 +212,7 @@ YEAR_PARAM = OpenApiParameter("year", OpenApiTypes.INT, description="年度，�
 class LedgerView(APIView):
     """财政资金台账余额：按政策和年度，全部由台账分录求和（专班）。"""
 
-    permission_classes = [IsStaff]
+    permission_classes = [IsSubsidyDesk]
 
     @extend_schema(parameters=[YEAR_PARAM], responses=LedgerSerializer)
     def get(self, request):

@@ -23,6 +23,7 @@ WORKSPACES = {  # demo account → the page it lands on after login, and a text 
     "demo_officer": ("/bank/", "浦发银行"),
     "demo_manager": ("/bank/", "浦发银行"),
     "demo_staff": ("/staff/", "省级专班"),
+    "demo_finance": ("/subsidies/claims/", "补贴申领审核"),
 }
 
 pytestmark = pytest.mark.xdist_group("make_run_smoke")

@@ -356,16 +356,18 @@ def test_a_token_confirmation_counts_for_that_token_only(cast, accepted):
 
 
 def test_approving_a_subsidy_claim_needs_a_confirmation_on_the_page_and_the_api(cast, client_for, reauthed):
-    claim = make_claim()
-    c = client_for(cast.staff)
+    from subsidies import services
+
+    claim = services.claim_review(user=cast.staff, claim=make_claim())
+    c = client_for(cast.finance)
     response = c.post(f"/subsidies/claims/{claim.pk}/approve/")
     assert response["Location"].startswith("/accounts/confirm/")
     api = APIClient()
-    api.force_authenticate(cast.staff)
+    api.force_authenticate(cast.finance)
     refused = api.post(f"/api/v1/subsidies/claims/{claim.pk}/approve/")
     assert refused.status_code == 403 and refused.json()["code"] == "reauth_required"
     claim.refresh_from_db()
-    assert claim.status == Claim.Status.SUBMITTED
+    assert claim.status == Claim.Status.REVIEWED
     assert reauthed(api).post(f"/api/v1/subsidies/claims/{claim.pk}/approve/").status_code == 200
 
 

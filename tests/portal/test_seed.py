@@ -39,6 +39,8 @@ def test_demo_accounts_exist_with_their_roles_and_the_given_password(client, set
         "demo_officer_other": "officer",
         "demo_manager": "manager",
         "demo_staff": "staff",
+        "demo_finance": "finance",
+        "demo_cashier": "finance",
     }
     users = {u.username: u for u in User.objects.filter(username__in=expected)}
     assert {name: u.role for name, u in users.items()} == expected

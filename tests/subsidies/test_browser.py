@@ -1,5 +1,5 @@
-"""In a browser on a 390px phone: the firm confirms its bank account, staff approve and pay, and
-the public calculator answers through htmx."""
+"""In a browser on a 390px phone: the firm confirms its bank account, staff review, the finance desk
+approves and a second finance user pays, and the public calculator answers through htmx."""
 
 from datetime import date
 from decimal import Decimal
@@ -13,10 +13,12 @@ from tests.e2e.conftest import login
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("browser"), pytest.mark.django_db(transaction=True)]
 
 
-def test_a_firm_confirms_and_staff_approve_and_pay_on_a_phone(phone_page):
+def test_a_firm_confirms_and_the_desks_review_approve_and_pay_on_a_phone(phone_page):
     policy = f.PolicyFactory()
     firm = f.FirmUserFactory(username="firm_phone")
     f.StaffFactory(username="staff_phone")
+    f.FinanceFactory(username="finance_phone")
+    f.FinanceFactory(username="cashier_phone")
     loan = f.LoanFactory(application=f.ApplicationFactory(enterprise=firm.enterprise, status="disbursed"))
     claim = Claim.objects.create(
         policy=policy,
@@ -39,7 +41,7 @@ def test_a_firm_confirms_and_staff_approve_and_pay_on_a_phone(phone_page):
     page.fill("#id_payee_account", "6216000011112222")
     page.click("main button[type=submit]")
     page.wait_for_load_state("networkidle")
-    assert "待审核" in page.content()
+    assert "待初审" in page.content()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
 
     page.context.clear_cookies()
@@ -48,8 +50,19 @@ def test_a_firm_confirms_and_staff_approve_and_pay_on_a_phone(phone_page):
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.click(f"a[href='/subsidies/claims/{claim.pk}/']")
     page.once("dialog", lambda d: d.accept())
+    page.click("button:text-is('初审通过')")
+    page.wait_for_load_state("networkidle")
+
+    page.context.clear_cookies()
+    login(page, "finance_phone", f.PASSWORD)
+    page.goto(f"/subsidies/claims/{claim.pk}/")
+    page.once("dialog", lambda d: d.accept())
     page.click("button:text-is('批准')")
     page.wait_for_load_state("networkidle")
+
+    page.context.clear_cookies()
+    login(page, "cashier_phone", f.PASSWORD)
+    page.goto(f"/subsidies/claims/{claim.pk}/")
     page.once("dialog", lambda d: d.accept())
     page.click("button:has-text('标记已拨付')")
     page.wait_for_load_state("networkidle")

@@ -112,7 +112,7 @@ def test_non_credit_products_and_unverified_firms_get_no_claims(make_loan):
     assert Claim.objects.count() == 0
 
 
-def test_the_firm_confirms_then_staff_approve_and_pay_and_the_ledger_sums_up(
+def test_the_firm_confirms_staff_review_finance_approves_a_cashier_pays_and_the_ledger_sums_up(
     cast, make_loan, api_for, reauthed
 ):
     policy = f.PolicyFactory(budget=Decimal("100000.00"))
@@ -129,14 +129,29 @@ def test_the_firm_confirms_then_staff_approve_and_pay_and_the_ledger_sums_up(
     assert r.json()["status"] == "submitted"
 
     staff = reauthed(api_for(cast.staff))
-    assert staff.post(f"/api/v1/subsidies/claims/{claim.pk}/approve/").json()["status"] == "approved"
+    assert staff.post(f"/api/v1/subsidies/claims/{claim.pk}/review/").json()["status"] == "reviewed"
+    finance = reauthed(api_for(cast.finance))
+    assert finance.post(f"/api/v1/subsidies/claims/{claim.pk}/approve/").json()["status"] == "approved"
     balance = budget_balance(series=policy.series, year=2026)
     # remaining = 100,000.00 − 11,812.50 = 88,187.50
     assert balance["committed"] == Decimal("11812.50") and balance["remaining"] == Decimal("88187.50")
     assert balance["paid"] == Decimal("0")
-    assert staff.post(f"/api/v1/subsidies/claims/{claim.pk}/pay/").json()["status"] == "paid"
-    kinds = list(LedgerEntry.objects.filter(claim=claim).order_by("id").values_list("kind", "amount"))
-    assert kinds == [("commit", Decimal("11812.50")), ("pay", Decimal("11812.50"))]
+    paid = reauthed(api_for(cast.cashier)).post(f"/api/v1/subsidies/claims/{claim.pk}/pay/").json()
+    assert paid["status"] == "paid"
+    assert (paid["reviewed_by_name"], paid["approved_by_name"], paid["paid_by_name"]) == (
+        cast.staff.display_name,
+        "郭建华",
+        "韩雪",
+    )
+    kinds = list(
+        LedgerEntry.objects.filter(claim=claim)
+        .order_by("id")
+        .values_list("kind", "amount", "maker__username", "checker__username")
+    )
+    assert kinds == [
+        ("commit", Decimal("11812.50"), "staff", "finance"),
+        ("pay", Decimal("11812.50"), "finance", "cashier"),
+    ]
 
     ledger = staff.get("/api/v1/subsidies/ledger/", {"year": 2026}).json()
     row = next(r for r in ledger["rows"] if r["series"] == policy.series)
@@ -157,7 +172,7 @@ def test_the_firm_confirms_then_staff_approve_and_pay_and_the_ledger_sums_up(
             "to_state", flat=True
         )
     )
-    assert states == ["awaiting", "submitted", "approved", "paid"]
+    assert states == ["awaiting", "submitted", "reviewed", "approved", "paid"]
     assert Notification.objects.filter(user=cast.firm_a, title__contains="已批准").exists()
     assert Notification.objects.filter(user=cast.firm_a, title__contains="已拨付").exists()
 
@@ -172,7 +187,11 @@ def test_staff_reject_with_a_reason_and_nothing_is_committed(cast, make_loan, ap
     r = staff.post(f"/api/v1/subsidies/claims/{claim.pk}/reject/", {"reason": "企业已注销"})
     assert r.json()["status"] == "rejected" and r.json()["reject_reason"] == "企业已注销"
     assert not LedgerEntry.objects.exists()
-    assert staff.post(f"/api/v1/subsidies/claims/{claim.pk}/approve/").status_code == 409
+    assert staff.post(f"/api/v1/subsidies/claims/{claim.pk}/review/").status_code == 409
+    assert (
+        reauthed(api_for(cast.finance)).post(f"/api/v1/subsidies/claims/{claim.pk}/approve/").status_code
+        == 409
+    )
 
 
 def test_no_approval_beyond_the_remaining_budget(cast, make_loan):
@@ -188,12 +207,13 @@ def test_no_approval_beyond_the_remaining_budget(cast, make_loan):
             payee_bank="中行",
             payee_account="6216000011112222",
         )
-    services.claim_approve(user=cast.staff, claim=first)
+        services.claim_review(user=cast.staff, claim=claim)
+    services.claim_approve(user=cast.finance, claim=first)
     # remaining 20,000.00 − 11,812.50 = 8,187.50 < 13,270.83
     with pytest.raises(ConflictError, match="预算不足"):
-        services.claim_approve(user=cast.staff, claim=second)
+        services.claim_approve(user=cast.finance, claim=second)
     second.refresh_from_db()
-    assert second.status == Claim.Status.SUBMITTED
+    assert second.status == Claim.Status.REVIEWED
 
 
 def test_duplicate_claims_are_refused_by_the_database(cast, make_loan):
@@ -364,8 +384,9 @@ def test_risk_compensation_with_a_cap_and_a_later_recovery(cast, make_loan):
     assert claim.amount == Decimal("10000000.00")
     assert claim.status == Claim.Status.SUBMITTED
     assert any("100.00%" in line for line in claim.explanation)
-    services.claim_approve(user=cast.staff, claim=claim)
-    services.claim_pay(user=cast.staff, claim=claim)
+    services.claim_review(user=cast.staff, claim=claim)
+    services.claim_approve(user=cast.finance, claim=claim)
+    services.claim_pay(user=cast.cashier, claim=claim)
 
     # a second default the same year: the pool for bank A is used up
     loan2 = make_loan(

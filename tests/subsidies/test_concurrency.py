@@ -19,6 +19,7 @@ def test_two_concurrent_approvals_against_a_budget_for_one_approve_exactly_one()
     if connection.vendor != "postgresql":
         pytest.skip("row locks need PostgreSQL")
     staff = f.StaffFactory()
+    finance = f.FinanceFactory()
     policy = f.PolicyFactory(budget=Decimal("15000.00"))
     claims = []
     for start, end in ((date(2026, 1, 1), date(2026, 3, 31)), (date(2026, 4, 1), date(2026, 6, 30))):
@@ -36,6 +37,7 @@ def test_two_concurrent_approvals_against_a_budget_for_one_approve_exactly_one()
                 status=Claim.Status.SUBMITTED,
             )
         )
+        services.claim_review(user=staff, claim=claims[-1])
     barrier = threading.Barrier(2)
     outcomes: list[str] = []
 
@@ -44,7 +46,7 @@ def test_two_concurrent_approvals_against_a_budget_for_one_approve_exactly_one()
 
         try:
             barrier.wait(timeout=10)
-            services.claim_approve(user=staff, claim=claim)
+            services.claim_approve(user=finance, claim=claim)
             outcomes.append("approved")
         except ConflictError:
             outcomes.append("refused")

@@ -31,8 +31,17 @@ def test_the_demo_generates_confirms_approves_and_pays_and_a_second_run_changes_
         LedgerEntry.objects.count(),
     )
     assert counts[0] == 18  # 6 loans × Q1–Q3
-    assert {"paid", "approved", "submitted", "awaiting"} <= set(counts[1])
+    # each desk has work left: 待初审 for the science desk, 待批准 for finance, 已批准 to pay
+    assert {"paid", "approved", "reviewed", "submitted", "awaiting"} <= set(counts[1])
     assert LedgerEntry.objects.filter(kind="pay").exists()
+    # the two-person flow: reviewed by staff, approved by finance, paid by the cashier
+    paid = Claim.objects.filter(status="paid")
+    assert set(paid.values_list("reviewed_by", "approved_by", "paid_by")) == {
+        (cast.staff.pk, cast.finance.pk, cast.cashier.pk)
+    }
+    assert set(LedgerEntry.objects.filter(kind="pay").values_list("maker", "checker")) == {
+        (cast.finance.pk, cast.cashier.pk)
+    }
     seed_subsidies(today=date(2026, 11, 28))
     assert (
         Claim.objects.count(),

@@ -167,14 +167,16 @@ def test_the_firm_confirms_its_bank_account_on_the_page(cast, client_for):
     assert c.get(f"/subsidies/my-claims/{other.pk}/confirm/").status_code == 404
 
 
-def test_staff_approve_reject_and_pay_on_the_detail_page(cast, client_for, reauthed):
+def test_the_desks_review_approve_reject_and_pay_on_the_detail_page(cast, client_for, reauthed):
     claim = make_claim()
     c = reauthed(client_for(cast.staff))
     assert "13,125.00元" in c.get(f"/subsidies/claims/{claim.pk}/").content.decode()  # 元 with separators
-    c.post(f"/subsidies/claims/{claim.pk}/approve/")
-    c.post(f"/subsidies/claims/{claim.pk}/pay/")
+    c.post(f"/subsidies/claims/{claim.pk}/review/")
+    reauthed(client_for(cast.finance)).post(f"/subsidies/claims/{claim.pk}/approve/")
+    reauthed(client_for(cast.cashier)).post(f"/subsidies/claims/{claim.pk}/pay/")
     claim.refresh_from_db()
     assert claim.status == Claim.Status.PAID
+    assert (claim.reviewed_by, claim.approved_by, claim.paid_by) == (cast.staff, cast.finance, cast.cashier)
     other = make_claim(period=(date(2026, 4, 1), date(2026, 6, 30)))
     c.post(f"/subsidies/claims/{other.pk}/reject/", {"reason": "材料不符"})
     other.refresh_from_db()
@@ -279,8 +281,7 @@ def test_leverage_is_credit_disbursed_under_supported_products_over_net_fiscal_m
     from django.utils import timezone
 
     claim = make_claim(institution=cast.bank_a)  # a credit loan of 3,000,000 from 2026-01-10
-    services.claim_approve(user=cast.staff, claim=claim)
-    services.claim_pay(user=cast.staff, claim=claim)
+    f.claim_through_the_desks(claim, reviewer=cast.staff, approver=cast.finance, payer=cast.cashier)
     f.RewardPolicyFactory()
     product = f.ProductFactory(institution=cast.bank_a, is_exclusive=True)
     exclusive = f.ApplicationFactory(
@@ -297,8 +298,7 @@ def test_leverage_is_credit_disbursed_under_supported_products_over_net_fiscal_m
         start_date=date(2026, 5, 10),
     )
     reward = services.reward_claims_generate(year=2026)[0]
-    services.claim_approve(user=cast.staff, claim=reward)
-    services.claim_pay(user=cast.staff, claim=reward)
+    f.claim_through_the_desks(reward, reviewer=cast.staff, approver=cast.finance, payer=cast.cashier)
     data = leverage_for_year(2026)
     # fiscal = 13,125.00 + 200,000.00 = 213,125.00 (paid in 2026, nothing recovered)
     # finance = loans of 2026 under supported products: 3,000,000 (credit: 贴息-eligible)
@@ -321,7 +321,7 @@ def test_leverage_is_credit_disbursed_under_supported_products_over_net_fiscal_m
 def test_the_ledger_page_shows_sums_of_entries(cast, client_for):
     policy = f.PolicyFactory(budget=Decimal("100000.00"))
     claim = make_claim(policy=policy)
-    services.claim_approve(user=cast.staff, claim=claim)
+    f.claim_through_the_desks(claim, reviewer=cast.staff, approver=cast.finance)
     page = client_for(cast.staff).get("/subsidies/ledger/", {"year": 2026}).content.decode()
     assert "10.00万元" in page  # budget
     assert "1.31万元" in page  # committed 13,125.00
@@ -331,7 +331,7 @@ def test_the_ledger_page_shows_sums_of_entries(cast, client_for):
 def test_exports_have_chinese_headers_money_in_yuan_and_no_formulas(cast, client_for):
     evil = f.EnterpriseFactory(name='=HYPERLINK("http://x")公司')
     claim = make_claim(enterprise=evil)
-    services.claim_approve(user=cast.staff, claim=claim)
+    f.claim_through_the_desks(claim, reviewer=cast.staff, approver=cast.finance)
     c = client_for(cast.staff)
     wb = load_workbook(BytesIO(c.get("/subsidies/claims/export.xlsx").content))
     ws = wb.active
