@@ -124,3 +124,12 @@ def sweep_unmatched_needs() -> int:
     sent = runs.needs_sweep_unmatched()
     runs.runs_alert_stalled()
     return sent
+
+
+@shared_task(name="matching.loan_notices")
+def loan_notices() -> int:
+    """Daily: repayment reminders 7 days before maturity and the renewal radar's 60/30-day notices,
+    each once per loan (``matching.services.loans.loans_send_notices``)."""
+    from .services.loans import loans_send_notices
+
+    return loans_send_notices()

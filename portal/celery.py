@@ -74,6 +74,14 @@ PERIODIC_TASKS = [
         "task": "subsidies.interest_auto_claims",
         "crontab": {"minute": "30", "hour": "4", "day_of_month": "5", "month_of_year": "1,4,7,10"},
     },
+    # Every morning at 08:00 Beijing time: a firm whose loan matures in 7 days is reminded to repay;
+    # 60 and 30 days before maturity the firm and the bank's officer hear of the renewal (续贷) —
+    # each notice once per loan, a missed day caught up the next (matching 0013 creates it).
+    {
+        "name": "贷款到期与续贷提醒",
+        "task": "matching.loan_notices",
+        "crontab": {"minute": "0", "hour": "8"},
+    },
     # Every night at 03:15 Beijing time: Idempotency-Key rows older than 24 hours are deleted
     # (portal/idempotency.py; a portal migration creates it).
     {

@@ -44,7 +44,7 @@ from django.utils.translation import gettext_lazy as _l
 from enterprises.models import Enterprise, FinancingNeed
 from lenders.models import Institution
 from matching.engine import INDUSTRIES, PRODUCT_TYPES
-from matching.models import Application, Loan, Match
+from matching.models import Application, Loan, LoanRenewal, Match
 from matching.selectors import application_for_user, loan_for_user, match_for_user
 from subsidies.models import LedgerEntry
 from subsidies.selectors import leverage as subsidy_leverage
@@ -377,6 +377,9 @@ SUMMARY_KEYS = (
     "needs",
     "leverage_finance",
     "leverage_fiscal",
+    "renewals_due",
+    "renewals_requested",
+    "renewals_granted",
 )
 
 FUNNEL_STAGES = tuple((stage, kpi.KPIS[f"funnel_{stage}"].label) for stage in kpi.FUNNEL_STAGES)
@@ -525,6 +528,24 @@ def _application_rollup(user, f: Filters) -> tuple[dict, dict]:
     )
 
 
+def _renewal_figures(user, f: Filters) -> dict:
+    """The renewal radar's three figures (portal.kpi): due today, requested and granted in the
+    period, over the loans in the filters' scope."""
+    scoped = loans(user, f)
+    due = scoped.filter(kpi.renewal_due(timezone.localdate())).count()
+    requests = LoanRenewal.objects.filter(
+        loan__in=scoped, created_at__gte=f.start_dt, created_at__lt=f.end_dt
+    )
+    granted = requests.filter(
+        Exists(
+            Application.objects.filter(
+                need_id=OuterRef("need_id"), status__in=kpi.APPLICATION_DISBURSED_STATUSES
+            )
+        )
+    )
+    return {"renewals_due": due, "renewals_requested": requests.count(), "renewals_granted": granted.count()}
+
+
 def summary(*, user, filters: Filters) -> dict:
     """The headline figures (keys of :data:`SUMMARY_KEYS`) and ``funnel``: seven queries."""
     return overview(user=user, filters=filters, league=False)["summary"]
@@ -575,6 +596,7 @@ def overview(*, user, filters: Filters, league: bool = True) -> dict:
     loan_figures = (
         loans(user, f).filter(_on(f, "start_date")).aggregate(n=Count("*"), amount=Sum("principal"))
     )
+    renewal_figures = _renewal_figures(user, f)
     paid = payments(user, f).filter(_in(f, "at")).aggregate(s=Sum("amount"))["s"] or ZERO
     disbursed = loan_figures["amount"] or ZERO
     lev = subsidy_leverage(
@@ -606,6 +628,7 @@ def overview(*, user, filters: Filters, league: bool = True) -> dict:
         "needs": need_figures["total"],
         "leverage_finance": _money(lev["finance"]),
         "leverage_fiscal": _money(lev["fiscal"]),
+        **renewal_figures,
     }
     figures["funnel"] = funnel_steps(_funnel_counts(user, f))
     result = {"summary": figures}
@@ -897,6 +920,8 @@ FIGURE_LISTS = {
     "applications": ("application", _l("融资申请")),
     "approvals": ("application", _l("已授信申请")),
     "loans": ("loan", _l("放款记录")),
+    "renewals_due": ("loan", _l("60 天内到期待续贷的贷款")),
+    "renewals": ("loan", _l("本期申请续贷的贷款")),
     "subsidy_paid": ("payment", _l("补贴拨付")),
     "overdue_leads": ("match", _l("超时未响应线索")),
     "stalled_applications": ("application", _l("停滞申请")),
@@ -958,6 +983,15 @@ def figure_list(*, user, filters: Filters, kind: str) -> QuerySet:
             .filter(_on(f, "start_date"))
             .select_related("application__enterprise", "application__product__institution")
             .order_by("-start_date", "pk")
+        )
+    if kind in ("renewals_due", "renewals"):
+        qs = loans(user, f)
+        if kind == "renewals_due":
+            qs = qs.filter(kpi.renewal_due(timezone.localdate()))
+        else:
+            qs = qs.filter(renewal__created_at__gte=f.start_dt, renewal__created_at__lt=f.end_dt)
+        return qs.select_related("application__enterprise", "application__product__institution").order_by(
+            "maturity_date", "pk"
         )
     if kind == "subsidy_paid":
         return (

@@ -149,6 +149,24 @@ KPIS: dict[str, Kpi] = {
             "funnel_approved", _("漏斗·已授信"), _("这批需求中已有申请获得授信（或已放款）的条数。"), "count"
         ),
         Kpi("funnel_disbursed", _("漏斗·已放款"), _("这批需求中已有贷款发放的条数。"), "count"),
+        Kpi(
+            "renewals_due",
+            _("待续贷贷款"),
+            _("截至今天，未结清、将在 60 天内（含今天）到期且企业尚未申请续贷的贷款笔数（不受统计期影响）。"),
+            "count",
+        ),
+        Kpi(
+            "renewals_requested",
+            _("续贷申请"),
+            _("统计期内企业就到期贷款提交的续贷申请笔数（每笔贷款至多一次）。"),
+            "count",
+        ),
+        Kpi(
+            "renewals_granted",
+            _("续贷放款"),
+            _("统计期内提交的续贷申请中，其续贷需求已有贷款发放（任一金融机构）的笔数。"),
+            "count",
+        ),
     )
 }
 
@@ -197,6 +215,25 @@ def lead_decided(now) -> Q:
 APPLICATION_APPROVED = Q(approved_at__isnull=False)
 #: An application refused without a credit line.
 APPLICATION_REJECTED = Q(status="rejected", approved_at__isnull=True)
+
+
+#: The renewal radar's window: a loan maturing within this many days is a renewal due.
+RENEWAL_WINDOW_DAYS = 60
+#: Statuses of an application that became a loan.
+APPLICATION_DISBURSED_STATUSES = ("disbursed", "repaid", "defaulted")
+
+
+def renewal_due(today) -> Q:
+    """A loan (Loan fields) that is a renewal due on ``today``: active, maturing between today and
+    today + :data:`RENEWAL_WINDOW_DAYS`, with no renewal requested."""
+    from datetime import timedelta
+
+    return Q(
+        status="active",
+        maturity_date__gte=today,
+        maturity_date__lte=today + timedelta(days=RENEWAL_WINDOW_DAYS),
+        renewal__isnull=True,
+    )
 
 
 # ------------------------------------------------------------------------------------------------
