@@ -162,6 +162,9 @@ ROUTES = {
     "subsidies:ledger_export": R(roles=(STAFF,)),
     "subsidies:leverage": R(roles=(STAFF, *BANK)),
     "subsidies:my_claims": R(roles=(FIRM,)),
+    "subsidies:my_loans": R(roles=(FIRM,)),
+    "subsidies:my_loan_detail": R(roles=(FIRM,), obj="loan", owner="firm"),
+    "subsidies:my_loan_renew": R("POST", roles=(FIRM,), obj="loan", owner="firm"),
     "subsidies:my_claim_submit": R("POST", roles=(FIRM,)),
     "subsidies:my_claim_confirm": R("POST", roles=(FIRM,), obj="claim", owner="firm"),
     "subsidies:bank_claims": R(roles=BANK),
@@ -218,6 +221,8 @@ ROUTES = {
     "match-detail": R(obj="lead", owner="both"),
     "loan-list": R(),
     "loan-detail": R(obj="loan", owner="both"),
+    # The firm renews its own loan; a bank's or staff's request finds no loan of theirs to renew (404).
+    "loan-renewal": R("POST", roles=(FIRM,), obj="loan", owner="firm"),
     "match-run-list": R(roles=(STAFF,)),
     "match-run-detail": R(roles=(STAFF,), obj="run"),
     "subsidy-quote": R(public=True, admin=True),
@@ -502,6 +507,8 @@ LIST_CONTENTS = {
     "application-list": ("application", {**A_FIRM, **A_BANK}),
     "pool-list": ("pool", {**A_FIRM, "officer_a": SEES, "manager_a": SEES, "officer_b": NEVER}),
     "match-list": ("lead", {**A_FIRM, **A_BANK}),
+    "loan-list": ("loan", {**A_FIRM, **A_BANK}),
+    "subsidies:my_loans": ("loan", {"firm_a": SEES, "firm_b": NEVER}),
     "subsidy-claim-list": ("claim", A_FIRM),
     "enterprise-me-qualifications": ("qualification", {"firm_a": SEES, "firm_b": NEVER}),
     "enterprise-me-ip-assets": ("ip_asset", {"firm_a": SEES, "firm_b": NEVER}),
@@ -524,6 +531,7 @@ PAGE_MARKERS = {
     "pool": lambda pk: f'data-pool-entry="{pk}"',
     "claim": lambda pk: _reverse("subsidies:claim_detail", pk),
     "api_client": lambda pk: f'data-api-client="{pk}"',
+    "loan": lambda pk: f'data-loan="{pk}"',
 }
 
 

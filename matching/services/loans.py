@@ -54,7 +54,7 @@ def loan_officers(loan: Loan) -> list[User]:
         return [officer]
     return list(
         User.objects.filter(
-            institution_id=loan.application.product.institution_id, role=Role.MANAGER, is_active=True
+            branch__institution_id=loan.application.product.institution_id, role=Role.MANAGER, is_active=True
         )
     )
 

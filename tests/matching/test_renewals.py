@@ -442,3 +442,19 @@ def test_an_application_rejected_for_lack_of_credit_history_shows_the_guarantee_
         page = client_for(cast.firm_a).get(f"/firm/applications/{app.pk}/").content.decode()
     assert Match.objects.get(need=declined_need, product=guarantee_product).is_lead
     assert "data-guarantee-route" in page and FEE in page and "缺少信贷记录" not in FEE
+
+
+def test_without_an_officer_on_the_loan_the_institutions_managers_hear_of_the_renewal(cast):
+    strengthen(cast.firm_a.enterprise)
+    loan = f.LoanFactory(
+        application=f.ApplicationFactory(
+            enterprise=cast.firm_a.enterprise, product=f.ProductFactory(institution=cast.bank_a), status="disbursed"
+        ),
+        start_date=date(2026, 1, 10),
+        maturity_date=date(2026, 8, 10),
+    )
+    with time_machine.travel("2026-07-01 09:00 +08:00"):  # 40 days before
+        assert loans_send_notices() == 1
+    assert titles(cast.manager_a) == [f"续贷客户：{cast.firm_a.enterprise.name} 的贷款将于 2026-08-10 到期"]
+    assert titles(cast.officer_a) == [] and titles(cast.officer_b) == []
+    assert LoanNotice.objects.get(loan=loan).kind == "renewal_60"
