@@ -572,19 +572,18 @@ def _guarantee_decline(*, today: date) -> None:
         Match.objects.filter(
             enterprise_id=firm_user.enterprise_id,
             is_lead=True,
-            status=Match.Status.SUGGESTED,
-            assigned_officer__isnull=True,
+            status__in=[Match.Status.SUGGESTED, Match.Status.CLAIMED, Match.Status.CONTACTED],
             branch__isnull=False,
             need__status="open",
         )
-        .exclude(branch_id=getattr(demo_officer, "branch_id", None))
-        .select_related("branch", "need", "product__institution")
+        .exclude(branch_id=getattr(demo_officer, "branch_id", None))  # demo_officer's leads stay fresh
+        .select_related("branch", "need", "product__institution", "assigned_officer")
         .order_by("-score", "pk")
         .first()
     )
     if lead is None:
         return
-    officer = _officer_for(lead.branch, {})
+    officer = lead.assigned_officer or _officer_for(lead.branch, {})
     lead_decline(
         user=officer,
         match=lead,
@@ -592,7 +591,8 @@ def _guarantee_decline(*, today: date) -> None:
         note=DEMO_NOTE + "企业无可抵押的房产设备，建议通过政府性融资担保增信",
     )
     at = _aware(today, 11)
-    Match.objects.filter(pk=lead.pk).update(first_response_at=at, claimed_at=at)
+    if lead.first_response_at is None:
+        Match.objects.filter(pk=lead.pk).update(first_response_at=at, claimed_at=at)
     _backdate(lead, at)
     referred = Match.objects.filter(
         need_id=lead.need_id, is_lead=True, product__institution__kind=Institution.Kind.GUARANTEE

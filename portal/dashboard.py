@@ -44,7 +44,7 @@ from django.utils.translation import gettext_lazy as _l
 from enterprises.models import Enterprise, FinancingNeed
 from lenders.models import Institution
 from matching.engine import INDUSTRIES, PRODUCT_TYPES
-from matching.models import Application, Loan, LoanRenewal, Match
+from matching.models import Application, Loan, Match
 from matching.selectors import application_for_user, loan_for_user, match_for_user
 from subsidies.models import LedgerEntry
 from subsidies.selectors import leverage as subsidy_leverage
@@ -528,24 +528,6 @@ def _application_rollup(user, f: Filters) -> tuple[dict, dict]:
     )
 
 
-def _renewal_figures(user, f: Filters) -> dict:
-    """The renewal radar's three figures (portal.kpi): due today, requested and granted in the
-    period, over the loans in the filters' scope."""
-    scoped = loans(user, f)
-    due = scoped.filter(kpi.renewal_due(timezone.localdate())).count()
-    requests = LoanRenewal.objects.filter(
-        loan__in=scoped, created_at__gte=f.start_dt, created_at__lt=f.end_dt
-    )
-    granted = requests.filter(
-        Exists(
-            Application.objects.filter(
-                need_id=OuterRef("need_id"), status__in=kpi.APPLICATION_DISBURSED_STATUSES
-            )
-        )
-    )
-    return {"renewals_due": due, "renewals_requested": requests.count(), "renewals_granted": granted.count()}
-
-
 def summary(*, user, filters: Filters) -> dict:
     """The headline figures (keys of :data:`SUMMARY_KEYS`) and ``funnel``: seven queries."""
     return overview(user=user, filters=filters, league=False)["summary"]
@@ -593,10 +575,29 @@ def overview(*, user, filters: Filters, league: bool = True) -> dict:
     )
     match_total, match_by = _lead_rollup(user, f, now)
     app_total, app_by = _application_rollup(user, f)
-    loan_figures = (
-        loans(user, f).filter(_on(f, "start_date")).aggregate(n=Count("*"), amount=Sum("principal"))
+    # One query for the loans' figures: those disbursed in the period, and the renewal radar's
+    # (portal.kpi: due as of the period's end or today, requested and granted in the period).
+    started = _on(f, "start_date")
+    due = kpi.renewal_due(min(f.end, timezone.localdate()))
+    requested = Q(renewal__created_at__gte=f.start_dt, renewal__created_at__lt=f.end_dt)
+    granted = requested & Q(
+        Exists(
+            Application.objects.filter(
+                need_id=OuterRef("renewal__need_id"), status__in=kpi.APPLICATION_DISBURSED_STATUSES
+            )
+        )
     )
-    renewal_figures = _renewal_figures(user, f)
+    loan_figures = (
+        loans(user, f)
+        .filter(started | due | requested)
+        .aggregate(
+            n=Count("pk", filter=started),
+            amount=Sum("principal", filter=started),
+            renewals_due=Count("pk", filter=due),
+            renewals_requested=Count("pk", filter=requested),
+            renewals_granted=Count("pk", filter=granted),
+        )
+    )
     paid = payments(user, f).filter(_in(f, "at")).aggregate(s=Sum("amount"))["s"] or ZERO
     disbursed = loan_figures["amount"] or ZERO
     lev = subsidy_leverage(
@@ -628,7 +629,9 @@ def overview(*, user, filters: Filters, league: bool = True) -> dict:
         "needs": need_figures["total"],
         "leverage_finance": _money(lev["finance"]),
         "leverage_fiscal": _money(lev["fiscal"]),
-        **renewal_figures,
+        "renewals_due": loan_figures["renewals_due"],
+        "renewals_requested": loan_figures["renewals_requested"],
+        "renewals_granted": loan_figures["renewals_granted"],
     }
     figures["funnel"] = funnel_steps(_funnel_counts(user, f))
     result = {"summary": figures}
@@ -987,7 +990,7 @@ def figure_list(*, user, filters: Filters, kind: str) -> QuerySet:
     if kind in ("renewals_due", "renewals"):
         qs = loans(user, f)
         if kind == "renewals_due":
-            qs = qs.filter(kpi.renewal_due(timezone.localdate()))
+            qs = qs.filter(kpi.renewal_due(min(f.end, timezone.localdate())))
         else:
             qs = qs.filter(renewal__created_at__gte=f.start_dt, renewal__created_at__lt=f.end_dt)
         return qs.select_related("application__enterprise", "application__product__institution").order_by(
