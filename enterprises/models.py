@@ -281,6 +281,7 @@ class FinancingNeed(models.Model):
     )
     on_behalf = models.BooleanField(_("走访代录"), default=False)
     confirmed_by_firm = models.BooleanField(_("企业已确认"), default=True)
+    is_renewal = models.BooleanField(_("续贷需求"), default=False)  # its loan: matching.LoanRenewal
     created_at = models.DateTimeField(_("发布时间"), default=timezone.now)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 

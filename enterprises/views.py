@@ -15,10 +15,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from lenders.choices import GUARANTEE_ROUTE_CODES
 from lenders.models import Institution
 from matching.models import Application
 from matching.selectors import application_for_user, application_loan, application_timeline, match_for_user
 from matching.services.applications import application_offer_accept, application_submit, application_withdraw
+from matching.services.guarantee import guarantee_route, guarantee_route_due
 from portal.access import ACT, firm_required, government_required
 from portal.money import UNIT_WAN, format_wan
 from portal.services import ServiceError
@@ -269,8 +271,20 @@ def document_download(request, pk: int):
 def need_list(request):
     qs = need_for_user(request.user).order_by("-created_at", "-id")
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    # Declined for lack of collateral or credit history: the government-guarantee route, per need.
+    routes = [
+        {"need": need, "route": guarantee_route(need)}
+        for need in page.object_list
+        if need.is_open and guarantee_route_due(need)
+    ]
     return render(
-        request, "enterprises/need_list.html", {"page": page, "enterprise": _my_enterprise(request)}
+        request,
+        "enterprises/need_list.html",
+        {
+            "page": page,
+            "enterprise": _my_enterprise(request),
+            "guarantee_routes": [r for r in routes if r["route"]],
+        },
     )
 
 
@@ -441,7 +455,12 @@ def application_detail(request, pk: int):
         for t in application_timeline(application)
     ]
     loan = application_loan(application)
+    rejected_for_guarantee = (
+        application.status == Application.Status.REJECTED
+        and application.reject_reason in GUARANTEE_ROUTE_CODES
+    )
     context = {
+        "guarantee_route": guarantee_route(application.need) if rejected_for_guarantee else [],
         "application": application,
         "timeline": timeline,
         "loan": loan,

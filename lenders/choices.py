@@ -20,6 +20,10 @@ DECLINE_REASONS: dict[str, tuple[str, str]] = {
     ),
     "leverage": (_("负债率过高"), _("建议优化资产负债结构、补充最新财务报表，或考虑增加担保方式。")),
     "collateral": (_("缺少抵质押物"), _("可考虑知识产权质押、应收账款质押或引入担保机构增信。")),
+    "credit_history": (
+        _("缺少信用记录"),
+        _("可通过政府性融资担保机构增信，或先申请小额信用贷款积累信用记录。"),
+    ),
     "industry": (_("行业不在支持范围"), _("可在产品超市中筛选支持本行业的产品，平台也会继续为您推荐。")),
     "documents": (_("资料不全"), _("请在企业工作台补充完善企业资料和财务材料后重新发布需求。")),
     "other": (_("其他"), _("请查看客户经理的说明，或联系平台服务人员获取帮助。")),
@@ -31,11 +35,17 @@ REJECT_REASONS: dict[str, str] = {
     "revenue": _("营收规模不足"),
     "leverage": _("负债率过高"),
     "collateral": _("担保条件不足"),
+    "credit_history": _("缺少信贷记录（征信白户）"),
     "documents": _("申请材料不全"),
     "policy": _("不符合授信政策"),
     "other": _("其他"),
 }
 REJECT_REASON_CHOICES = list(REJECT_REASONS.items())
+
+
+#: Decline and reject codes meaning "no collateral" or "no credit history": the firm is then offered
+#: the government-guarantee route (``matching.services.guarantee``).
+GUARANTEE_ROUTE_CODES = frozenset({"collateral", "credit_history"})
 
 
 def decline_label(code: str) -> str:

@@ -190,6 +190,7 @@ def seed_bank_history(*, today: date, seed: int = SEED) -> dict:
     _demo_firm_offers(offered, rng, officers=officers, today=today, stats=stats)
     _kept_leads(kept, today=today)
     _date_needs_and_matches(posted, today=today)
+    _guarantee_decline(today=today)
     _pools(today, rng)
     logger.info("bank demo history: %s", stats)
     return stats
@@ -541,7 +542,7 @@ def _application_history(
 
 
 def _firm_loan_history(*, today: date, rng) -> None:
-    """demo_firm's earlier credit loan (高新贷, 招商银行, about 200 days ago, interest paid quarterly):
+    """demo_firm's earlier credit loan (高新贷, 招商银行, about 320 days ago, interest paid quarterly):
     a fulfilled need and its application, so that the firm has a loan and an interest subsidy to
     confirm; its current need stays open for the banks' leads."""
     from enterprises.models import FinancingNeed
@@ -554,7 +555,9 @@ def _firm_loan_history(*, today: date, rng) -> None:
     branch = Branch.objects.filter(institution=product.institution, is_provincial=True).first()
     if branch is None:
         return
-    posted = today - timedelta(days=210)
+    # Posted 330 days ago, a 12-month loan: it matures 40–60 days after ``today`` — inside the
+    # renewal radar's 60 days, so the demo shows its renewal notices and the 无还本续贷 pre-check.
+    posted = today - timedelta(days=330)
     need = FinancingNeed.objects.create(
         enterprise_id=user.enterprise_id,
         amount=Decimal("5000000"),
@@ -599,3 +602,60 @@ def _pools(today: date, rng) -> None:
                 enterprise=firm,
                 defaults={"note": "初创期科技企业，持续跟踪研发进展与融资需求", "added_by": adder},
             )
+
+
+def seed_loan_notices(*, today: date) -> int:
+    """The loan notices due on ``today`` (repayment 7 days before maturity, renewal 60/30 days
+    before): demo_firm's 招商银行 loan gets its 60-day renewal notices. Each is sent once per loan,
+    so a second seed sends nothing."""
+    from matching.services.loans import loans_send_notices
+
+    return loans_send_notices(today=today)
+
+
+def _guarantee_decline(*, today: date) -> None:
+    """A lead of demo_firm's open need declined for lack of collateral (缺少抵押物) by its bank, so the
+    firm is offered the government-guarantee route: 山西省融资再担保集团's 担保增信 as the next referral,
+    its fee and effect stated (``matching.services.guarantee``). Skipped once there is such a decline."""
+    firm_user = User.objects.filter(username="demo_firm").first()
+    if firm_user is None or firm_user.enterprise_id is None:
+        return
+    if Match.objects.filter(
+        enterprise_id=firm_user.enterprise_id, status=Match.Status.DECLINED, decline_reason="collateral"
+    ).exists():
+        return
+    demo_officer = User.objects.filter(username="demo_officer").first()
+    lead = (
+        Match.objects.filter(
+            enterprise_id=firm_user.enterprise_id,
+            is_lead=True,
+            status__in=[Match.Status.SUGGESTED, Match.Status.CLAIMED, Match.Status.CONTACTED],
+            branch__isnull=False,
+            need__status="open",
+        )
+        .exclude(branch_id=getattr(demo_officer, "branch_id", None))  # demo_officer's leads stay fresh
+        .select_related("branch", "need", "product__institution", "assigned_officer")
+        .order_by("-score", "pk")
+        .first()
+    )
+    if lead is None:
+        return
+    officer = lead.assigned_officer or _officer_for(lead.branch, {})
+    lead_decline(
+        user=officer,
+        match=lead,
+        reason_code="collateral",
+        note=DEMO_NOTE + "企业无可抵押的房产设备，建议通过政府性融资担保增信",
+    )
+    at = _aware(today, 11)
+    if lead.first_response_at is None:
+        Match.objects.filter(pk=lead.pk).update(first_response_at=at, claimed_at=at)
+    _backdate(lead, at)
+    referred = Match.objects.filter(
+        need_id=lead.need_id, is_lead=True, product__institution__kind=Institution.Kind.GUARANTEE
+    ).first()
+    if referred is not None:  # the referral, on the demo's today like the decline before it
+        Match.objects.filter(pk=referred.pk).update(
+            routed_at=at, response_deadline=add_working_days(at, settings.LEAD_RESPONSE_WORKING_DAYS)
+        )
+        _backdate(referred, at)

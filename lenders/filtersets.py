@@ -24,9 +24,10 @@ class LeadFilterSet(MatchFilterSet):
         label=_("状态"),
     )
     officer = django_filters.NumberFilter(field_name="assigned_officer_id", label=_("客户经理"))
+    renewal = django_filters.BooleanFilter(field_name="need__is_renewal", label=_("续贷需求"))
 
     class Meta(MatchFilterSet.Meta):
-        fields = ["q", "city", "industry", "product", "score", "status", "overdue", "officer"]
+        fields = ["q", "city", "industry", "product", "score", "status", "overdue", "officer", "renewal"]
 
     def filter_q(self, queryset, name, value):
         value = value.strip()

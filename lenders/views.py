@@ -19,7 +19,12 @@ from enterprises.selectors import document_for_user, enterprise_profile_for_bank
 from enterprises.services import profile_view_record
 from matching.explain import match_explanation
 from matching.models import Application
-from matching.selectors import application_for_user, application_loan, application_timeline
+from matching.selectors import (
+    application_for_user,
+    application_loan,
+    application_timeline,
+    renewals_due_for_user,
+)
 from matching.services import leads as lead_services
 from matching.services.review import TRANSITIONS, allowed_actions, application_transition
 from portal.access import ACT, bank_required, manager_required, role_required
@@ -63,6 +68,7 @@ from .selectors import (
 
 bank_or_staff_required = role_required(Role.OFFICER, Role.MANAGER, Role.STAFF)
 PAGE_SIZE = 20
+RENEWALS_SHOWN = 10  # the inbox shows the soonest renewals due; the dashboard list has them all
 
 
 def _query_without_page(request) -> str:
@@ -112,6 +118,8 @@ def workspace(request):
 
 @bank_or_staff_required
 def lead_inbox(request):
+    """The inbox: the leads, and above them the institution's loans coming up for renewal (续贷到期,
+    the renewal radar's 60 days); renewal needs are a filter (``renewal=true``)."""
     filterset = LeadFilterSet(request.GET or None, queryset=lead_for_user(request.user))
     qs = lead_list(user=request.user, filters=request.GET)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -121,6 +129,7 @@ def lead_inbox(request):
         "query": _query_without_page(request),
         "products": _products_of(request.user),
         "regions": _regions(),
+        "renewals_due": renewals_due_for_user(request.user)[:RENEWALS_SHOWN],
     }
     return render(request, "lenders/lead_list.html", context)
 

@@ -1,12 +1,21 @@
 """FilterSets of the matching app: one per list, used by the page and the API alike."""
 
 import django_filters
+from django import forms
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from matching.models import Loan, Match, MatchRun
 from portal.vocabulary import INDUSTRIES
+
+MATURING_WITHIN_MAX = 366
+
+
+class IntegerFilter(django_filters.NumberFilter):
+    """A whole number (``1.5`` or ``abc`` is refused with a message on the field)."""
+
+    field_class = forms.IntegerField
 
 
 def overdue_q(now=None) -> Q:
@@ -79,10 +88,22 @@ class LoanFilterSet(django_filters.FilterSet):
         field_name="start_date", lookup_expr="gte", label=_("起息日不早于")
     )
     start_to = django_filters.DateFilter(field_name="start_date", lookup_expr="lte", label=_("起息日不晚于"))
+    maturing_within = IntegerFilter(
+        method="filter_maturing_within",
+        label=_("天内到期"),
+        min_value=0,
+        max_value=MATURING_WITHIN_MAX,
+        help_text=_("未结清且在今天起 N 天内（含今天）到期的贷款，N 为 0–366 的整数"),
+    )
 
     class Meta:
         model = Loan
-        fields = ["status", "product", "application", "start_from", "start_to"]
+        fields = ["status", "product", "application", "start_from", "start_to", "maturing_within"]
 
     def filter_status(self, queryset, name, value):
         return queryset.in_phase(value) if value else queryset
+
+    def filter_maturing_within(self, queryset, name, value):
+        if value is None:
+            return queryset
+        return queryset.maturing_within(value)

@@ -1,6 +1,6 @@
 """Matching runs, matches (leads), applications, loans and repayments, with their lifecycles."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -376,6 +376,15 @@ class LoanQuerySet(models.QuerySet):
             return self.filter(status=phase)
         return self.none()
 
+    def maturing_within(self, days: int, today: date | None = None) -> "LoanQuerySet":
+        """Active loans maturing between ``today`` and ``today`` + ``days`` (both inclusive)."""
+        today = today or timezone.localdate()
+        return self.filter(
+            status=Loan.Status.ACTIVE,
+            maturity_date__gte=today,
+            maturity_date__lte=today + timedelta(days=days),
+        )
+
 
 class Loan(models.Model):
     """A disbursed loan (放款). One per application, enforced by the database.
@@ -464,6 +473,15 @@ class Loan(models.Model):
     def is_overdue(self) -> bool:
         return self.phase == self.Phase.OVERDUE
 
+    @property
+    def next_due(self) -> date | None:
+        """When principal is next due: the maturity date while the loan is not closed (loans here
+        repay their principal at maturity; interest-only payments are recorded as they come)."""
+        return self.maturity_date if self.status == self.Status.ACTIVE else None
+
+    def days_to_maturity(self, day: date | None = None) -> int:
+        return (self.maturity_date - (day or timezone.localdate())).days
+
 
 class Repayment(models.Model):
     """A repayment the bank records: principal and interest actually paid on a date."""
@@ -492,6 +510,63 @@ class Repayment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.loan_id} {self.paid_on:%Y-%m-%d}"
+
+
+class LoanNotice(models.Model):
+    """A notice about a loan that is sent once: the repayment reminder 7 days before maturity and
+    the renewal radar's 60- and 30-day notices. The unique (loan, kind) row is what makes the
+    periodic task send each notice once however often it runs."""
+
+    class Kind(models.TextChoices):
+        REPAYMENT_7 = "repayment_7", _("到期还款提醒（7天）")
+        RENEWAL_60 = "renewal_60", _("续贷提醒（60天）")
+        RENEWAL_30 = "renewal_30", _("续贷提醒（30天）")
+
+    loan = models.ForeignKey(Loan, verbose_name=_("贷款"), on_delete=models.CASCADE, related_name="notices")
+    kind = models.CharField(_("提醒类型"), max_length=16, choices=Kind.choices)
+    sent_on = models.DateField(_("发送日期"))
+    created_at = models.DateTimeField(_("登记时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("贷款提醒")
+        verbose_name_plural = _("贷款提醒")
+        ordering = ["loan", "sent_on", "id"]
+        constraints = [models.UniqueConstraint(fields=["loan", "kind"], name="loannotice_unique_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.loan_id} {self.kind}"
+
+
+class LoanRenewal(models.Model):
+    """A renewal (续贷) the firm requested for a loan: the new financing need it created, offered
+    first to the loan's institution. One per loan, enforced by the database."""
+
+    loan = models.OneToOneField(
+        Loan, verbose_name=_("原贷款"), on_delete=models.CASCADE, related_name="renewal"
+    )
+    need = models.OneToOneField(
+        "enterprises.FinancingNeed",
+        verbose_name=_("续贷需求"),
+        on_delete=models.CASCADE,
+        related_name="renewal_of",
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("申请人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("申请时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("续贷申请")
+        verbose_name_plural = _("续贷申请")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.loan_id} → {self.need_id}"
 
 
 class TaskAttempt(models.Model):

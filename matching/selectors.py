@@ -7,8 +7,10 @@ so ``restrict(Match, user, "act")`` and ``match_for_user(user, "act")`` are the 
 from decimal import Decimal, InvalidOperation
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from portal import kpi
 from portal.access import ACT, VIEW, access_rule, restrict
 from portal.models import Role, Transition
 from portal.money import format_wan
@@ -103,6 +105,19 @@ def loan_for_user(user, action: str = VIEW) -> QuerySet[Loan]:
     return restrict(qs, user, action)
 
 
+def renewals_due_for_user(user, *, today=None) -> QuerySet[Loan]:
+    """The loans ``user`` may see that are renewals due today (``portal.kpi.renewal_due``: active,
+    maturing within 60 days, no renewal requested), soonest first — the bank inbox's section."""
+    today = today or timezone.localdate()
+    return (
+        loan_for_user(user)
+        .filter(kpi.renewal_due(today))
+        .select_related("application__product__institution")
+        .prefetch_related("repayments")
+        .order_by("maturity_date", "pk")
+    )
+
+
 def application_loan(application) -> Loan | None:
     """The loan of an application the caller may already see (None before disbursement), with its
     repayments loaded: the pages show its outstanding principal, phase and repayments."""
@@ -156,5 +171,6 @@ __all__ = [
     "lead_scope_q",
     "loan_for_user",
     "match_for_user",
+    "renewals_due_for_user",
     "transition_headline",
 ]

@@ -131,3 +131,12 @@ def offers_expire() -> int:
     """Mark approved offers past their validity date expired, telling firm and bank (periodic,
     idempotent; signing and disbursing check the date themselves)."""
     return review.offers_expire()
+
+
+@shared_task(name="matching.loan_notices")
+def loan_notices() -> int:
+    """Daily: repayment reminders 7 days before maturity and the renewal radar's 60/30-day notices,
+    each once per loan (``matching.services.loans.loans_send_notices``)."""
+    from .services.loans import loans_send_notices
+
+    return loans_send_notices()

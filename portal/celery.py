@@ -82,6 +82,14 @@ PERIODIC_TASKS = [
         "task": "matching.offers_expire",
         "crontab": {"minute": "20", "hour": "0"},
     },
+    # Every morning at 08:00 Beijing time: a firm whose loan matures in 7 days is reminded to repay;
+    # 60 and 30 days before maturity the firm and the bank's officer hear of the renewal (续贷) —
+    # each notice once per loan, a missed day caught up the next (matching 0014 creates it).
+    {
+        "name": "贷款到期与续贷提醒",
+        "task": "matching.loan_notices",
+        "crontab": {"minute": "0", "hour": "8"},
+    },
     # Every night at 03:15 Beijing time: Idempotency-Key rows older than 24 hours are deleted
     # (portal/idempotency.py; a portal migration creates it).
     {

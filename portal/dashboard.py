@@ -397,6 +397,9 @@ SUMMARY_KEYS = (
     "needs",
     "leverage_finance",
     "leverage_fiscal",
+    "renewals_due",
+    "renewals_requested",
+    "renewals_granted",
 )
 
 FUNNEL_STAGES = tuple((stage, kpi.KPIS[f"funnel_{stage}"].label) for stage in kpi.FUNNEL_STAGES)
@@ -592,8 +595,28 @@ def overview(*, user, filters: Filters, league: bool = True) -> dict:
     )
     match_total, match_by = _lead_rollup(user, f, now)
     app_total, app_by = _application_rollup(user, f)
+    # One query for the loans' figures: those disbursed in the period, and the renewal radar's
+    # (portal.kpi: due as of the period's end or today, requested and granted in the period).
+    started = _on(f, "start_date")
+    due = kpi.renewal_due(min(f.end, timezone.localdate()))
+    requested = Q(renewal__created_at__gte=f.start_dt, renewal__created_at__lt=f.end_dt)
+    granted = requested & Q(
+        Exists(
+            Application.objects.filter(
+                need_id=OuterRef("renewal__need_id"), status__in=kpi.APPLICATION_DISBURSED_STATUSES
+            )
+        )
+    )
     loan_figures = (
-        loans(user, f).filter(_on(f, "start_date")).aggregate(n=Count("*"), amount=Sum("principal"))
+        loans(user, f)
+        .filter(started | due | requested)
+        .aggregate(
+            n=Count("pk", filter=started),
+            amount=Sum("principal", filter=started),
+            renewals_due=Count("pk", filter=due),
+            renewals_requested=Count("pk", filter=requested),
+            renewals_granted=Count("pk", filter=granted),
+        )
     )
     paid = payments(user, f).filter(_in(f, "at")).aggregate(s=Sum("amount"))["s"] or ZERO
     disbursed = loan_figures["amount"] or ZERO
@@ -626,6 +649,9 @@ def overview(*, user, filters: Filters, league: bool = True) -> dict:
         "needs": need_figures["total"],
         "leverage_finance": _money(lev["finance"]),
         "leverage_fiscal": _money(lev["fiscal"]),
+        "renewals_due": loan_figures["renewals_due"],
+        "renewals_requested": loan_figures["renewals_requested"],
+        "renewals_granted": loan_figures["renewals_granted"],
     }
     figures["funnel"] = funnel_steps(_funnel_counts(user, f))
     result = {"summary": figures}
@@ -938,6 +964,8 @@ FIGURE_LISTS = {
     "applications": ("application", _l("融资申请")),
     "approvals": ("application", _l("已授信申请")),
     "loans": ("loan", _l("放款记录")),
+    "renewals_due": ("loan", _l("60 天内到期待续贷的贷款")),
+    "renewals": ("loan", _l("本期申请续贷的贷款")),
     "subsidy_paid": ("payment", _l("补贴拨付")),
     "overdue_leads": ("match", _l("超时未响应线索")),
     "stalled_applications": ("application", _l("停滞申请")),
@@ -999,6 +1027,15 @@ def figure_list(*, user, filters: Filters, kind: str) -> QuerySet:
             .filter(_on(f, "start_date"))
             .select_related("application__enterprise", "application__product__institution")
             .order_by("-start_date", "pk")
+        )
+    if kind in ("renewals_due", "renewals"):
+        qs = loans(user, f)
+        if kind == "renewals_due":
+            qs = qs.filter(kpi.renewal_due(min(f.end, timezone.localdate())))
+        else:
+            qs = qs.filter(renewal__created_at__gte=f.start_dt, renewal__created_at__lt=f.end_dt)
+        return qs.select_related("application__enterprise", "application__product__institution").order_by(
+            "maturity_date", "pk"
         )
     if kind == "subsidy_paid":
         return (

@@ -59,6 +59,9 @@ FIGURE_LINKS = {
     "leverage": "subsidy_paid",
     "leverage_fiscal": "subsidy_paid",
     "leverage_finance": "loans",
+    "renewals_due": "renewals_due",
+    "renewals_requested": "renewals",
+    "renewals_granted": "renewals",
 }
 # The cards are the summary's figures (one list, portal/dashboard.py), the ratio after the two figures
 # it divides; the needs count is shown by the funnel, not as a card.

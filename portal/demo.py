@@ -128,6 +128,15 @@ INSTITUTIONS = [
         ],
     ),
     (
+        "山西省融资再担保集团",
+        "山西再担保",
+        "guarantee",
+        True,
+        [
+            ("山西省融资再担保集团营业部", "140100", True, True),
+        ],
+    ),
+    (
         "山西创新创业服务中心",
         "双创中心",
         "service",
@@ -260,6 +269,24 @@ PRODUCTS = [
         "online": False,
         "description": "晋创天使基金投资种子期、初创期的新一代信息技术、高端装备制造、新材料、生物医药企业。",
         "criteria": {"stages": ["seed", "startup"], "industries": EQUITY_INDUSTRIES},
+    },
+    {
+        # The government-guarantee route (政府性融资担保): offered to a firm a bank declined for lack
+        # of collateral or credit history; fee and coverage are the product's parameters.
+        "institution": "山西省融资再担保集团",
+        "name": "担保增信",
+        "product_type": "credit",
+        "amount": (10, 1000),
+        "term": (3, 36),
+        "rate": (None, None),
+        "guarantee": ["credit", "guarantee"],
+        "exclusive": False,
+        "online": False,
+        "guarantee_fee_rate": "1.000",
+        "guarantee_coverage": "80.000",
+        "description": "政府性融资担保为缺少抵质押物或信贷记录的科技型中小企业提供担保增信，年担保费率不超过1%，"
+        "担保机构对贷款本金的80%承担代偿责任，合作银行据此以信用方式放款。",
+        "criteria": {},
     },
 ]
 
@@ -488,6 +515,12 @@ def seed_reference_data(today: date | None = None) -> None:
                 "is_exclusive": spec["exclusive"],
                 "status": Product.Status.PUBLISHED,
                 "description": spec["description"],
+                "guarantee_fee_rate": Decimal(spec["guarantee_fee_rate"])
+                if "guarantee_fee_rate" in spec
+                else None,
+                "guarantee_coverage": Decimal(spec["guarantee_coverage"])
+                if "guarantee_coverage" in spec
+                else None,
             },
         )
         if product.published_at is None:
@@ -724,7 +757,7 @@ def seed(*, password: str, firms: int = 300, today: date | None = None, seed: in
 
     from enterprises.demo import seed_firm_demo, seed_visits
     from feedback.demo import seed_feedback
-    from lenders.demo import seed_bank_history
+    from lenders.demo import seed_bank_history, seed_loan_notices
     from matching.demo import seed_matching
     from subsidies.demo import seed_subsidies
 
@@ -735,6 +768,7 @@ def seed(*, password: str, firms: int = 300, today: date | None = None, seed: in
     finally:
         current_app.conf.task_always_eager = eager
     seed_bank_history(today=today, seed=seed)
+    seed_loan_notices(today=today)
     seed_firm_demo(today=today)
     seed_visits(today=today)
     for year in policy_years(today):

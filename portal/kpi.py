@@ -181,6 +181,26 @@ KPIS: dict[str, Kpi] = {
             _("已过首次响应期限、金融机构仍未作出首次响应的线索条数（不限统计期）。"),
             "count",
         ),
+        Kpi(
+            "renewals_due",
+            _("待续贷贷款"),
+            _(
+                "截至统计期末（不晚于今天），未结清、将在其后 60 天内（含当天）到期且企业尚未申请续贷的贷款笔数。"
+            ),
+            "count",
+        ),
+        Kpi(
+            "renewals_requested",
+            _("续贷申请"),
+            _("统计期内企业就到期贷款提交的续贷申请笔数（每笔贷款至多一次）。"),
+            "count",
+        ),
+        Kpi(
+            "renewals_granted",
+            _("续贷放款"),
+            _("统计期内提交的续贷申请中，其续贷需求已有贷款发放（任一金融机构）的笔数。"),
+            "count",
+        ),
     )
 }
 
@@ -251,6 +271,25 @@ def complaint_overdue(now) -> Q:
 APPLICATION_APPROVED = Q(approved_at__isnull=False)
 #: An application refused without a credit line.
 APPLICATION_REJECTED = Q(status="rejected", approved_at__isnull=True)
+
+
+#: The renewal radar's window: a loan maturing within this many days is a renewal due.
+RENEWAL_WINDOW_DAYS = 60
+#: Statuses of an application that became a loan.
+APPLICATION_DISBURSED_STATUSES = ("disbursed", "repaid", "defaulted")
+
+
+def renewal_due(today) -> Q:
+    """A loan (Loan fields) that is a renewal due on ``today``: active, maturing between today and
+    today + :data:`RENEWAL_WINDOW_DAYS`, with no renewal requested."""
+    from datetime import timedelta
+
+    return Q(
+        status="active",
+        maturity_date__gte=today,
+        maturity_date__lte=today + timedelta(days=RENEWAL_WINDOW_DAYS),
+        renewal__isnull=True,
+    )
 
 
 # ------------------------------------------------------------------------------------------------

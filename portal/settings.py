@@ -369,6 +369,7 @@ SPECTACULAR_SETTINGS = {
         "ApplicationStatusEnum": "matching.models.Application.Status",
         "MatchStatusEnum": "matching.models.Match.Status",
         "NeedPurposeEnum": "enterprises.models.FinancingNeed.Purpose",
+        "NeedStatusEnum": "enterprises.models.FinancingNeed.Status",
         "ConsentPurposeEnum": "enterprises.consent.ConsentPurpose",
         "ProfileGroupEnum": "enterprises.consent.ProfileGroup",
         "ComplaintStatusEnum": "feedback.models.Complaint.Status",

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -45,6 +45,29 @@ class Product(models.Model):
     )
     fully_online = models.BooleanField(_("全流程线上"), default=False)
     is_exclusive = models.BooleanField(_("科技信贷专属产品"), default=False)
+    renewal_limit = models.DecimalField(
+        _("无还本续贷上限（元）"),
+        **MONEY,
+        default=Decimal("10000000"),
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text=_("本金不超过此金额的贷款可申请无还本续贷（默认 1000 万元）"),
+    )
+    guarantee_fee_rate = models.DecimalField(
+        _("年担保费率（%）"),
+        **RATE,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text=_("担保机构产品填写：按担保金额每年收取的担保费率"),
+    )
+    guarantee_coverage = models.DecimalField(
+        _("担保责任比例（%）"),
+        **RATE,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+        help_text=_("担保机构产品填写：担保机构对贷款本金承担代偿责任的比例"),
+    )
     status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.DRAFT)
     description = models.TextField(_("产品介绍"), blank=True, max_length=DESCRIPTION_MAX)
     published_at = models.DateTimeField(_("上架时间"), null=True, blank=True)

@@ -696,3 +696,21 @@ def need_offers(*, user, need, today: date | None = None) -> list[OfferCost]:
         )
         for app, q, problem in rows
     ]
+
+
+def loan_subsidies(loans) -> dict[int, dict]:
+    """Interest subsidy on each of ``loans`` (already scoped by the caller), from its claims as
+    recorded — never recomputed: ``received`` is what was paid out (已拨付), ``pending`` what is
+    claimed and not yet paid (awaiting the firm, submitted or approved). loan id → both, in yuan."""
+    ids = [getattr(loan, "pk", loan) for loan in loans]
+    out = {pk: {"received": ZERO, "pending": ZERO} for pk in ids}
+    rows = (
+        Claim.objects.filter(kind=PolicyKind.INTEREST, loan_id__in=ids)
+        .exclude(status=Claim.Status.REJECTED)
+        .values("loan_id", "status")
+        .annotate(total=Sum("amount"))
+    )
+    for row in rows:
+        key = "received" if row["status"] == Claim.Status.PAID else "pending"
+        out[row["loan_id"]][key] += row["total"] or ZERO
+    return out

@@ -24,6 +24,9 @@ urlpatterns = [
     path("my-claims/", views.my_claims, name="my_claims"),
     path("my-claims/submit/", views.my_claim_submit, name="my_claim_submit"),
     path("my-claims/<int:pk>/confirm/", views.my_claim_confirm, name="my_claim_confirm"),
+    path("my-loans/", views.my_loans, name="my_loans"),
+    path("my-loans/<int:pk>/", views.my_loan_detail, name="my_loan_detail"),
+    path("my-loans/<int:pk>/renewal/", views.my_loan_renew, name="my_loan_renew"),
     path("bank/", views.bank_claims, name="bank_claims"),
     path("bank/loans/<int:loan_pk>/risk-claim/", views.bank_risk_claim, name="bank_risk_claim"),
 ]

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from matching.selectors import loan_for_user
 from portal.access import bank_required, firm_required, role_required, staff_required, subsidy_desk_required
 from portal.models import Role, Transition
-from portal.money import wan_to_yuan
+from portal.money import format_wan, wan_to_yuan
 from portal.reauth import reauth_redirect
 from portal.services import NotAllowedError, ServiceError
 
@@ -33,6 +33,7 @@ from .selectors import (
     ledger_balances,
     ledger_entries,
     leverage_for_year,
+    loan_subsidies,
     need_offers,
     quote_for_product,
     risk_candidates_for_bank,
@@ -517,3 +518,73 @@ def claim_recovery(request, pk):
         else:
             messages.success(request, _("已登记追回，回补资金池 %(p)s 元") % {"p": row.payback})
     return redirect(back, pk=claim.pk) if back == "subsidies:claim_detail" else redirect(back)
+
+
+# ------------------------------------------------------------------------------------------
+# The firm's loans (its workspace): the loan, the subsidy received on it, the renewal radar
+# ------------------------------------------------------------------------------------------
+
+
+@firm_required
+def my_loans(request):
+    """The firm's loans, soonest maturity first among the open ones, with the interest subsidy
+    recorded on each (claims, as ``loan_subsidies`` reads them)."""
+    qs = (
+        loan_for_user(request.user)
+        .select_related("application__product__institution", "renewal")
+        .prefetch_related("repayments")
+        .order_by("status", "maturity_date", "-id")
+    )
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    subsidy = loan_subsidies(page.object_list)
+    rows = [{"loan": loan, "subsidy": subsidy[loan.pk]} for loan in page.object_list]
+    return render(
+        request, "subsidies/my_loans.html", {"page": page, "rows": rows, "today": timezone.localdate()}
+    )
+
+
+@firm_required
+def my_loan_detail(request, pk: int):
+    from matching.models import LoanRenewal
+    from matching.services.loans import renewal_precheck
+
+    loan = get_object_or_404(
+        loan_for_user(request.user)
+        .select_related("application__product__institution", "application__product__criteria")
+        .prefetch_related("repayments", "application__enterprise__qualifications"),
+        pk=pk,
+    )
+    renewal = LoanRenewal.objects.filter(loan=loan).select_related("need").first()
+    today = timezone.localdate()
+    context = {
+        "loan": loan,
+        "subsidy": loan_subsidies([loan])[loan.pk],
+        "claims": claim_for_user(request.user).filter(loan=loan).order_by("period_start", "pk"),
+        "repayments": loan.repayments.all(),
+        "days_left": loan.days_to_maturity(today),
+        "renewal": renewal,
+        "precheck": renewal_precheck(loan, today=today) if loan.status == loan.Status.ACTIVE else [],
+        "today": today,
+    }
+    return render(request, "subsidies/my_loan_detail.html", context)
+
+
+@require_POST
+@firm_required
+def my_loan_renew(request, pk: int):
+    from matching.services.loans import loan_request_renewal
+
+    loan = get_object_or_404(loan_for_user(request.user), pk=pk)
+    try:
+        need = loan_request_renewal(user=request.user, loan=loan)
+    except ServiceError as exc:
+        if exc.status == 404:
+            raise Http404 from exc
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("已提交续贷申请：续贷需求（%(a)s，%(m)s 个月）已发布，并优先推送给原贷款机构。")
+            % {"a": format_wan(need.amount), "m": need.term_months},
+        )
+    return redirect("subsidies:my_loan_detail", pk=loan.pk)

@@ -98,6 +98,7 @@ NOT_FROM_A_FORM = {
     "policy_one_active_version": "policy_version_create deactivates the old version",
     "claim_amount_not_negative": "claims are calculated, not typed",
     "claim_once_per_loan_period": "claims are generated once per period",
+    "loannotice_unique_kind": "the daily loan-notice task skips a notice already sent",
     "claim_period_order": "claim periods come from the calendar",
     "claim_reward_once_per_year": "rewards are generated once per year",
     "recovery_recovered_positive": "the recovery form's amount has a minimum",

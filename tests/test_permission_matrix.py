@@ -209,6 +209,9 @@ ROUTES = {
     "subsidies:leverage": R(roles=(STAFF, *BANK)),
     "subsidies:need_offers": R(roles=(FIRM,), obj="need", owner="firm"),
     "subsidies:my_claims": R(roles=(FIRM,)),
+    "subsidies:my_loans": R(roles=(FIRM,)),
+    "subsidies:my_loan_detail": R(roles=(FIRM,), obj="loan", owner="firm"),
+    "subsidies:my_loan_renew": R("POST", roles=(FIRM,), obj="loan", owner="firm"),
     "subsidies:my_claim_submit": R("POST", roles=(FIRM,)),
     "subsidies:my_claim_confirm": R("POST", roles=(FIRM,), obj="claim", owner="firm"),
     "subsidies:bank_claims": R(roles=BANK),
@@ -287,6 +290,8 @@ ROUTES = {
     "match-detail": R(roles=CASEWORK, obj="lead", owner="both"),
     "loan-list": R(roles=CASEWORK),
     "loan-detail": R(roles=CASEWORK, obj="loan", owner="both"),
+    # The firm renews its own loan; a bank's or staff's request finds no loan of theirs to renew (404).
+    "loan-renewal": R("POST", roles=(FIRM,), obj="loan", owner="firm"),
     "match-run-list": R(roles=(STAFF,)),
     "match-run-detail": R(roles=(STAFF,), obj="run"),
     "subsidy-quote": R(public=True, admin=True),
@@ -631,6 +636,8 @@ LIST_CONTENTS = {
     "application-list": ("application", {**A_FIRM, **A_BANK, **A_REGION}),
     "pool-list": ("pool", {**A_FIRM, "officer_a": SEES, "manager_a": SEES, "officer_b": NEVER}),
     "match-list": ("lead", {**A_FIRM, **A_BANK, **A_REGION}),
+    "loan-list": ("loan", {**A_FIRM, **A_BANK, **A_REGION}),
+    "subsidies:my_loans": ("loan", {"firm_a": SEES, "firm_b": NEVER}),
     "subsidy-claim-list": ("claim", {**A_FIRM, "finance": SEES}),
     "enterprise-me-qualifications": ("qualification", {"firm_a": SEES, "firm_b": NEVER}),
     "enterprise-me-ip-assets": ("ip_asset", {"firm_a": SEES, "firm_b": NEVER}),
@@ -673,6 +680,7 @@ PAGE_MARKERS = {
     "visit": lambda pk: _reverse("dashboard:visit_detail", pk),
     "lead_record": lambda pk: _reverse("dashboard:lead_record", pk),
     "ledger_entry": lambda pk: f'data-ledger-entry="{pk}"',
+    "loan": lambda pk: f'data-loan="{pk}"',
 }
 # A marker that names another object of the world than its key: the dashboard's list of matches
 # marks a lead by its staff record.

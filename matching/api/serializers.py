@@ -4,8 +4,9 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from enterprises.api.serializers import NeedSerializer
 from matching import explain
-from matching.models import Loan, Match, MatchRun, Repayment
+from matching.models import Loan, LoanRenewal, Match, MatchRun, Repayment
 
 
 class MatchSerializer(serializers.ModelSerializer):
@@ -162,7 +163,17 @@ class LoanSerializer(serializers.ModelSerializer):
     outstanding_principal = serializers.DecimalField(max_digits=16, decimal_places=2, read_only=True)
     interest_paid = serializers.DecimalField(max_digits=16, decimal_places=2, read_only=True)
     status = serializers.ChoiceField(source="phase", choices=Loan.Phase.choices, read_only=True)
+    next_due = serializers.DateField(read_only=True, allow_null=True)
+    renewal_need = serializers.SerializerMethodField()
     repayments = RepaymentSerializer(many=True, read_only=True)
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_renewal_need(self, obj) -> int | None:
+        """续贷需求编号：企业已为本笔贷款申请续贷时为该融资需求的编号，否则为 null。"""
+        try:
+            return obj.renewal.need_id
+        except LoanRenewal.DoesNotExist:
+            return None
 
     class Meta:
         model = Loan
@@ -178,6 +189,18 @@ class LoanSerializer(serializers.ModelSerializer):
             "outstanding_principal",
             "interest_paid",
             "status",
+            "next_due",
+            "renewal_need",
             "repayments",
         ]
+        read_only_fields = fields
+
+
+class RenewalNeedSerializer(NeedSerializer):
+    """The financing need a renewal request created: pre-filled from the loan, marked as renewal."""
+
+    loan = serializers.IntegerField(source="renewal_of.loan_id", read_only=True)
+
+    class Meta(NeedSerializer.Meta):
+        fields = [*NeedSerializer.Meta.fields, "is_renewal", "loan"]
         read_only_fields = fields

@@ -1,7 +1,9 @@
 """API views of the matching app: matches (scoped per role) and matching runs (staff)."""
 
+from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
@@ -9,11 +11,19 @@ from lenders.oauth import ClientScope
 from matching.filtersets import LoanFilterSet, MatchFilterSet, MatchRunFilterSet
 from matching.models import MatchRun
 from matching.selectors import loan_for_user, match_for_user
+from matching.services.loans import loan_request_renewal
 from matching.services.runs import start_full_run
+from portal.access import ACT
 from portal.api.caching import CachedListMixin
 from portal.api.permissions import IsStaff
 
-from .serializers import LoanSerializer, MatchDetailSerializer, MatchRunSerializer, MatchSerializer
+from .serializers import (
+    LoanSerializer,
+    MatchDetailSerializer,
+    MatchRunSerializer,
+    MatchSerializer,
+    RenewalNeedSerializer,
+)
 
 
 class MatchViewSet(CachedListMixin, viewsets.ReadOnlyModelViewSet):
@@ -62,4 +72,23 @@ class LoanViewSet(viewsets.ReadOnlyModelViewSet):
     ordering = ["-start_date", "-id"]
 
     def get_queryset(self):
-        return loan_for_user(self.request.user).prefetch_related("repayments")
+        return loan_for_user(self.request.user).select_related("renewal").prefetch_related("repayments")
+
+    @extend_schema(
+        request=None,
+        responses={
+            201: OpenApiResponse(
+                RenewalNeedSerializer, description="续贷融资需求（由贷款预填，优先推送原贷款机构）"
+            ),
+            404: OpenApiResponse(description="不是本企业的贷款"),
+            409: OpenApiResponse(
+                description="无还本续贷预审未通过（reasons 列出未满足的条件）或已申请过续贷"
+            ),
+        },
+    )
+    @action(detail=True, methods=["post"], url_path="renewal")
+    def renewal(self, request, pk=None):
+        """企业为本企业的贷款申请续贷：生成标记为续贷、关联原贷款的融资需求，优先推送给原贷款机构。"""
+        loan = get_object_or_404(loan_for_user(request.user, ACT), pk=pk)
+        need = loan_request_renewal(user=request.user, loan=loan)
+        return Response(RenewalNeedSerializer(need).data, status=status.HTTP_201_CREATED)

@@ -258,9 +258,18 @@ def lead_decline(*, user: User, match: Match, reason_code: str, note: str = "") 
         event="lead.declined",
         payload=lead_payload(match, reason_code=reason_code, reason=decline_label(reason_code)),
     )
+    from .guarantee import guarantee_refer
     from .runs import pass_need_to_next_product
 
-    pass_need_to_next_product(match=match, actor=user, reason=decline_label(reason_code))
+    # No collateral or no credit history: the next referral is the government-guarantee route;
+    # any other reason (or no guarantee product fits) passes the need to the next-ranked product.
+    if (
+        guarantee_refer(
+            need=match.need, reason_code=reason_code, reason=decline_label(reason_code), actor=user
+        )
+        is None
+    ):
+        pass_need_to_next_product(match=match, actor=user, reason=decline_label(reason_code))
     return match
 
 

@@ -206,6 +206,12 @@ def application_transition(
     webhook_application_event(
         application=application, action=action, from_state=from_state, note=note, **data
     )
+    if action == "reject":
+        from .guarantee import guarantee_refer
+
+        guarantee_refer(
+            need=application.need, reason_code=application.reject_reason, reason=data["reason"], actor=user
+        )
     return application
 
 

@@ -53,7 +53,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from enterprises.models import Enterprise, FinancingNeed
-from lenders.models import Branch
+from lenders.models import Branch, Institution
 from lenders.services import webhook_leads_created
 from matching import engine
 from matching.facts import city_names, firm_facts, need_facts, product_facts
@@ -490,8 +490,11 @@ def match_needs(*, run: MatchRun, need_ids: list[int]) -> ChunkResult:
     threshold = settings.MATCH_LEAD_THRESHOLD
     product_run = run.trigger == MatchRun.Trigger.PRODUCT
 
-    product_rows = list(_published_products(run).select_related("criteria").order_by("pk"))
+    product_rows = list(_published_products(run).select_related("criteria", "institution").order_by("pk"))
     products = [(p.pk, p.institution_id) for p in product_rows]
+    # Guarantee institutions' products are a referral after a collateral or credit-history decline
+    # (matching.services.guarantee), never a first lead: the firm sees them as suggestions.
+    referral_only = {p.pk for p in product_rows if p.institution.kind == Institution.Kind.GUARANTEE}
     matcher = engine.Matcher([product_facts(p) for p in product_rows], on=today, city_names=city_names())
     needs_qs = (
         FinancingNeed.objects.filter(pk__in=need_ids, status=FinancingNeed.Status.OPEN)
@@ -517,6 +520,7 @@ def match_needs(*, run: MatchRun, need_ids: list[int]) -> ChunkResult:
     route_of: dict[tuple[int, int], int | None] = {}
     firm_cache: dict[int, engine.FirmFacts] = {}
     n_needs = 0
+    first_bank = _renewal_first_institutions(need_ids)
     for need in needs_qs:
         n_needs += 1
         firm = need.enterprise
@@ -524,7 +528,9 @@ def match_needs(*, run: MatchRun, need_ids: list[int]) -> ChunkResult:
         if ff is None:
             ff = firm_cache[firm.pk] = firm_facts(firm)
         verified = firm.verification_status == Enterprise.Verification.VERIFIED
-        for index, ev in matcher.pairs(ff, need_facts(need)):
+        pairs = list(matcher.pairs(ff, need_facts(need)))
+        held_for = _held_for(need.pk, first_bank.get(need.pk), pairs, products, threshold)
+        for index, ev in pairs:
             product_id, institution_id = products[index]
             key = (need.pk, product_id)
             eligible = ev.eligible
@@ -533,7 +539,12 @@ def match_needs(*, run: MatchRun, need_ids: list[int]) -> ChunkResult:
             if eligible:
                 result.matches += 1
                 eligible_keys.add(key)
-                if verified and ev.score >= threshold:
+                if (
+                    verified
+                    and ev.score >= threshold
+                    and held_for in (None, institution_id)
+                    and product_id not in referral_only
+                ):
                     lead_keys.add(key)
                     branch_id = route_of[key] = router.route(institution_id, ff.city, ff.city_parent)
                     new_lead = key not in existing  # a new lead: routed in the INSERT itself
@@ -612,6 +623,36 @@ def match_needs(*, run: MatchRun, need_ids: list[int]) -> ChunkResult:
     _tell_branches(new_leads)
     lists_changed("matching.match")
     return result
+
+
+def _renewal_first_institutions(need_ids: list[int]) -> dict[int, int]:
+    from .loans import renewal_first_institutions
+
+    return renewal_first_institutions(need_ids)
+
+
+def _held_for(need_id: int, first_institution: int | None, pairs, products, threshold: int) -> int | None:
+    """A renewal need is offered first to its loan's institution: while that institution has a lead
+    on the need it has not declined (or let expire), or qualifies for one in this run, the other
+    institutions' matches stay suggestions, not leads. Once it declines or lets the lead expire,
+    ``pass_need_to_next_product`` hands the need to the next-ranked institution as for any need,
+    and later runs route it normally. Returns the institution holding the need, or None."""
+    if first_institution is None:
+        return None
+    closed = {Match.Status.DECLINED, Match.Status.EXPIRED, Match.Status.WITHDRAWN}
+    statuses = set(
+        Match.objects.filter(need_id=need_id, institution_id=first_institution, is_lead=True).values_list(
+            "status", flat=True
+        )
+    )
+    if statuses & closed and not statuses - closed:
+        return None  # the first institution said no: the need is open to all
+    if statuses:
+        return first_institution  # its lead still stands
+    for index, ev in pairs:
+        if products[index][1] == first_institution and ev.eligible and ev.score >= threshold:
+            return first_institution
+    return None
 
 
 # A chunk's result rows: (need_id, product_id, enterprise_id, institution_id, evaluation, eligible,
@@ -972,6 +1013,7 @@ def pass_need_to_next_product(*, match: Match, actor=None, reason: str) -> Match
             product__status=Product.Status.PUBLISHED,
         )
         .exclude(institution_id__in=tried)
+        .exclude(product__institution__kind=Institution.Kind.GUARANTEE)  # a referral of its own
         .select_related("product__institution")
         .order_by("-score", "pk")
         .first()

@@ -20,6 +20,8 @@ def exception_handler(exc, context):
             body["code"] = exc.code
         if exc.field:
             body[exc.field] = [exc.message]
+        if getattr(exc, "reasons", None):  # e.g. the renewal pre-check's unmet conditions
+            body["reasons"] = exc.reasons
         return Response(body, status=exc.status)
     if isinstance(exc, DjangoValidationError):
         data = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}

@@ -338,6 +338,8 @@ def test_the_loan_api_gives_the_contract_fields_with_the_repayments(cast, loan_a
         "outstanding_principal": "2500000.00",
         "interest_paid": "34000.00",
         "status": "normal",
+        "next_due": "2026-09-05",
+        "renewal_need": None,
         "repayments": [
             {"date": "2026-06-05", "principal": "500000.00", "interest": "30000.00"},
             {"date": "2026-06-20", "principal": "0.00", "interest": "4000.00"},

@@ -103,3 +103,38 @@ def test_the_demo_has_service_visits_with_a_follow_up_due_and_a_need_awaiting_th
     waiting = FinancingNeed.objects.get(enterprise__users__username="demo_firm2", on_behalf=True)
     assert waiting.amount == 8_000_000 and not waiting.confirmed_by_firm
     assert waiting.status == FinancingNeed.Status.AWAITING_FIRM
+
+
+def test_the_demo_shows_a_loan_coming_up_for_renewal_and_a_guarantee_alternative():
+    """demo_firm's 招商银行 loan matures within 60 days of the seed's today, its 60-day renewal notices
+    sent once (a second seed sends none); a lead of its open need was declined for lack of collateral
+    and 山西省融资再担保集团's 担保增信 is referred, shown on the firm's needs page with its fee."""
+    from datetime import timedelta
+
+    from matching.models import LoanNotice, Match
+    from portal.models import Notification, User
+
+    seed()
+    firm_user = User.objects.get(username="demo_firm")
+    today = timezone.localdate()
+    loan = (
+        LoanNotice.objects.filter(loan__application__enterprise_id=firm_user.enterprise_id).get().loan
+    )
+    assert today < loan.maturity_date <= today + timedelta(days=60)
+    assert list(loan.notices.values_list("kind", flat=True)) == ["renewal_60"]
+    renewal_notes = Notification.objects.filter(user=firm_user, title__startswith="续贷提醒").count()
+    assert renewal_notes == 1
+    declined = Match.objects.get(
+        enterprise_id=firm_user.enterprise_id, status="declined", decline_reason="collateral"
+    )
+    referral = Match.objects.get(need=declined.need, product__name="担保增信")
+    assert referral.is_lead and referral.product.institution.name == "山西省融资再担保集团"
+    seed()
+    assert LoanNotice.objects.filter(loan=loan).count() == 1
+    assert Notification.objects.filter(user=firm_user, title__startswith="续贷提醒").count() == 1
+    from matching.services.guarantee import guarantee_route, guarantee_route_due
+
+    assert guarantee_route_due(declined.need)
+    route = guarantee_route(declined.need)
+    assert [alt["product"].name for alt in route] == ["担保增信"]
+    assert route[0]["fee_text"].startswith("担保费率 1%/年：担保 800.00万元、24 个月，担保费约 16.00万元。")
