@@ -213,12 +213,13 @@ def _demo_firm_offer_leads(leads: list[Match]) -> list[Match]:
 
 def _demo_firm_offers(offered: list[Match], rng, *, officers: dict, today: date, stats: dict) -> None:
     """demo_firm's need gets two open offers: each lead claimed, contacted and invited, the firm
-    applies, the bank approves (valid for OFFER_DAYS) — the firm has yet to choose."""
-    for match in offered:
+    applies, the bank approves (valid for OFFER_DAYS) — the firm has yet to choose. The second bank
+    offers a lower rate, so the page has a cheapest offer to show."""
+    for i, match in enumerate(offered):
         routed = min(timezone.localdate(match.need.created_at), today)
         actor = _officer_for(match.branch, officers)
         _work_lead(_Plan(match, actor, "invited"), routed, rng, today=today, stats=stats)
-        _application_history(match, actor, routed, "approved", today, rng)
+        _application_history(match, actor, routed, "approved", today, rng, rate_cut=Decimal("0.300") * i)
         stats["applications"] += 1
 
 
@@ -408,6 +409,7 @@ def _application_history(
     product=None,
     need=None,
     amount_term: tuple[Decimal, int] | None = None,
+    rate_cut: Decimal = Decimal("0"),
 ) -> Application:
     """An application from ``applied_on`` to ``target``: every step a few days after the one
     before, none after ``today``; a loan starts on or after its approval, interest is paid
@@ -469,7 +471,7 @@ def _application_history(
         if rng.random() < 0.5:
             step("request_documents", note="请补充近两年审计报告")
         return app
-    rate = _rate(product)
+    rate = max(_rate(product) - rate_cut, product.rate_min or Decimal("0"))
     step("approve", credit_line=amount, annual_rate=rate, term_months=term, note="审批通过")
     Application.objects.filter(pk=app.pk).update(approved_at=_aware(day, 16))
     approved_on = day
