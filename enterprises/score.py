@@ -4,7 +4,7 @@ Nothing here reads the database: the caller hands in the cohort (every firm of o
 its annual figures) and gets back, for each firm, the parts, the total and the advice. Like the
 matching engine, the rules are tables that a reader can check against the method:
 
-- ``INDICATORS``: the seventeen indicators in three classes (技术创新, 成长经营, 辅助), each with the
+- ``INDICATORS``: the sixteen indicators in three classes (技术创新, 成长经营, 辅助), each with the
   annual figure that drives it and how its value is derived from the figures.
 - ``POINTS``: the maximum points of each indicator for each stage group (a young firm's score leans
   on innovation, a mature firm's on growth and operations). Each column adds up to 100.
@@ -384,7 +384,7 @@ def _reason(indicator: Indicator, value: Decimal | None, below: int, others: int
 
 
 def firm_parts(firm: FirmFigures, cohort: Cohort) -> tuple[Part, ...]:
-    """The firm's seventeen parts against the cohort (its own entry in the cohort left out)."""
+    """The firm's sixteen parts against the cohort (its own entry in the cohort left out)."""
     group = firm.group
     parts = []
     for indicator in INDICATORS:
