@@ -20,7 +20,7 @@ from lenders.models import Institution
 from matching.models import Application
 from matching.selectors import application_for_user, application_loan, application_timeline, match_for_user
 from matching.services.applications import application_offer_accept, application_submit, application_withdraw
-from matching.services.guarantee import guarantee_route, guarantee_route_due
+from matching.services.guarantee import guarantee_route, guarantee_route_due_among
 from portal.access import ACT, firm_required, government_required
 from portal.money import UNIT_WAN, format_wan
 from portal.services import ServiceError
@@ -272,11 +272,9 @@ def need_list(request):
     qs = need_for_user(request.user).order_by("-created_at", "-id")
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     # Declined for lack of collateral or credit history: the government-guarantee route, per need.
-    routes = [
-        {"need": need, "route": guarantee_route(need)}
-        for need in page.object_list
-        if need.is_open and guarantee_route_due(need)
-    ]
+    open_needs = [need for need in page.object_list if need.is_open]
+    due = guarantee_route_due_among(need.pk for need in open_needs)
+    routes = [{"need": need, "route": guarantee_route(need)} for need in open_needs if need.pk in due]
     return render(
         request,
         "enterprises/need_list.html",

@@ -247,11 +247,13 @@ ROUTES = {
     "feedback:bank_ratings": R(roles=BANK),
     "feedback:bank_complaint_list": R(roles=BANK),
     "feedback:bank_complaint_detail": R(roles=BANK, obj="complaint", owner="bank"),
-    "rating-list": R(),
-    "rating-detail": R(obj="rating", owner="both"),
-    "complaint-list": R(),
-    "complaint-detail": R(obj="complaint", owner="both"),
-    "complaint-transition": R("POST", obj="complaint", owner="both"),
+    # Ratings are the firms', the banks' and the province's; complaints go to the desks of the firm's
+    # region too. The finance desk has neither (an empty list, 404 on one).
+    "rating-list": R(roles=(FIRM, *BANK, STAFF)),
+    "rating-detail": R(roles=(FIRM, *BANK, STAFF), obj="rating", owner="both"),
+    "complaint-list": R(roles=CASEWORK),
+    "complaint-detail": R(roles=CASEWORK, obj="complaint", owner="both"),
+    "complaint-transition": R("POST", roles=CASEWORK, obj="complaint", owner="both"),
     # --- API ----------------------------------------------------------------------------------------
     "api-token": R("POST", public=True, admin=True),
     "api-auth-confirm": R("POST", admin=True),

@@ -23,7 +23,7 @@ from portal.services import notification_send, transition_record
 from portal.workdays import add_working_days
 from products.models import Product
 
-from ..models import Match
+from ..models import Application, Match
 
 
 def guarantee_matches(need: FinancingNeed):
@@ -96,16 +96,24 @@ def guarantee_route(need: FinancingNeed | None) -> list[dict]:
     return out
 
 
+def guarantee_route_due_among(need_ids) -> set[int]:
+    """Which of these needs the firm was declined or rejected on for lack of collateral or credit
+    history (so the guarantee route is to be shown): two queries for any number of needs."""
+    need_ids = [pk for pk in need_ids if pk is not None]
+    if not need_ids:
+        return set()
+    declined = Match.objects.filter(
+        need_id__in=need_ids, status=Match.Status.DECLINED, decline_reason__in=GUARANTEE_ROUTE_CODES
+    ).values_list("need_id", flat=True)
+    rejected = Application.objects.filter(
+        need_id__in=need_ids, status=Application.Status.REJECTED, reject_reason__in=GUARANTEE_ROUTE_CODES
+    ).values_list("need_id", flat=True)
+    return set(declined) | set(rejected)
+
+
 def guarantee_route_due(need: FinancingNeed | None) -> bool:
-    """Whether the firm was declined or rejected on this need for lack of collateral or credit
-    history (so the guarantee route is to be shown)."""
-    if need is None:
-        return False
-    if Match.objects.filter(
-        need=need, status=Match.Status.DECLINED, decline_reason__in=GUARANTEE_ROUTE_CODES
-    ).exists():
-        return True
-    return need.applications.filter(status="rejected", reject_reason__in=GUARANTEE_ROUTE_CODES).exists()
+    """Whether the guarantee route is to be shown on this need (:func:`guarantee_route_due_among`)."""
+    return need is not None and need.pk in guarantee_route_due_among([need.pk])
 
 
 @transaction.atomic
