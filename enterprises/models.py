@@ -50,6 +50,11 @@ class Enterprise(models.Model):
     revenue_last_year = models.DecimalField(_("上年营业收入（元）"), **MONEY, default=Decimal("0"))
     rd_spend_last_year = models.DecimalField(_("上年研发投入（元）"), **MONEY, default=Decimal("0"))
     total_assets = models.DecimalField(_("资产总额（元）"), **MONEY, null=True, blank=True)
+    had_bank_loan = models.BooleanField(
+        _("曾获得银行贷款"),
+        default=False,
+        help_text=_("从未获得过银行贷款、且在平台上也没有放款记录的企业为首贷户。"),
+    )
     export_business = models.BooleanField(_("有出口业务"), default=False)
     export_amount_last_year = models.DecimalField(_("上年出口额（元）"), **MONEY, default=Decimal("0"))
     contact_name = models.CharField(_("联系人"), max_length=40, blank=True)
@@ -90,6 +95,13 @@ class Enterprise(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def is_first_loan_firm(self) -> bool:
+        """首贷户: never had a bank loan by its own declaration, and none recorded on the portal.
+
+        The one rule; :meth:`EnterpriseQuerySet`-free callers filter with :data:`FIRST_LOAN_FIRMS`."""
+        return not self.had_bank_loan and not self.applications.filter(loan__isnull=False).exists()
+
     def identity_change_pending(self) -> bool:
         """Whether a change of name, USCC, legal representative or city waits for staff review."""
         return self.identity_changes.filter(status=IdentityChange.Status.PENDING).exists()
@@ -97,6 +109,10 @@ class Enterprise(models.Model):
     @property
     def is_verified(self) -> bool:
         return self.verification_status == self.Verification.VERIFIED
+
+
+#: 首贷户 as a filter on Enterprise (the rule of :attr:`Enterprise.is_first_loan_firm`, in SQL).
+FIRST_LOAN_FIRMS = Q(had_bank_loan=False) & ~Q(applications__loan__isnull=False)
 
 
 def statutory_expiry(kind: str, issued_on: date) -> date:
@@ -144,7 +160,9 @@ class Qualification(models.Model):
     expires_on = models.DateField(
         _("有效期至"),
         blank=True,
-        help_text=_("留空按规定计算：高新技术企业、专精特新为发证之日起三年（至第三个周年日前一日），科技型中小企业为入库当年 12 月 31 日"),
+        help_text=_(
+            "留空按规定计算：高新技术企业、专精特新为发证之日起三年（至第三个周年日前一日），科技型中小企业为入库当年 12 月 31 日"
+        ),
         validators=[validate_qualification_date],
     )
     source = models.CharField(_("来源"), max_length=16, choices=Source.choices, default=Source.DECLARED)
@@ -574,3 +592,107 @@ class IdentityChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.enterprise} {self.get_status_display()}"
+
+
+class AnnualFigures(models.Model):
+    """A firm's figures for one financial year (the last three years are kept and scored).
+
+    The latest year is the firm's current profile figures (营业收入、研发投入、职工人数、科技人员):
+    they used to be single fields on :class:`Enterprise`. Money in yuan; a blank figure is "not
+    reported" and earns no points in the 科创积分."""
+
+    enterprise = models.ForeignKey(
+        Enterprise, verbose_name=_("企业"), on_delete=models.CASCADE, related_name="annual_figures"
+    )
+    year = models.PositiveSmallIntegerField(
+        _("财务年度"), validators=[MinValueValidator(2000), MaxValueValidator(2100)]
+    )
+    revenue = models.DecimalField(_("营业收入（元）"), **MONEY, null=True, blank=True)
+    rd_spend = models.DecimalField(_("研发投入（元）"), **MONEY, null=True, blank=True)
+    hitech_revenue = models.DecimalField(_("高新技术产品（服务）收入（元）"), **MONEY, null=True, blank=True)
+    net_profit = models.DecimalField(_("净利润（元）"), **MONEY, null=True, blank=True)
+    net_assets = models.DecimalField(_("净资产（元）"), **MONEY, null=True, blank=True)
+    employees = models.PositiveIntegerField(_("职工人数"), null=True, blank=True)
+    st_staff = models.PositiveIntegerField(_("科技人员"), null=True, blank=True)
+    master_staff = models.PositiveIntegerField(_("硕士及以上学历人员"), null=True, blank=True)
+    rd_super_deduction = models.DecimalField(_("研发费用加计扣除额（元）"), **MONEY, null=True, blank=True)
+    tech_contract_turnover = models.DecimalField(_("技术合同成交额（元）"), **MONEY, null=True, blank=True)
+    invention_applications = models.PositiveIntegerField(_("发明专利申请数"), null=True, blank=True)
+    invention_grants = models.PositiveIntegerField(_("发明专利授权数"), null=True, blank=True)
+    pct_applications = models.PositiveIntegerField(_("PCT 专利申请数"), null=True, blank=True)
+    rd_platforms = models.PositiveIntegerField(_("省级及以上研发平台"), null=True, blank=True)
+    st_awards = models.PositiveIntegerField(_("省级及以上科技奖励"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    #: The annual figure fields, in the order of ``enterprises.score.FIGURES`` (without
+    #: ``qualifications_held``, which is counted from the firm's valid qualifications).
+    FIGURE_FIELDS = (
+        "revenue",
+        "rd_spend",
+        "hitech_revenue",
+        "net_profit",
+        "net_assets",
+        "employees",
+        "st_staff",
+        "master_staff",
+        "rd_super_deduction",
+        "tech_contract_turnover",
+        "invention_applications",
+        "invention_grants",
+        "pct_applications",
+        "rd_platforms",
+        "st_awards",
+    )
+
+    class Meta:
+        verbose_name = _("年度经营数据")
+        verbose_name_plural = _("年度经营数据")
+        ordering = ["enterprise", "-year"]
+        constraints = [
+            models.UniqueConstraint(fields=["enterprise", "year"], name="annual_figures_one_per_year"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.enterprise} {self.year}"
+
+
+class InnovationScore(models.Model):
+    """One computation of a firm's 科创积分 (enterprises.score), kept as history.
+
+    The newest row per firm (``is_latest``) is the firm's current score; ``parts`` and ``advice``
+    hold what the API and the pages show, exactly as computed."""
+
+    enterprise = models.ForeignKey(
+        Enterprise, verbose_name=_("企业"), on_delete=models.CASCADE, related_name="innovation_scores"
+    )
+    as_of = models.DateField(_("计算日期"))
+    computed_at = models.DateTimeField(_("计算时间"), default=timezone.now)
+    stage_group = models.CharField(_("参评组别"), max_length=16)
+    total = models.DecimalField(
+        _("科创积分"),
+        max_digits=5,
+        decimal_places=2,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+    percentile = models.PositiveSmallIntegerField(_("同组百分位"), default=0)
+    cohort_size = models.PositiveIntegerField(_("同组企业数"), default=1)
+    parts = models.JSONField(_("分项"), default=list)
+    advice = models.JSONField(_("提分建议"), default=list)
+    is_latest = models.BooleanField(_("当前积分"), default=True)
+
+    class Meta:
+        verbose_name = _("科创积分")
+        verbose_name_plural = _("科创积分")
+        ordering = ["enterprise", "-computed_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["enterprise"], condition=Q(is_latest=True), name="innovation_score_one_latest"
+            ),
+            models.CheckConstraint(
+                condition=Q(total__gte=0) & Q(total__lte=100), name="innovation_score_total_range"
+            ),
+        ]
+        indexes = [models.Index(fields=["is_latest", "total"], name="innovation_score_latest_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.enterprise} {self.total}"

@@ -117,6 +117,9 @@ NOT_FROM_A_FORM = {
     "qualflag_once_per_batch": "flags are raised once per import batch",
     "user_bank_role_has_branch": "users are created by staff in the admin",
     "user_firm_has_enterprise": "firm_register creates both together",
+    "annual_figures_one_per_year": "the figures form edits one row per year (annual_figures_save upserts)",
+    "innovation_score_one_latest": "scores are computed by score_recompute, never typed",
+    "innovation_score_total_range": "scores are computed by score_recompute, never typed",
     "user_region_desk_has_region": "users are created in the admin; User.clean refuses a region desk "
     "without a region with a Chinese message on the field (tests/portal/test_region_desks.py)",
 }
