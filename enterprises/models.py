@@ -6,7 +6,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -101,6 +101,15 @@ class Enterprise(models.Model):
 
         The one rule; :meth:`EnterpriseQuerySet`-free callers filter with :data:`FIRST_LOAN_FIRMS`."""
         return not self.had_bank_loan and not self.applications.filter(loan__isnull=False).exists()
+
+    @property
+    def current_score(self) -> "InnovationScore | None":
+        """The firm's current 科创积分 row, or None before the first computation. Lists prefetch
+        :data:`LATEST_SCORE` (to ``latest_score_rows``); without it this costs one query."""
+        rows = getattr(self, "latest_score_rows", None)
+        if rows is None:
+            rows = list(self.innovation_scores.filter(is_latest=True)[:1])
+        return rows[0] if rows else None
 
     def identity_change_pending(self) -> bool:
         """Whether a change of name, USCC, legal representative or city waits for staff review."""
@@ -696,3 +705,9 @@ class InnovationScore(models.Model):
 
     def __str__(self) -> str:
         return f"{self.enterprise} {self.total}"
+
+
+#: Prefetch the current score of each firm of a list: ``.prefetch_related(LATEST_SCORE)``.
+LATEST_SCORE = Prefetch(
+    "innovation_scores", queryset=InnovationScore.objects.filter(is_latest=True), to_attr="latest_score_rows"
+)
