@@ -11,9 +11,8 @@ class PortalConfig(AppConfig):
             audit,  # noqa: F401  (connects the login/logout/failed-login audit receivers)
             celery,  # noqa: F401  (the Celery app: shared tasks bind to it)
         )
-        from .api import authentication, caching
+        from .api import authentication
 
-        caching._connect()  # cached API lists go stale when their rows change
         authentication._connect()  # cached token lookups are dropped when a token or user changes
         from . import workdays
 

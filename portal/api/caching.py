@@ -11,9 +11,9 @@ A list view with :class:`CachedListMixin` keeps its rendered JSON in the cache f
 
 Freshness: every change to a topic's rows moves its version (:func:`lists_changed`, after the
 transaction commits), so the next request rebuilds the page. It is called from the model signals
-below (saves and deletes, the admin included), from ``transition_record`` (every state change of
-a match goes through it) and by the matching run after its bulk writes. Figures shown beside the
-rows that belong to other tables (a firm's name, a branch's name) and the ``is_overdue`` flag,
+that each app registers with :func:`stale_on_change` (saves and deletes, the admin included),
+from ``transition_record`` (every state change of a match goes through it) and by the matching
+run after its bulk writes. Figures shown beside the rows that belong to other tables (a firm's name, a branch's name) and the ``is_overdue`` flag,
 which turns with the clock, may lag by at most the cache lifetime (15 s by default).
 """
 
@@ -83,28 +83,16 @@ class CachedListMixin:
         return response
 
 
-def _connect() -> None:
-    """Saves and deletes of the rows the cached lists show (the admin's included)."""
-    from lenders.models import Institution
-    from matching.models import Match
-    from products.models import Criteria, Product
+def stale_on_change(topic: str, *models: str) -> None:
+    """Saves and deletes of these models (``"app_label.Model"``, the admin's included) make the
+    cached lists of ``topic`` stale. Each app that owns a cached list registers its topic from its
+    ``AppConfig.ready``, naming the models whose rows the list shows; this module knows no app."""
 
-    def on_change(topics):
-        def receiver(sender, **kwargs):
-            lists_changed(*topics)
+    def receiver(sender, **kwargs):
+        lists_changed(topic)
 
-        return receiver
-
-    for model, topics in (
-        (Product, ("products.product",)),
-        (Criteria, ("products.product",)),
-        (Institution, ("products.product", "matching.match")),
-        (Match, ("matching.match",)),
-    ):
-        receiver = on_change(topics)
-        post_save.connect(
-            receiver, sender=model, weak=False, dispatch_uid=f"apilist-save-{model._meta.label}"
-        )
+    for label in models:
+        post_save.connect(receiver, sender=label, weak=False, dispatch_uid=f"apilist-save-{topic}-{label}")
         post_delete.connect(
-            receiver, sender=model, weak=False, dispatch_uid=f"apilist-delete-{model._meta.label}"
+            receiver, sender=label, weak=False, dispatch_uid=f"apilist-delete-{topic}-{label}"
         )
