@@ -78,6 +78,8 @@ INSTALLED_APPS = [
     "matching",
     "subsidies",
     "feedback",
+    "dashboard",
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -8,9 +8,8 @@ from oauth2_provider.views import TokenView
 from . import audit_views, otp_views, password_views, views
 
 portal_patterns = [
-    path("", views.home, name="home"),
+    path("", include("dashboard.home_urls")),
     path("accounts/landing/", views.landing, name="landing"),
-    path("staff/", views.staff_workspace, name="staff_workspace"),
     path("staff/audit/", audit_views.audit_list, name="audit"),
     path("staff/calendar/", views.workday_calendar, name="calendar"),
     path("staff/calendar/<str:day>/delete/", views.workday_delete, name="calendar_delete"),
@@ -40,7 +39,7 @@ urlpatterns = [
     path("matching/", include("matching.urls")),
     path("subsidies/", include("subsidies.urls")),
     path("feedback/", include("feedback.urls")),
-    path("", include("portal.dashboard_urls")),
+    path("", include("dashboard.urls")),
     path("api/v1/", include("portal.api.urls")),
     # OAuth2 for banks' systems (lenders/oauth.py): only the token endpoint, no authorization pages.
     path("o/", include(([path("token/", TokenView.as_view(), name="token")], "oauth2_provider"))),

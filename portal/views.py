@@ -1,9 +1,6 @@
 """Portal pages: the public home, the post-login landing, the staff workspace, notifications."""
 
-
-from django.conf import settings
 from django.contrib import messages
-from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
@@ -13,89 +10,18 @@ from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from enterprises.models import Enterprise
-from enterprises.selectors import pending_enterprises
-from feedback.selectors import complaints_for_workspace
-from lenders.models import Institution
-from matching.models import MatchRun
-from products.models import Product
-
-from . import dashboard, kpi, workdays
-from .access import government_required, landing_url_name, role_required, staff_required
+from . import workdays
+from .access import landing_url_name, role_required, staff_required
 from .forms import WorkdayOverrideForm
 from .models import Role, WorkdayOverride
 from .selectors import notification_list
 from .services import ServiceError, notification_mark_read
-
-HOME_FIGURES_KEY = "portal:home:figures"
-HOME_FIGURES_SECONDS = 300
-
-
-def home_figures() -> dict:
-    """The public headline figures, cached for five minutes (the figures, not the page: the page
-    differs per visitor). 撬动 is this calendar year's, province-wide, by the one leverage
-    definition (:func:`subsidies.selectors.leverage_for_year`, as on the leverage page)."""
-    figures = cache.get(HOME_FIGURES_KEY)
-    if figures is None:
-        from subsidies.selectors import leverage_for_year
-
-        year = timezone.localdate().year
-        lev = leverage_for_year(year)["overall"]
-        figures = {
-            "firms_verified": Enterprise.objects.filter(verification_status="verified").count(),
-            "year": year,
-            "leverage_finance": lev["finance"],
-            "leverage_fiscal": lev["fiscal"],
-            "leverage": lev["ratio"],
-            "institutions": Institution.objects.filter(is_lender=True).count(),
-            "products": Product.objects.filter(status="published").count(),
-        }
-        cache.set(HOME_FIGURES_KEY, figures, HOME_FIGURES_SECONDS)
-    return figures
-
-
-def home(request):
-    return render(request, "portal/home.html", {"figures": home_figures()})
 
 
 def landing(request):
     if not request.user.is_authenticated:
         return redirect("login")
     return redirect(landing_url_name(request.user))
-
-
-@government_required
-def staff_workspace(request):
-    """The desk's workspace: the province's staff see the province; a region desk sees its region's
-    work in hand first (firms pending verification, visit follow-ups due, overdue leads) and, where
-    the province allows (``REGION_DESK_SEES_PROVINCE``), the province's figures beside them."""
-    user = request.user
-    pending = pending_enterprises(user)
-    mine = dashboard.desk_figures(user=user)
-    province = None
-    if user.is_region_desk and settings.REGION_DESK_SEES_PROVINCE:
-        province = dashboard.desk_figures(user=user, province=True)
-    figures = [
-        {
-            "code": code,
-            "label": kpi.label(code),
-            "definition": kpi.definition(code),
-            "value": mine[code],
-            "province": province[code] if province is not None else None,
-        }
-        for code in kpi.DESK_FIGURES
-    ]
-    context = {
-        "pending_firms": pending[:10],
-        "pending_count": mine["firms_pending_verification"],
-        "figures": figures,
-        "region": user.region if user.is_region_desk else None,
-        "shows_province": province is not None,
-        "runs": MatchRun.objects.all()[:5] if user.is_provincial else [],
-        "calendar_gaps": workdays.uncovered_years(workdays.years_in_use(timezone.localdate())),
-        **complaints_for_workspace(request.user),
-    }
-    return render(request, "portal/staff_workspace.html", context)
 
 
 def _calendar_year(raw) -> int:

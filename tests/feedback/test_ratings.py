@@ -4,8 +4,8 @@ the firm where the firm chose anonymity; product pages and the league table show
 import pytest
 from django.urls import reverse
 
+from dashboard import selectors as dashboard
 from feedback.models import Rating
-from portal import dashboard
 
 pytestmark = pytest.mark.django_db
 

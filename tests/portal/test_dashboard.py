@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from portal import dashboard
+from dashboard import selectors as dashboard
 from subsidies.models import Claim, LedgerEntry, Policy
 from tests import factories as f
 

@@ -8,7 +8,7 @@ import time_machine
 from django.core.cache import cache
 from django.utils import timezone
 
-from portal.views import HOME_FIGURES_KEY
+from dashboard.home import HOME_FIGURES_KEY
 from subsidies.models import LedgerEntry, Policy
 from tests import factories as f
 

@@ -74,8 +74,8 @@ def test_an_export_with_a_control_character_in_stored_data_still_downloads(
 
 
 def test_every_xlsx_helper_drops_control_characters():
+    from dashboard.views import xlsx_safe
     from lenders.exports import safe as lenders_safe
-    from portal.dashboard_views import xlsx_safe
     from subsidies.exports import safe as subsidies_safe
 
     for helper in (lenders_safe, subsidies_safe, xlsx_safe):

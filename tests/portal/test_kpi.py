@@ -11,8 +11,8 @@ import time_machine
 from django.core.cache import cache
 from django.utils import timezone
 
+from dashboard.home import HOME_FIGURES_KEY
 from portal import kpi
-from portal.views import HOME_FIGURES_KEY
 from subsidies.models import Claim, LedgerEntry, Policy
 from tests import factories as f
 

@@ -13,10 +13,10 @@ import time_machine
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from dashboard import selectors as dashboard
 from enterprises import visits
 from enterprises.models import Enterprise, IdentityChange, ServiceVisit
 from enterprises.services import enterprise_verify
-from portal import dashboard
 from portal.models import Role, User
 from portal.services import ServiceError
 from tests import factories as f

@@ -3,9 +3,9 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from demo.seed import row_counts
 from matching.engine import evaluate
 from matching.facts import firm_facts, need_facts, product_facts
-from portal.demo import row_counts
 from products.models import Product
 
 pytestmark = pytest.mark.django_db

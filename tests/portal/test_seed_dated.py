@@ -10,7 +10,7 @@ import time_machine
 from django.apps import apps
 from django.core.management import call_command
 
-from portal import dashboard
+from dashboard import selectors as dashboard
 
 pytestmark = pytest.mark.django_db
 

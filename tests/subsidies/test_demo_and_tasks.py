@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from subsidies.demo import seed_subsidies
+from demo.subsidies import seed_subsidies
 from subsidies.models import Claim, LedgerEntry
 from subsidies.tasks import interest_auto_claims
 from tests import factories as f

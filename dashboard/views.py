@@ -15,17 +15,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from dashboard import selectors as dashboard
+from dashboard.forms import DashboardFilterForm, OfficialListUploadForm, VisitForm
 from enterprises import official_lists, visits
 from enterprises.selectors import enterprise_for_user
 from lenders.models import Institution
 from matching.models import MatchRun
 from matching.selectors import application_for_user, application_timeline, match_for_user
-
-from . import dashboard, kpi, spreadsheet, workdays
-from .access import ACT, government_required, role_required, staff_required
-from .dashboard_forms import DashboardFilterForm, OfficialListUploadForm, VisitForm
-from .models import OfficialListEntry, QualificationFlag, Role
-from .money import (
+from portal import kpi, spreadsheet, workdays
+from portal.access import ACT, government_required, role_required, staff_required
+from portal.models import OfficialListEntry, QualificationFlag, Role
+from portal.money import (
     format_count,
     format_hours,
     format_percent,
@@ -34,8 +34,8 @@ from .money import (
     wan_to_yuan,
     yuan_to_wan,
 )
-from .selectors import transitions_for
-from .services import ServiceError
+from portal.selectors import transitions_for
+from portal.services import ServiceError
 
 dashboard_required = role_required(Role.STAFF, Role.REGION, Role.MANAGER)
 
@@ -63,7 +63,7 @@ FIGURE_LINKS = {
     "renewals_requested": "renewals",
     "renewals_granted": "renewals",
 }
-# The cards are the summary's figures (one list, portal/dashboard.py), the ratio after the two figures
+# The cards are the summary's figures (one list, dashboard/selectors.py), the ratio after the two figures
 # it divides; the needs count is shown by the funnel, not as a card.
 CARD_CODES = (*(k for k in dashboard.SUMMARY_KEYS if k not in ("needs", "leverage")), "leverage")
 # (code, label, unit): labels and units are portal.kpi's

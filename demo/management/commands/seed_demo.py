@@ -7,7 +7,7 @@ from datetime import date
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from portal import demo
+from demo import seed as demo
 
 DEMO_USERS = [
     ("demo_firm", "企业用户（山西晋科智能装备有限公司，已认证）"),

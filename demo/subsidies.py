@@ -1,4 +1,4 @@
-"""Demo data of the subsidies app, called at the end of ``portal.demo.seed`` (after the bank
+"""Demo data of the subsidies app, called at the end of ``demo.seed.seed`` (after the bank
 history that records loans and repayments). It only calls the services: 免申即享 interest claims
 for the year, firms' account confirmations, the two-desk review of some of them (reviewed by the
 science desk's demo_staff, approved by demo_finance, paid by demo_cashier — four eyes), the
@@ -16,10 +16,9 @@ from django.utils import timezone
 
 from portal.models import Role, User
 from portal.services import ServiceError
-
-from .models import Claim, LedgerEntry, PolicyKind
-from .selectors import risk_candidates_for_bank
-from .services import (
+from subsidies.models import Claim, LedgerEntry, PolicyKind
+from subsidies.selectors import risk_candidates_for_bank
+from subsidies.services import (
     claim_approve,
     claim_confirm,
     claim_pay,

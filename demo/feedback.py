@@ -1,4 +1,4 @@
-"""Demo data of the feedback app (called by ``portal.demo.seed``): ratings on ended demo cases, an
+"""Demo data of the feedback app (called by ``demo.seed.seed``): ratings on ended demo cases, an
 open complaint within its deadline and a closed one. Deterministic (chosen by id order, stars
 from the case's id) and idempotent (a second run finds everything in place)."""
 
@@ -9,15 +9,14 @@ from zoneinfo import ZoneInfo
 
 from django.db import transaction
 
+from feedback import services
+from feedback.models import Complaint, Rating
+from feedback.selectors import RATEABLE_APPLICATION_STATUSES
 from lenders.models import Institution
 from matching.models import Application, Match
 from portal.models import Role, Transition, User
 from portal.selectors import transitions_for
 from portal.workdays import add_working_days
-
-from . import services
-from .models import Complaint, Rating
-from .selectors import RATEABLE_APPLICATION_STATUSES
 
 BJ = ZoneInfo("Asia/Shanghai")
 APPLICATION_RATINGS = 24

@@ -48,14 +48,13 @@ from feedback.selectors import complaints_overdue_by_institution, institution_ra
 from lenders.models import Institution
 from matching.models import Application, Loan, Match
 from matching.selectors import application_for_user, loan_for_user, match_for_user
+from portal import kpi
+from portal.access import restrict
+from portal.models import Region, Role
+from portal.services import NotAllowedError
 from portal.vocabulary import INDUSTRIES, PRODUCT_TYPES
 from subsidies.models import LedgerEntry
 from subsidies.selectors import leverage as subsidy_leverage
-
-from . import kpi
-from .access import restrict
-from .models import Region, Role
-from .services import NotAllowedError
 
 STALLED_AFTER_DAYS = 14
 PERIODS = ("month", "quarter", "year", "custom")

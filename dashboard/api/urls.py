@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .dashboard import DashboardDefinitionsView, DashboardSeriesView, DashboardSummaryView
+from dashboard.api.views import DashboardDefinitionsView, DashboardSeriesView, DashboardSummaryView
 
 urlpatterns = [
     path("dashboard/summary/", DashboardSummaryView.as_view(), name="dashboard-summary"),

@@ -10,11 +10,11 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from portal import dashboard, kpi
-from portal.dashboard_forms import DashboardFilterForm
+from dashboard import selectors as dashboard
+from dashboard.forms import DashboardFilterForm
+from portal import kpi
+from portal.api.permissions import IsManager, IsRegionDesk, IsStaff
 from portal.models import Role
-
-from .permissions import IsManager, IsRegionDesk, IsStaff
 
 FILTER_PARAMETERS = [
     OpenApiParameter("from", OpenApiTypes.DATE, description="开始日期（北京时间，含）"),

@@ -1,5 +1,5 @@
 """The dashboard's filter form: one parser of GET parameters for the page, the lists, the exports and
-the API (it only checks input; the figures are computed in :mod:`portal.dashboard`)."""
+the API (it only checks input; the figures are computed in :mod:`dashboard.selectors`)."""
 
 from datetime import timedelta
 from decimal import Decimal
@@ -7,12 +7,11 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from dashboard.selectors import CHART_METRICS, METRICS, Filters, period_bounds
 from lenders.models import Institution
+from portal.models import Region
+from portal.text import DESCRIPTION_MAX
 from portal.vocabulary import INDUSTRIES, PRODUCT_TYPES
-
-from .dashboard import CHART_METRICS, METRICS, Filters, period_bounds
-from .models import Region
-from .text import DESCRIPTION_MAX
 
 PERIOD_CHOICES = [
     ("month", _("本月")),
@@ -173,7 +172,7 @@ class OfficialListUploadForm(forms.Form):
     file = forms.FileField(label=_("名单文件（.xlsx 或 .csv）"))
 
     def __init__(self, *args, **kwargs):
-        from .models import ImportBatch
+        from portal.models import ImportBatch
 
         super().__init__(*args, **kwargs)
         self.fields["kind"].choices = ImportBatch.Kind.choices

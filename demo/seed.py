@@ -21,12 +21,11 @@ from enterprises.models import Enterprise, FinancingNeed, IPAsset, ProfileConsen
 from enterprises.services import consent_grant
 from enterprises.uscc import ALPHABET, make_uscc
 from lenders.models import Branch, Institution
+from portal.models import Region, Role, User
+from portal.regions import ensure_regions
 from products.models import Criteria, Product
 from subsidies.lpr import ensure_lpr
 from subsidies.models import LprRate, Policy
-
-from .models import Region, Role, User
-from .regions import ensure_regions
 
 WAN = Decimal("10000")
 SEED = 20260101
@@ -755,11 +754,11 @@ def seed(*, password: str, firms: int = 300, today: date | None = None, seed: in
 
     from celery import current_app
 
-    from enterprises.demo import seed_firm_demo, seed_visits
-    from feedback.demo import seed_feedback
-    from lenders.demo import seed_bank_history, seed_loan_notices
-    from matching.demo import seed_matching
-    from subsidies.demo import seed_subsidies
+    from demo.enterprises import seed_firm_demo, seed_visits
+    from demo.feedback import seed_feedback
+    from demo.lenders import seed_bank_history, seed_loan_notices
+    from demo.matching import seed_matching
+    from demo.subsidies import seed_subsidies
 
     eager = current_app.conf.task_always_eager
     current_app.conf.task_always_eager = True  # the demo's match run happens here, not on a worker

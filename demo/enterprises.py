@@ -8,11 +8,10 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from enterprises.models import Enterprise, ProfileConsent, ProfileView
+from enterprises.services import consent_grant
 from lenders.models import Institution
 from portal.models import Role, User
-
-from .models import Enterprise, ProfileConsent, ProfileView
-from .services import consent_grant
 
 # demo_firm's consent records: institution name → purposes and profile groups (None: all).
 CONSENTING_TO = {
@@ -100,7 +99,7 @@ VISITS = (
 )
 
 
-#: The region desks that record their region's demo visits (portal/demo.py creates them); the
+#: The region desks that record their region's demo visits (demo/seed.py creates them); the
 #: province's centre (demo_staff) records the rest.
 VISIT_DESKS = ("demo_zonggai",)
 
@@ -109,7 +108,7 @@ def seed_visits(*, today) -> int:
     """A few service visits by demo_staff and the 综改区 desk demo_zonggai (one with follow-ups due soon, one that found a financing
     need posted on the firm's behalf and waiting for the firm's confirmation). Idempotent: a visit
     already recorded (same firm, day and team) is skipped. Returns the visits created."""
-    from .visits import visit_record
+    from enterprises.visits import visit_record
 
     staff = User.objects.filter(username="demo_staff").first()
     if staff is None:
