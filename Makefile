@@ -38,7 +38,7 @@ help:
 	@echo "  make run     启动演示门户 / demo portal at http://$(HOST):$(PORT) (SQLite, demo data)"
 	@echo "  make test    全部测试 / lint + migrations check + pytest on PostgreSQL, Redis, chromium, then make test-sqlite"
 	@echo "  make test-sqlite  可移植部分在 SQLite + 进程内任务上再跑一遍 / the portable tests as make run ships them"
-	@echo "  make lint    ruff check ."
+	@echo "  make lint    ruff check . and lint-imports (the floors of .importlinter, docs/architecture.md)"
 	@echo "  make security bandit (and pip-audit with PIP_AUDIT=1), see security/README.md"
 	@echo "  make worker  Celery worker (needs REDIS_URL, and DATABASE_URL shared with the web process)"
 	@echo "  make beat    Celery beat with django_celery_beat's DatabaseScheduler"
@@ -104,6 +104,7 @@ test: install
 	bash scripts/ensure_services.sh
 	bash scripts/ensure_chromium.sh
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-cache
 	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
 	$(MAKE) security
 	$(VENV)/bin/pytest $(PYTEST_XDIST) $(PYTEST_ARGS)
@@ -139,6 +140,7 @@ chromium:
 
 lint: venv
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-cache
 
 makemigrations-check: venv
 	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
