@@ -7,4 +7,12 @@ class MatchingConfig(AppConfig):
     verbose_name = _("智能匹配")
 
     def ready(self):
-        from . import selectors  # noqa: F401  (registers the access rules of this app's models)
+        from enterprises.signals import need_changed
+
+        from . import (
+            selectors,  # noqa: F401  (registers the access rules of this app's models)
+            tasks,  # noqa: F401  (registers the Celery tasks the dispatch service looks up by name)
+        )
+        from .services import runs
+
+        need_changed.connect(runs.need_changed_match, dispatch_uid="matching-need-changed")

@@ -25,7 +25,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from .models import TaskAttempt
-from .services import review, runs
+from .services import loans, review, runs
 
 logger = logging.getLogger(__name__)
 
@@ -137,6 +137,4 @@ def offers_expire() -> int:
 def loan_notices() -> int:
     """Daily: repayment reminders 7 days before maturity and the renewal radar's 60/30-day notices,
     each once per loan (``matching.services.loans.loans_send_notices``)."""
-    from .services.loans import loans_send_notices
-
-    return loans_send_notices()
+    return loans.loans_send_notices()

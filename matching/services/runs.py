@@ -38,6 +38,7 @@ embedded demo, tasks run eagerly in one process) serialises writers by itself.
 from __future__ import annotations
 
 import gc
+import io
 import logging
 import threading
 import time
@@ -45,16 +46,21 @@ from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from json.encoder import encode_basestring  # the C encoder; ensure_ascii=False form
 
+from celery import chord, current_app
 from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, F, Max, OuterRef, Q
+from django.db.models.functions import Coalesce, Greatest
 from django.urls import reverse
 from django.utils import timezone
+from kombu.exceptions import OperationalError
+from psycopg2 import IntegrityError as DriverIntegrityError  # copy_expert is not wrapped by Django
+from redis.exceptions import RedisError
 
 from enterprises.models import Enterprise, FinancingNeed
 from lenders.models import Branch, Institution
-from lenders.services import webhook_leads_created
 from matching import engine
 from matching.facts import city_names, firm_facts, need_facts, product_facts
 from matching.models import Match, MatchRun, MatchRunChunk
@@ -63,6 +69,9 @@ from portal.models import Role, User
 from portal.services import NotAllowedError, ServiceError, notification_send, transition_record
 from portal.workdays import add_working_days
 from products.models import Product
+
+from .events import webhook_leads_created
+from .loans import renewal_first_institutions
 
 logger = logging.getLogger(__name__)
 
@@ -125,6 +134,19 @@ def start_full_run(*, trigger: str, user=None, chunk_size: int | None = None) ->
     return run
 
 
+def need_changed_match(sender, *, need, **kwargs) -> None:
+    """Receiver of ``enterprises.signals.need_changed`` (connected in ``MatchingConfig.ready``): the
+    need is matched after commit."""
+    enqueue_need_match(need)
+
+
+def _task(name: str):
+    """The Celery task ``matching.<name>`` of ``matching/tasks.py``, looked up by name in the Celery
+    app's registry (``MatchingConfig.ready`` imports the task module) — the tasks call these
+    services, so the services never import the tasks."""
+    return current_app.tasks[f"matching.{name}"]
+
+
 def _dispatch_on_commit(run_id: int, chunk_size: int | None = None) -> None:
     transaction.on_commit(lambda: _dispatch(run_id, chunk_size))
 
@@ -133,21 +155,18 @@ def _dispatch(run_id: int, chunk_size: int | None = None) -> bool:
     """Send the run to the broker, once, without retrying. When the broker is unreachable (Redis
     down) the caller's request must not fail: the run is marked failed with the reason, a warning is
     logged, and :func:`needs_sweep_unmatched` matches the need later. Returns True when sent."""
-    from kombu.exceptions import OperationalError
-    from redis.exceptions import RedisError
-
-    from matching import tasks
-
-    if tasks.run_start.app.conf.task_always_eager:  # no broker: the run happens in this process
-        if settings.MATCH_EAGER_BACKGROUND and MatchRun.objects.filter(
-            pk=run_id, trigger=MatchRun.Trigger.MANUAL
-        ).exists():
+    run_start = _task("run_start")
+    if run_start.app.conf.task_always_eager:  # no broker: the run happens in this process
+        if (
+            settings.MATCH_EAGER_BACKGROUND
+            and MatchRun.objects.filter(pk=run_id, trigger=MatchRun.Trigger.MANUAL).exists()
+        ):
             _run_in_background(run_id, chunk_size or settings.MATCH_EAGER_CHUNK_SIZE)
         else:
-            tasks.run_start.apply_async((run_id, chunk_size))
+            run_start.apply_async((run_id, chunk_size))
         return True
     try:
-        tasks.run_start.apply_async((run_id, chunk_size), retry=False)
+        run_start.apply_async((run_id, chunk_size), retry=False)
     except (OperationalError, RedisError, OSError) as exc:
         logger.warning("matching run %s not queued, broker unreachable: %s", run_id, exc)
         MatchRun.objects.filter(pk=run_id, status=MatchRun.Status.QUEUED).update(
@@ -181,9 +200,6 @@ def runs_dispatch_pending() -> int:
 def runs_alert_stalled(*, minutes: int | None = None) -> int:
     """Alert provincial staff, once per run, about each run that has made no progress (started,
     a chunk finished) for ``settings.MATCH_RUN_STALL_MINUTES``. Returns the number of runs alerted."""
-    from django.db.models import Max
-    from django.db.models.functions import Coalesce, Greatest
-
     minutes = minutes or settings.MATCH_RUN_STALL_MINUTES
     cutoff = timezone.now() - timedelta(minutes=minutes)
     stalled = list(
@@ -235,8 +251,6 @@ def needs_unmatched():
     """Open needs of verified firms that no successful run has matched since they last changed —
     THE rule of "not matched yet": a run counts when it succeeded and started (read its needs) at or
     after the need's ``updated_at``, and it is either this need's own run or a full run."""
-    from django.db.models import Exists, OuterRef
-
     covering = MatchRun.objects.filter(
         status=MatchRun.Status.SUCCEEDED, started_at__gte=OuterRef("updated_at")
     )
@@ -257,8 +271,6 @@ def needs_sweep_unmatched(*, in_flight_minutes: int = 10) -> int:
     need of :func:`needs_unmatched` that has no run waiting for dispatch, or queued or running since
     less than ``in_flight_minutes`` (those are on their way). Periodic (portal/celery.py, every
     minute) and idempotent: a need matched twice gets the same rows. Returns the number of runs sent."""
-    from django.db.models import Exists, OuterRef
-
     since = timezone.now() - timedelta(minutes=in_flight_minutes)
     sent = runs_dispatch_pending()  # runs left waiting while the broker was down go first
     in_flight = MatchRun.objects.filter(
@@ -287,11 +299,10 @@ def _run_in_background(run_id: int, chunk_size: int) -> threading.Thread:
     """No broker (the embedded demo): run a manual full run in a daemon thread of this process,
     its chunks one after the other (each its own transaction, so /matching/runs/ shows the progress),
     on the thread's own database connection, closed at the end. A failure marks the run failed."""
-    from matching import tasks
 
     def work() -> None:
         try:
-            tasks.run_start.apply_async((run_id, chunk_size))
+            _task("run_start").apply_async((run_id, chunk_size))
         except Exception as exc:
             logger.exception("background matching run %s failed", run_id)
             run_fail(run_id=run_id, error=f"后台匹配失败：{exc}")
@@ -309,10 +320,6 @@ def run_dispatch(*, run_id: int, chunk_size: int | None = None, queue: str | Non
 
     ``queue`` is where the chunk tasks go (the queue this dispatch came from; default routing
     when None)."""
-    from celery import chord
-
-    from matching import tasks
-
     run = MatchRun.objects.filter(pk=run_id).first()
     if run is None or run.status in (MatchRun.Status.SUCCEEDED, MatchRun.Status.FAILED):
         return
@@ -325,8 +332,8 @@ def run_dispatch(*, run_id: int, chunk_size: int | None = None, queue: str | Non
     elif run.total_chunks == 1:
         run_chunk_process(run_id=run_id, index=pending[0])
     else:
-        header = [tasks.run_chunk.si(run_id, i).set(**options) for i in pending]
-        chord(header)(tasks.run_finish.si(run_id=run_id).set(**options))
+        header = [_task("run_chunk").si(run_id, i).set(**options) for i in pending]
+        chord(header)(_task("run_finish").si(run_id=run_id).set(**options))
 
 
 @transaction.atomic
@@ -626,8 +633,6 @@ def match_needs(*, run: MatchRun, need_ids: list[int]) -> ChunkResult:
 
 
 def _renewal_first_institutions(need_ids: list[int]) -> dict[int, int]:
-    from .loans import renewal_first_institutions
-
     return renewal_first_institutions(need_ids)
 
 
@@ -678,8 +683,6 @@ class _VerdictJson:
     criteria and score parts repeat."""
 
     def __init__(self) -> None:
-        from json.encoder import encode_basestring  # the C encoder; ensure_ascii=False form
-
         self._q = encode_basestring
         self._criteria: dict[engine.CriterionResult, str] = {}
         self._parts: dict[engine.ScorePart, str] = {}
@@ -794,11 +797,6 @@ def _copy_lines(rows, encoder: _VerdictJson, now_text: str, deadline_text: str, 
 
 
 def _write_postgresql(rows, *, existing, run_id: int, now: datetime, deadline: datetime) -> None:
-    import io
-
-    from django.db import IntegrityError
-    from psycopg2 import IntegrityError as DriverIntegrityError  # copy_expert is not wrapped by Django
-
     encoder = _VerdictJson()
     now_text, deadline_text = now.isoformat(), deadline.isoformat()
     fresh = [r for r in rows if (r[0], r[1]) not in existing]
@@ -860,7 +858,10 @@ def _tell_branches(new_leads: dict[int | None, int]) -> None:
         return
     members: dict[int, list[User]] = defaultdict(list)
     for user in User.objects.filter(
-        branch_id__in=branch_ids, role__in=[Role.OFFICER, Role.MANAGER], is_active=True, api_client__isnull=True
+        branch_id__in=branch_ids,
+        role__in=[Role.OFFICER, Role.MANAGER],
+        is_active=True,
+        api_client__isnull=True,
     ):
         members[user.branch_id].append(user)
     for branch_id, users in members.items():
