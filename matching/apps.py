@@ -13,6 +13,6 @@ class MatchingConfig(AppConfig):
             selectors,  # noqa: F401  (registers the access rules of this app's models)
             tasks,  # noqa: F401  (registers the Celery tasks the dispatch service looks up by name)
         )
-        from .services import runs
+        from .services import dispatch
 
-        need_changed.connect(runs.need_changed_match, dispatch_uid="matching-need-changed")
+        need_changed.connect(dispatch.need_changed_match, dispatch_uid="matching-need-changed")

@@ -24,7 +24,7 @@ from portal.workdays import add_working_days
 from products.models import Product
 
 from ..models import Application, Match
-from .runs import BranchRouter, _tell_branches
+from .routing import BranchRouter, _tell_branches
 
 
 def guarantee_matches(need: FinancingNeed):

@@ -19,9 +19,9 @@ from portal.models import Role, User
 from portal.services import ConflictError, ServiceError, notification_send, transition_record
 
 from ..models import Match
+from .escalation import pass_need_to_next_product
 from .events import lead_payload
 from .guarantee import guarantee_refer
-from .runs import pass_need_to_next_product
 
 S = Match.Status
 OPEN_FOR_WORK = (S.CLAIMED, S.CONTACTED, S.INVITED)
