@@ -4,7 +4,6 @@ The webhook events themselves go through the outbox (``lenders/outbox.py``)."""
 
 from __future__ import annotations
 
-import logging
 import secrets
 
 from django.db import IntegrityError, transaction
@@ -22,8 +21,6 @@ from .models import API_CLIENT_SCOPES, ApiClient, Institution, LeadRead, PoolEnt
 from .outbox import outbox_resend
 from .selectors import pool_candidates
 from .webhook_guard import WebhookURLRefused, webhook_target
-
-logger = logging.getLogger(__name__)
 
 # ------------------------------------------------------------------------------------------------
 # Access helpers

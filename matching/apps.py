@@ -7,12 +7,13 @@ class MatchingConfig(AppConfig):
     verbose_name = _("智能匹配")
 
     def ready(self):
-        from enterprises.signals import need_changed
+        # Imports inside ready(): these modules import models, loadable only once the app registry is.
+        from enterprises.signals import need_changed  # late import: connected once the apps are ready
 
         from . import (
-            selectors,  # noqa: F401  (registers the access rules of this app's models)
-            tasks,  # noqa: F401  (registers the Celery tasks the dispatch service looks up by name)
+            selectors,  # noqa: F401  late import: registers the access rules of this app's models
+            tasks,  # noqa: F401  late import: registers the Celery tasks the dispatch service looks up by name
         )
-        from .services import dispatch
+        from .services import dispatch  # late import: services import models (app registry)
 
         need_changed.connect(dispatch.need_changed_match, dispatch_uid="matching-need-changed")
