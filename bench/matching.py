@@ -320,7 +320,7 @@ def start_workers(workers: int) -> subprocess.Popen:
 
 def full_run(args):
     from matching.models import Match, MatchRun
-    from matching.services.runs import start_full_run
+    from matching.services.dispatch import start_full_run
 
     started = time.perf_counter()
     run = start_full_run(trigger=MatchRun.Trigger.NIGHTLY, chunk_size=args.chunk_size)
@@ -358,7 +358,7 @@ def incremental(args) -> list[float]:
 
     from enterprises.models import Enterprise
     from matching.models import MatchRun
-    from matching.services.runs import enqueue_need_match
+    from matching.services.dispatch import enqueue_need_match
 
     rng = random.Random(args.seed + 1)
     firms = list(Enterprise.objects.filter(needs__isnull=True).order_by("pk")[: args.incremental])

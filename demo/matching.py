@@ -2,7 +2,7 @@
 of ``make run`` sees suggestions for demo_firm and leads for demo_officer at once."""
 
 from matching.models import MatchRun
-from matching.services.runs import run_dispatch, start_full_run
+from matching.services.dispatch import run_dispatch, start_full_run
 
 
 def seed_matching() -> MatchRun:

@@ -1,11 +1,10 @@
-"""The consent vocabulary and the one question every bank read asks: which of a firm's profile groups
-may this institution see, for this purpose, today?
+"""The consent vocabulary: why an institution may read a firm's profile (:class:`ConsentPurpose`)
+and which parts of it (:class:`ProfileGroup`). Plain values, imported by the models.
 
-``consent_scope`` is the only place that answers it for one firm, ``consenting_q`` the same rule as a
-queryset filter over many firms (the pool); the bank view of a firm
-(``enterprises.selectors.enterprise_profile_for_bank``) and everything built on it call them.
-
-The rule, on records of :class:`enterprises.models.ProfileConsent`:
+The one question every bank read asks — which of a firm's profile groups may this institution see,
+for this purpose, today? — is answered on the records (:class:`enterprises.models.ProfileConsent`)
+by ``enterprises.selectors.consent_scope`` for one firm and ``enterprises.selectors.consenting_q``,
+the same rule as a queryset filter over many firms (the pool). The rule:
 
 - a record is live on a day when its status is active and the day is not after ``expires_on``
   (an expired or revoked record counts as none);
@@ -20,8 +19,6 @@ from __future__ import annotations
 from datetime import date
 
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -81,56 +78,3 @@ def one_year_after(day: date) -> date:
 def ordered_groups(groups) -> list[str]:
     """Group codes in the vocabulary's order (how records store and pages show them)."""
     return [g for g in ProfileGroup.values if g in set(groups)]
-
-
-def _purpose_filter(purpose: str | None) -> Q:
-    if purpose is None:
-        return Q(for_lead=True) | Q(for_application=True) | Q(for_pool=True)
-    if purpose not in ALL_PURPOSES:
-        raise ValueError(f"unknown consent purpose {purpose!r}")
-    return Q(**{f"for_{purpose}": True})
-
-
-def consent_scope(
-    *, enterprise, institution_id: int | None, purpose: str | None = None, on: date | None = None
-) -> frozenset[str]:
-    """The profile groups the firm lets ``institution_id`` see for ``purpose`` (any purpose when
-    None) on day ``on`` (today by default): empty when there is no live consent."""
-    from .models import ProfileConsent
-
-    if institution_id is None:
-        return frozenset()
-    day = on or timezone.localdate()
-    rows = list(
-        ProfileConsent.objects.filter(enterprise_id=enterprise.pk).filter(
-            Q(institution_id=institution_id) | Q(institution__isnull=True)
-        )
-    )
-    own = next((r for r in rows if r.institution_id == institution_id), None)
-    switch = next((r for r in rows if r.institution_id is None), None)
-    if own is not None and own.status == ProfileConsent.Status.REVOKED:
-        return frozenset()
-    groups: set[str] = set()
-    if own is not None and own.is_live(day) and own.covers(purpose):
-        groups |= set(own.scope)
-    if enterprise.shares_profile and switch is not None and switch.is_live(day) and switch.covers(purpose):
-        groups |= set(switch.scope)
-    return frozenset(groups & ALL_GROUPS)
-
-
-def consenting_q(*, institution_id: int | None, purpose: str | None = None, on: date | None = None) -> Q:
-    """The rule of :func:`consent_scope` as a filter on ``Enterprise``: the firms that let
-    ``institution_id`` see at least one profile group for ``purpose`` on day ``on``."""
-    from .models import ProfileConsent
-
-    if institution_id is None:
-        return Q(pk__in=[])
-    day = on or timezone.localdate()
-    live = Q(status=ProfileConsent.Status.ACTIVE, expires_on__gte=day) & _purpose_filter(purpose)
-    rows = ProfileConsent.objects.filter(enterprise_id=OuterRef("pk"))
-    own_live = rows.filter(live, institution_id=institution_id)
-    switch_live = rows.filter(live, institution__isnull=True)
-    revoked = ProfileConsent.objects.filter(
-        enterprise_id=OuterRef("pk"), institution_id=institution_id, status=ProfileConsent.Status.REVOKED
-    )
-    return Q(Exists(own_live)) | (Q(shares_profile=True) & Q(Exists(switch_live)) & ~Q(Exists(revoked)))

@@ -436,7 +436,7 @@ class ProfileConsent(models.Model):
 
     One row per (firm, institution): granting again or applying extends it, revoking keeps the row
     with status revoked — which also refuses that institution when the switch is on. Whether a
-    row counts today is :meth:`is_live`; what a bank may see is ``enterprises.consent.consent_scope``."""
+    row counts today is :meth:`is_live`; what a bank may see is ``enterprises.selectors.consent_scope``."""
 
     class Status(models.TextChoices):
         ACTIVE = "active", _("有效")
@@ -497,8 +497,6 @@ class ProfileConsent(models.Model):
     @property
     def purposes(self) -> list[str]:
         """The purposes ticked, in the vocabulary's order (``ConsentPurpose`` values)."""
-        from .consent import ConsentPurpose
-
         return [p for p in ConsentPurpose.values if getattr(self, f"for_{p}")]
 
     def covers(self, purpose: str | None) -> bool:

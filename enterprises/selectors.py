@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from portal.access import ACT, VIEW, access_rule, restrict
 from portal.models import Role
 
-from .consent import ALL_GROUPS, ConsentPurpose, ProfileGroup, consent_scope, ordered_groups
+from .consent import ALL_GROUPS, ALL_PURPOSES, ConsentPurpose, ProfileGroup, ordered_groups
 from .models import (
     Document,
     Enterprise,
@@ -23,6 +23,60 @@ from .models import (
     Qualification,
     ServiceVisit,
 )
+
+# ------------------------------------------------------------------------------------------------
+# Consent: which of a firm's profile groups may an institution see, for a purpose, on a day
+# (the rule is stated in enterprises/consent.py)
+# ------------------------------------------------------------------------------------------------
+
+
+def _purpose_filter(purpose: str | None) -> Q:
+    if purpose is None:
+        return Q(for_lead=True) | Q(for_application=True) | Q(for_pool=True)
+    if purpose not in ALL_PURPOSES:
+        raise ValueError(f"unknown consent purpose {purpose!r}")
+    return Q(**{f"for_{purpose}": True})
+
+
+def consent_scope(
+    *, enterprise, institution_id: int | None, purpose: str | None = None, on: date | None = None
+) -> frozenset[str]:
+    """The profile groups the firm lets ``institution_id`` see for ``purpose`` (any purpose when
+    None) on day ``on`` (today by default): empty when there is no live consent."""
+    if institution_id is None:
+        return frozenset()
+    day = on or timezone.localdate()
+    rows = list(
+        ProfileConsent.objects.filter(enterprise_id=enterprise.pk).filter(
+            Q(institution_id=institution_id) | Q(institution__isnull=True)
+        )
+    )
+    own = next((r for r in rows if r.institution_id == institution_id), None)
+    switch = next((r for r in rows if r.institution_id is None), None)
+    if own is not None and own.status == ProfileConsent.Status.REVOKED:
+        return frozenset()
+    groups: set[str] = set()
+    if own is not None and own.is_live(day) and own.covers(purpose):
+        groups |= set(own.scope)
+    if enterprise.shares_profile and switch is not None and switch.is_live(day) and switch.covers(purpose):
+        groups |= set(switch.scope)
+    return frozenset(groups & ALL_GROUPS)
+
+
+def consenting_q(*, institution_id: int | None, purpose: str | None = None, on: date | None = None) -> Q:
+    """The rule of :func:`consent_scope` as a filter on ``Enterprise``: the firms that let
+    ``institution_id`` see at least one profile group for ``purpose`` on day ``on``."""
+    if institution_id is None:
+        return Q(pk__in=[])
+    day = on or timezone.localdate()
+    live = Q(status=ProfileConsent.Status.ACTIVE, expires_on__gte=day) & _purpose_filter(purpose)
+    rows = ProfileConsent.objects.filter(enterprise_id=OuterRef("pk"))
+    own_live = rows.filter(live, institution_id=institution_id)
+    switch_live = rows.filter(live, institution__isnull=True)
+    revoked = ProfileConsent.objects.filter(
+        enterprise_id=OuterRef("pk"), institution_id=institution_id, status=ProfileConsent.Status.REVOKED
+    )
+    return Q(Exists(own_live)) | (Q(shares_profile=True) & Q(Exists(switch_live)) & ~Q(Exists(revoked)))
 
 
 @access_rule(Enterprise)

@@ -28,7 +28,7 @@ from portal.services import ConflictError, NotAllowedError, ServiceError, notifi
 from portal.vocabulary import GUARANTEE_TYPES
 
 from . import uscc as uscc_rules
-from .consent import ALL_GROUPS, ALL_PURPOSES, ConsentPurpose, consent_scope, one_year_after, ordered_groups
+from .consent import ALL_GROUPS, ALL_PURPOSES, ConsentPurpose, one_year_after, ordered_groups
 from .models import (
     Document,
     Enterprise,
@@ -40,6 +40,8 @@ from .models import (
     Qualification,
     statutory_expiry,
 )
+from .selectors import consent_scope
+from .signals import need_changed
 
 MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
 NEED_AMOUNT_MAX = Decimal("10000000000")  # 100亿元
@@ -535,9 +537,9 @@ def document_delete(*, user: User, document: Document) -> None:
 
 
 def _enqueue_need(need: FinancingNeed) -> None:
-    from matching.services.runs import enqueue_need_match  # owned by the matching service
-
-    enqueue_need_match(need)
+    """Tell the apps above that the need changed (``enterprises.signals.need_changed``): matching
+    queues a run of it after commit."""
+    need_changed.send(sender=FinancingNeed, need=need)
 
 
 def _check_need_fields(fields: dict, *, partial: bool) -> dict:
@@ -665,7 +667,7 @@ def leads_withdraw(*, matches, actor: User | None, note: str) -> int:
 
 def consent_granted(*, enterprise: Enterprise, institution_id: int | None) -> bool:
     """Whether the firm lets this institution see any part of its profile, for any purpose, today
-    (a thin wrapper over :func:`enterprises.consent.consent_scope`)."""
+    (a thin wrapper over :func:`enterprises.selectors.consent_scope`)."""
     return bool(consent_scope(enterprise=enterprise, institution_id=institution_id))
 
 

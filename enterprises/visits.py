@@ -237,7 +237,7 @@ def visit_need_confirm(*, user: User, need: FinancingNeed, confirm: bool = True)
             actor=user,
             note=_("企业确认代录的需求"),
         )
-        from matching.services.runs import enqueue_need_match
+        from matching.services.dispatch import enqueue_need_match
 
         enqueue_need_match(need)
     else:

@@ -21,8 +21,9 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from enterprises.consent import ConsentPurpose, consenting_q
+from enterprises.consent import ConsentPurpose
 from enterprises.models import Enterprise
+from enterprises.selectors import consenting_q
 from matching.models import Application, Loan, Match
 from matching.selectors import application_for_user, match_for_user
 from portal import kpi

@@ -1,26 +1,26 @@
-"""Writes of the bank workspace: incubation pool, webhooks, lead read marks."""
+"""Writes of the bank workspace: incubation pool, webhook settings, lead read marks, API clients.
+
+The webhook events themselves go through the outbox (``lenders/outbox.py``)."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
-import logging
 import secrets
 
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from oauth2_provider.generators import generate_client_secret
+from oauth2_provider.models import AccessToken, Application, RefreshToken
 
+from portal.audit import audit_record
 from portal.models import Role, User
 from portal.services import NotAllowedError, ServiceError, notification_send
 
-from .choices import WEBHOOK_EVENTS, webhook_event_selected
+from .choices import WEBHOOK_EVENTS
 from .models import API_CLIENT_SCOPES, ApiClient, Institution, LeadRead, PoolEntry, WebhookDelivery
+from .outbox import outbox_resend
+from .selectors import pool_candidates
 from .webhook_guard import WebhookURLRefused, webhook_target
-
-logger = logging.getLogger(__name__)
 
 # ------------------------------------------------------------------------------------------------
 # Access helpers
@@ -70,8 +70,6 @@ def lead_mark_read(*, user: User, match) -> None:
 def pool_add(*, user: User, enterprise, note: str = "") -> PoolEntry:
     """Add a consenting, verified firm to the user's institution's incubation pool."""
     require_bank(user)
-    from .selectors import pool_candidates
-
     if not pool_candidates(user=user).filter(pk=enterprise.pk).exists():
         raise ServiceError(_("该企业未认证或未同意向金融机构展示资料，不能加入培育库。"), status=404)
     try:
@@ -138,53 +136,6 @@ def pool_notify(*, enterprise, event: str) -> int:
 # ------------------------------------------------------------------------------------------------
 
 
-def webhook_body(delivery: WebhookDelivery) -> bytes:
-    """The exact bytes POSTed for a delivery (and signed)."""
-    doc = {
-        "id": delivery.pk,
-        "event": delivery.event,
-        "created_at": delivery.created_at.isoformat(),
-        "data": delivery.payload,
-    }
-    return json.dumps(doc, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
-
-
-def webhook_signature(*, secret: str, timestamp: str, body: bytes) -> str:
-    """HMAC-SHA256 over ``timestamp + "." + body``, as sent in ``X-KeJin-Signature``."""
-    mac = hmac.new(secret.encode("utf-8"), timestamp.encode("ascii") + b"." + body, hashlib.sha256)
-    return "sha256=" + mac.hexdigest()
-
-
-def webhook_emit(*, institution: Institution | int, event: str, payload: dict) -> WebhookDelivery | None:
-    """Queue ``event`` for the institution's webhook (after commit). Nothing when no URL is set."""
-    if not isinstance(institution, Institution):
-        institution = Institution.objects.get(pk=institution)
-    if not institution.webhook_url or not institution.webhook_active:
-        return None
-    if not webhook_event_selected(event, institution.webhook_events or []):
-        return None
-    data = json.loads(json.dumps(payload, cls=DjangoJSONEncoder, ensure_ascii=False))
-    delivery = WebhookDelivery.objects.create(
-        institution=institution, event=event, url=institution.webhook_url, payload=data
-    )
-    _enqueue(delivery)
-    return delivery
-
-
-def _enqueue(delivery: WebhookDelivery) -> None:
-    from .tasks import webhook_deliver
-
-    def send():
-        # A failing receiver must never break the action that emitted the event: with a broker the
-        # task retries on its own; run eagerly (the embedded demo) the attempt is logged for replay.
-        try:
-            webhook_deliver.delay(delivery.pk)
-        except Exception:
-            logger.warning("webhook delivery %s not sent", delivery.pk, exc_info=True)
-
-    transaction.on_commit(send)
-
-
 def webhook_url_check(url: str) -> str:
     """The URL as stored, or ServiceError (field ``url``) when it may not be used
     (lenders/webhook_guard.py: https only, never an internal address). Empty clears the URL."""
@@ -248,82 +199,7 @@ def webhook_replay(*, user: User, delivery: WebhookDelivery) -> WebhookDelivery:
     institution = delivery.institution
     if not institution.webhook_url:
         raise ServiceError(_("请先设置事件推送地址。"), field="url")
-    replay = WebhookDelivery.objects.create(
-        institution=institution,
-        event=delivery.event,
-        url=institution.webhook_url,
-        payload=delivery.payload,
-        replay_of=delivery,
-    )
-    _enqueue(replay)
-    return replay
-
-
-def webhook_record_attempt(
-    *, delivery: WebhookDelivery, ok: bool, response_status: int | None, error: str = "", final: bool = False
-) -> None:
-    """Store the outcome of one attempt (conditional on the delivery still being pending)."""
-    fields = {"response_status": response_status, "last_error": error[:2000]}
-    if ok:
-        fields.update(status=WebhookDelivery.Status.SUCCEEDED, delivered_at=timezone.now(), last_error="")
-    elif final:
-        fields.update(status=WebhookDelivery.Status.FAILED)
-    from django.db.models import F
-
-    WebhookDelivery.objects.filter(pk=delivery.pk, status=WebhookDelivery.Status.PENDING).update(
-        attempts=F("attempts") + 1, **fields
-    )
-
-
-def webhook_leads_created(*, match_ids) -> int:
-    """Emit ``lead.created`` for newly routed leads (call where leads are routed, inside the same
-    transaction). One query when no institution concerned has a webhook URL. Returns the count."""
-    from matching.models import Match
-    from matching.services.leads import lead_payload
-
-    leads = Match.objects.filter(pk__in=list(match_ids), is_lead=True).exclude(institution__webhook_url="")
-    sent = 0
-    for match in leads.select_related("institution", "enterprise", "product", "assigned_officer"):
-        if webhook_emit(institution=match.institution, event="lead.created", payload=lead_payload(match)):
-            sent += 1
-    return sent
-
-
-def webhook_application_event(
-    *, application, action: str, from_state: str = "", note: str = "", **extra
-) -> WebhookDelivery | None:
-    """Emit ``application.<action>`` (submit, withdraw, accept … default) to the product's institution.
-    The firm goes through the bank view for the ``application`` purpose (name, city and industry
-    only once the application is withdrawn)."""
-    from enterprises.consent import ConsentPurpose
-    from enterprises.selectors import enterprise_profile_for_bank, enterprise_summary
-
-    if application.status == "withdrawn":
-        firm = enterprise_summary(application.enterprise, purpose=ConsentPurpose.APPLICATION)
-    else:
-        firm = enterprise_profile_for_bank(
-            user=None,
-            institution_id=application.product.institution_id,
-            enterprise=application.enterprise,
-            purpose=ConsentPurpose.APPLICATION,
-            scoped=True,
-        )
-    return webhook_emit(
-        institution=application.product.institution_id,
-        event=f"application.{action}",
-        payload={
-            "application_id": application.pk,
-            "action": action,
-            "from": from_state,
-            "status": application.status,
-            "enterprise": firm,
-            "product": {"id": application.product_id, "name": application.product.name},
-            "amount": application.amount,
-            "term_months": application.term_months,
-            "note": note,
-            **extra,
-        },
-    )
+    return outbox_resend(delivery)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -337,11 +213,6 @@ def api_client_create(*, user: User, name: str, scopes: list[str], expires_at=No
     (client credentials) and its service user, a manager of the institution with no usable
     password named after the client. Returns the client and its secret — the only time the secret
     is seen (the application stores a hash)."""
-    from oauth2_provider.generators import generate_client_secret
-    from oauth2_provider.models import Application
-
-    from portal.audit import audit_record
-
     require_bank(user, manager=True)
     name = (name or "").strip()
     if not name:
@@ -393,10 +264,6 @@ def api_client_create(*, user: User, name: str, scopes: list[str], expires_at=No
 @transaction.atomic
 def api_client_revoke(*, user: User, client: ApiClient) -> ApiClient:
     """Revoke a client: its tokens are deleted and refused at once (401), no new token is issued."""
-    from oauth2_provider.models import AccessToken, RefreshToken
-
-    from portal.audit import audit_record
-
     require_bank(user, manager=True)
     require_same_institution(user, client.institution_id)
     client = ApiClient.objects.select_for_update().get(pk=client.pk)

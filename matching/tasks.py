@@ -2,7 +2,7 @@
 
 Every task is safe to run twice (``acks_late``: a killed worker's message is redelivered), because
 the services upsert on (need, product) and count a chunk's progress only once (see
-``matching.services.runs``).
+``matching.services.evaluation``).
 
 Poison messages: a task that kills its worker process every time (a crash in C code, the OOM
 killer) would be redelivered for ever. :class:`BoundedTask` counts each start of a message in
@@ -25,7 +25,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from .models import TaskAttempt
-from .services import review, runs
+from .services import dispatch, escalation, evaluation, loans, review
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ class BoundedTask(Task):
         run_id = kwargs.get("run_id", args[0] if args else None)
         if run_id is not None:
             what = f"分片 {args[1]}" if self.name == "matching.run_chunk" and len(args) > 1 else "任务"
-            runs.run_fail(
+            evaluation.run_fail(
                 run_id=run_id,
                 error=f"{what}连续 {attempts} 次导致工作进程退出，已停止重试（{self.name}）",
             )
@@ -89,40 +89,40 @@ def _fault_crash_chunk() -> None:
 def run_start(self, run_id: int, chunk_size: int | None = None) -> None:
     """Plan a run into chunks of needs and dispatch them as a chord, on the queue this came from."""
     queue = (self.request.delivery_info or {}).get("routing_key")
-    runs.run_dispatch(run_id=run_id, chunk_size=chunk_size, queue=queue)
+    dispatch.run_dispatch(run_id=run_id, chunk_size=chunk_size, queue=queue)
 
 
 @shared_task(name="matching.run_chunk", base=BoundedTask)
 def run_chunk(run_id: int, index: int) -> None:
     """Match one chunk of needs of a run."""
     _fault_crash_chunk()
-    runs.run_chunk_process(run_id=run_id, index=index)
+    evaluation.run_chunk_process(run_id=run_id, index=index)
 
 
 @shared_task(name="matching.run_finish", base=BoundedTask)
 def run_finish(_results=None, run_id: int | None = None) -> None:
     """Chord callback: close the run once every chunk is done (idempotent)."""
-    runs.run_finish(run_id=run_id)
+    evaluation.run_finish(run_id=run_id)
 
 
 @shared_task(name="matching.nightly_full_run", base=BoundedTask)
 def nightly_full_run() -> int:
     """The nightly full run (scheduled by django-celery-beat, see portal/celery.py)."""
-    return runs.start_full_run(trigger="nightly").pk
+    return dispatch.start_full_run(trigger="nightly").pk
 
 
 @shared_task(name="matching.escalate_overdue_leads", base=BoundedTask)
 def escalate_overdue_leads() -> int:
     """Mark overdue leads expired, alert staff and pass each need on (periodic, idempotent)."""
-    return runs.leads_escalate_overdue()
+    return escalation.leads_escalate_overdue()
 
 
 @shared_task(name="matching.sweep_unmatched_needs", base=BoundedTask)
 def sweep_unmatched_needs() -> int:
     """Send runs waiting for dispatch, queue a run for every open need not matched since it last
     changed, and alert staff about runs without progress (periodic, idempotent)."""
-    sent = runs.needs_sweep_unmatched()
-    runs.runs_alert_stalled()
+    sent = dispatch.needs_sweep_unmatched()
+    dispatch.runs_alert_stalled()
     return sent
 
 
@@ -137,6 +137,4 @@ def offers_expire() -> int:
 def loan_notices() -> int:
     """Daily: repayment reminders 7 days before maturity and the renewal radar's 60/30-day notices,
     each once per loan (``matching.services.loans.loans_send_notices``)."""
-    from .services.loans import loans_send_notices
-
-    return loans_send_notices()
+    return loans.loans_send_notices()

@@ -13,7 +13,7 @@ from portal.services import ServiceError
 from .filtersets import MatchRunFilterSet
 from .models import Match, MatchRun
 from .selectors import match_for_user
-from .services.runs import start_full_run
+from .services.dispatch import start_full_run
 
 FULL_TRIGGERS = [MatchRun.Trigger.NIGHTLY, MatchRun.Trigger.MANUAL, MatchRun.Trigger.SEED]
 

@@ -248,7 +248,7 @@ CELERY_TASK_TIME_LIMIT = envint("CELERY_TASK_TIME_LIMIT", 240)
 CELERY_TASK_SOFT_TIME_LIMIT = envint("CELERY_TASK_SOFT_TIME_LIMIT", 210)
 CELERY_VISIBILITY_TIMEOUT_SECONDS = CELERY_TASK_TIME_LIMIT + 30
 # Publishing (``.delay()`` in a web request) tries the broker once, with short socket timeouts, and
-# then raises instead of hanging while Redis is down: matching.services.runs catches it, leaves the
+# then raises instead of hanging while Redis is down: matching.services.dispatch catches it, leaves the
 # run "待派发" (pending dispatch) and the sweep (every minute) sends it once the broker is back.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": CELERY_VISIBILITY_TIMEOUT_SECONDS,

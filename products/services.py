@@ -107,7 +107,7 @@ def product_update(*, user: User, product: Product, criteria: dict | None = None
             setattr(product, name, value)
     product = _save(product, criteria)
     if product.is_published:
-        from matching.services.runs import enqueue_product_match
+        from matching.services.dispatch import enqueue_product_match
 
         enqueue_product_match(product)
     return product
@@ -127,7 +127,7 @@ def product_publish(*, user: User, product: Product, note: str = "") -> Product:
     product.published_at = timezone.now()
     product.save(update_fields=["status", "published_at", "updated_at"])
     transition_record(subject=product, from_state=from_state, to_state=product.status, actor=user, note=note)
-    from matching.services.runs import enqueue_product_match
+    from matching.services.dispatch import enqueue_product_match
 
     enqueue_product_match(product)
     return product

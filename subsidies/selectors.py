@@ -4,7 +4,7 @@ leverage. Every figure comes from :mod:`subsidies.calc`; nothing here writes."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db.models import Count, Q, Sum
@@ -12,13 +12,24 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from matching.models import Application, Loan
+from matching.selectors import application_for_user, loan_for_user
+from portal import kpi
+from portal.models import Role
 from portal.services import ServiceError
 from portal.vocabulary import PRODUCT_TYPES
 
 from . import calc
-from .lpr import LPR_FIRST_DATE
 from .models import Claim, LedgerEntry, LprRate, Policy, PolicyKind
 from .params import InterestParams
+from .rules import (
+    Skip,
+    firm_subsidised_by_year,
+    interest_claim_figures,
+    interest_ratio,
+    periods_of_year,
+    policy_in_force,
+)
 
 ZERO = Decimal("0.00")
 
@@ -28,20 +39,6 @@ ZERO = Decimal("0.00")
 # ------------------------------------------------------------------------------------------
 
 
-def policy_in_force(kind: str, on_date: date) -> Policy | None:
-    """The policy version of ``kind`` whose effective period covers ``on_date``.
-
-    The current (active) version wins over an older one that still covers the date; among equals
-    the latest effective date, then the highest version.
-    """
-    return (
-        Policy.objects.filter(kind=kind, effective_from__lte=on_date)
-        .filter(Q(effective_to__isnull=True) | Q(effective_to__gte=on_date))
-        .order_by("-is_active", "-effective_from", "-version", "-id")
-        .first()
-    )
-
-
 def lpr_table() -> list[tuple[date, Decimal, Decimal]]:
     return [tuple(row) for row in LprRate.objects.values_list("effective_from", "one_year", "five_year")]
 
@@ -49,55 +46,6 @@ def lpr_table() -> list[tuple[date, Decimal, Decimal]]:
 def lpr_list():
     """Every LPR row, oldest first."""
     return LprRate.objects.order_by("effective_from")
-
-
-def lpr_in_force(on_date: date) -> LprRate | None:
-    """The LPR row in force on ``on_date`` (the latest one from on or before it), or None: a date
-    before the first reformed reading (2019-08-20) or before every row of the table has no LPR."""
-    if on_date < LPR_FIRST_DATE:
-        return None
-    return LprRate.objects.filter(effective_from__lte=on_date).order_by("-effective_from").first()
-
-
-def no_lpr_reason(on_date: date) -> str:
-    """Why ``on_date`` has no LPR, in Chinese."""
-    if on_date < LPR_FIRST_DATE:
-        return _("%(d)s 没有 LPR：贷款市场报价利率（LPR）自 %(first)s 起按新机制报价，此前没有 LPR。") % {
-            "d": on_date.isoformat(),
-            "first": LPR_FIRST_DATE.isoformat(),
-        }
-    return _("%(d)s 没有 LPR：LPR 表中没有该日或之前生效的报价，请专班补录。") % {"d": on_date.isoformat()}
-
-
-def interest_ratio(
-    params: InterestParams, *, annual_rate: Decimal, on_date: date
-) -> tuple[Decimal | None, list[str]]:
-    """The subsidy ratio (share of interest) for a loan at ``annual_rate``; with the reasons.
-
-    A policy may state its ratio against LPR (``ratio_of_lpr``): the subsidy rate is then
-    ratio_of_lpr × the 1-year LPR on ``on_date`` (the loan's start date), i.e. a share of interest
-    of ratio_of_lpr × LPR ÷ annual_rate, at most 100 %. Where that date has no LPR the ratio is
-    None and the reason says so (callers give no subsidy with that reason; nothing raises).
-    """
-    if params.ratio_of_lpr is None:
-        return params.ratio or ZERO, []
-    row = lpr_in_force(on_date)
-    if row is None:
-        return None, [no_lpr_reason(on_date)]
-    lpr = row.one_year
-    subsidy_rate = params.ratio_of_lpr * lpr
-    ratio = min(Decimal("1"), subsidy_rate / annual_rate)
-    reason = _(
-        "本政策按 LPR 贴息：%(d)s 适用 1 年期 LPR %(lpr)s%%，贴息利率 = %(share)s × %(lpr)s%% = %(sr)s%%，"
-        "相当于利息的 %(ratio)s。"
-    ) % {
-        "d": on_date.isoformat(),
-        "lpr": lpr,
-        "share": params.ratio_of_lpr,
-        "sr": subsidy_rate.normalize(),
-        "ratio": f"{(ratio * 100).quantize(Decimal('0.01'))}%",
-    }
-    return ratio, [reason]
 
 
 # ------------------------------------------------------------------------------------------
@@ -273,31 +221,6 @@ QUOTE_ASSUMPTION = gettext_lazy(
 )
 
 
-def firm_subsidised_by_year(enterprise, years) -> dict[int, Decimal]:
-    """What the firm already received (interest-subsidy claims in any status but rejected) in
-    each of ``years`` — what is no longer left of its yearly cap."""
-    years = list(years)
-    live = [
-        Claim.Status.AWAITING_CONFIRMATION,
-        Claim.Status.SUBMITTED,
-        Claim.Status.REVIEWED,
-        Claim.Status.APPROVED,
-        Claim.Status.PAID,
-    ]
-    rows = dict(
-        Claim.objects.filter(
-            kind=PolicyKind.INTEREST,
-            enterprise_id=getattr(enterprise, "pk", enterprise),
-            year__in=years,
-            status__in=live,
-        )
-        .values("year")
-        .annotate(total=Sum("amount"))
-        .values_list("year", "total")
-    )
-    return {y: rows.get(y, ZERO) for y in years}
-
-
 def calc_labels(codes) -> list[str]:
 
     return [PRODUCT_TYPES.get(c, c) for c in codes]
@@ -311,8 +234,6 @@ def calc_labels(codes) -> list[str]:
 def claim_for_user(user):
     """Staff and the finance desk: every claim. Firm: its own. Officer and manager: their institution's (interest
     claims on its loans, its risk compensation and rewards). Anyone else: nothing."""
-    from portal.models import Role
-
     qs = Claim.objects.select_related(
         "policy", "enterprise", "institution", "loan", "reviewed_by", "approved_by", "paid_by"
     )
@@ -415,8 +336,6 @@ def ledger_entries(*, year: int | None = None, series: str | None = None):
 
 
 def _period_bounds_dt(start: date, end: date):
-    from datetime import datetime, time, timedelta
-
     tz = timezone.get_current_timezone()
     return (
         timezone.make_aware(datetime.combine(start, time.min), tz),
@@ -463,9 +382,6 @@ def leverage(
     claims of or through it). Returns ``{"start", "end", "finance", "loans", "paid", "recovered",
     "fiscal", "ratio", "definition", "policies": [...]}``; each policy row has the same figures for
     the products that policy supports and its own payments."""
-    from matching.models import Loan
-    from portal import kpi
-
     institution_id = getattr(institution, "pk", institution)
     if loans is None:
         loans = Loan.objects.all()
@@ -558,10 +474,6 @@ def claimable_periods_for_firm(user, *, today: date | None = None) -> list[dict]
     """Ended periods of the firm's loans with recorded interest and no claim yet, under interest
     policies without 免申即享 (those are generated for the firm), each with the figures pre-filled
     (or the reason no subsidy is due)."""
-    from matching.selectors import loan_for_user
-
-    from .services import Skip, interest_claim_figures, periods_of_year
-
     today = today or timezone.localdate()
     loans = list(loan_for_user(user).prefetch_related("repayments"))
     if not loans:
@@ -604,9 +516,6 @@ def claimable_periods_for_firm(user, *, today: date | None = None) -> list[dict]
 
 def risk_candidates_for_bank(user):
     """Defaulted loans under the bank's exclusive products without a risk-compensation claim."""
-    from matching.models import Loan
-    from matching.selectors import loan_for_user
-
     if not user.is_authenticated or not user.is_bank:
         return Loan.objects.none()
     return (
@@ -653,9 +562,6 @@ def need_offers(*, user, need, today: date | None = None) -> list[OfferCost]:
     """The firm's open offers for ``need`` (a need the caller may see), each with the subsidies
     quote for its credit line, rate and term from today — the firm's yearly cap already used
     included — cheapest after subsidy (lowest effective annual rate) marked. Oldest offer first."""
-    from matching.models import Application
-    from matching.selectors import application_for_user
-
     today = today or timezone.localdate()
     apps = list(
         application_for_user(user)

@@ -35,6 +35,7 @@ from decimal import Decimal
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q, Sum
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -54,7 +55,8 @@ from .params import (
     RiskParams,
     validate_parameters,
 )
-from .selectors import budget_balance, firm_subsidised_by_year, interest_ratio, policy_in_force
+from .rules import Skip, interest_claim_figures, period_of, periods_of_year, policy_in_force
+from .selectors import budget_balance
 
 ZERO = Decimal("0.00")
 LIVE_STATUSES = (
@@ -240,22 +242,6 @@ def lpr_add(*, user, effective_from: date, one_year: Decimal, five_year: Decimal
 # ------------------------------------------------------------------------------------------
 
 
-def period_of(rule: str, day: date) -> tuple[date, date]:
-    """The claim period containing ``day``: its calendar quarter, or its calendar year."""
-    if rule == "year":
-        return date(day.year, 1, 1), date(day.year, 12, 31)
-    q = (day.month - 1) // 3
-    start = date(day.year, 3 * q + 1, 1)
-    end = calc.add_months(start, 3) - timedelta(days=1)
-    return start, end
-
-
-def periods_of_year(rule: str, year: int) -> list[tuple[date, date]]:
-    if rule == "year":
-        return [(date(year, 1, 1), date(year, 12, 31))]
-    return [period_of(rule, date(year, m, 1)) for m in (1, 4, 7, 10)]
-
-
 def _firm_users(enterprise_id):
     return list(User.objects.filter(enterprise_id=enterprise_id, role=Role.FIRM, is_active=True))
 
@@ -275,8 +261,6 @@ def _audience(claim: Claim):
 
 
 def _claim_url(claim: Claim, user) -> str:
-    from django.urls import reverse
-
     if user.role == Role.FIRM:
         return reverse("subsidies:my_claims")
     if user.role in (Role.STAFF, Role.FINANCE):
@@ -307,133 +291,9 @@ def _claim_insert(**fields) -> Claim:
         raise
 
 
-def _firm_used_this_year(enterprise_id, year: int) -> Decimal:
-    return firm_subsidised_by_year(enterprise_id, [year])[year]
-
-
 # ------------------------------------------------------------------------------------------
 # 贷款贴息 — interest subsidy claims
 # ------------------------------------------------------------------------------------------
-
-
-class Skip(Exception):
-    """A loan-period pair that gets no claim, with the reason (for the generator's report)."""
-
-
-def _life_end(loan: Loan) -> date:
-    """The first day the loan no longer accrues contractual interest: its maturity, or the day it
-    was recorded as defaulted if earlier."""
-    if loan.defaulted_on and loan.defaulted_on < loan.maturity_date:
-        return loan.defaulted_on
-    return loan.maturity_date
-
-
-def loan_outstanding_segments(loan: Loan) -> list[tuple[date, date, Decimal]]:
-    """The loan's life as ``(from, to, outstanding principal)`` pieces, ``to`` exclusive: the
-    principal from the start date, less each principal repayment from the day it was paid."""
-    end = _life_end(loan)
-    outstanding, cursor = loan.principal, loan.start_date
-    pieces: list[tuple[date, date, Decimal]] = []
-    for r in sorted(loan.repayments.all(), key=lambda r: (r.paid_on, r.pk or 0)):
-        if r.principal <= 0:
-            continue
-        day = min(max(r.paid_on, cursor), end)
-        if day > cursor and outstanding > 0:
-            pieces.append((cursor, day, outstanding))
-        cursor = max(cursor, day)
-        outstanding -= r.principal
-    if end > cursor and outstanding > 0:
-        pieces.append((cursor, end, outstanding))
-    return pieces
-
-
-def _clip(pieces, lo: date, hi: date) -> list[tuple[date, date, Decimal]]:
-    return [(max(a, lo), min(b, hi), out) for a, b, out in pieces if min(b, hi) > max(a, lo)]
-
-
-def interest_claim_figures(*, loan: Loan, period_start: date, period_end: date) -> dict:
-    """Everything an interest-subsidy claim for ``loan`` over the period would hold: the interest
-    accrued on the period's days inside the loan's life and the subsidy on it (domain.md §4).
-    Raises :class:`Skip` with the reason when no claim is due."""
-    policy = policy_in_force(PolicyKind.INTEREST, period_start)
-    if policy is None:
-        raise Skip(_("期间起始日没有生效的贷款贴息政策"))
-    params = InterestParams.of(policy)
-    application = loan.application
-    product = application.product
-    enterprise = application.enterprise
-    if product.product_type not in params.eligible_product_types:
-        raise Skip(_("产品类型“%(t)s”不在政策适用范围内") % {"t": product.get_product_type_display()})
-    if not enterprise.is_verified:
-        raise Skip(_("企业尚未通过认证"))
-    first = max(period_start, loan.start_date)
-    stop = min(period_end + timedelta(days=1), _life_end(loan))
-    if stop <= first:
-        raise Skip(_("本期不在贷款计息期内"))
-    pieces = loan_outstanding_segments(loan)
-    now = _clip(pieces, first, stop)
-    if not now:
-        raise Skip(_("本期没有未偿本金"))
-    repayments = sorted(loan.repayments.all(), key=lambda r: (r.paid_on, r.pk or 0))
-    paying = [r for r in repayments if r.interest > 0 and r.paid_on >= first]
-    if not paying:
-        raise Skip(_("本期应计利息尚未由银行登记支付"))
-    covering = paying[0]
-    window = [r for r in repayments if first <= r.paid_on <= covering.paid_on]
-    late = [r for r in window if not r.on_time]
-    if late and params.require_on_time:
-        raise Skip(
-            _("本期有逾期还款（%(d)s），按政策不享受贴息")
-            % {"d": "、".join(r.paid_on.isoformat() for r in late)}
-        )
-    ratio, lpr_reasons = interest_ratio(params, annual_rate=loan.annual_rate, on_date=loan.start_date)
-    if ratio is None:
-        raise Skip(lpr_reasons[0])
-    year_first = max(date(period_start.year, 1, 1), loan.start_date)
-    already = _firm_used_this_year(enterprise.pk, period_start.year)
-    result = calc.interest_subsidy_for_period(
-        segments=now,
-        annual_rate=loan.annual_rate,
-        basis=params.basis,
-        ratio=ratio,
-        principal_cap_rate=params.principal_cap_rate,
-        firm_year_cap=params.firm_year_cap,
-        already_subsidised_this_year=already,
-        earlier_segments_this_year=_clip(pieces, year_first, first),
-        repaid_on_time=not late,
-        require_on_time=params.require_on_time,
-    )
-    if result.amount <= 0:
-        raise Skip(_("本年贴息已达企业年度上限"))
-    reasons = [
-        _("适用政策：%(n)s（第 %(v)s 版），申领期间 %(a)s 至 %(b)s，计入 %(y)s 年度。")
-        % {
-            "n": policy.name,
-            "v": policy.version,
-            "a": period_start.isoformat(),
-            "b": period_end.isoformat(),
-            "y": period_start.year,
-        },
-        _("本期利息已由银行于 %(d)s 登记支付%(late)s；该企业 %(y)s 年此前已申领贴息 %(u)s。")
-        % {
-            "d": covering.paid_on.isoformat(),
-            "late": _("（有逾期）") if late else _("（按期）"),
-            "y": period_start.year,
-            "u": calc.fmt_yuan(already),
-        },
-        *lpr_reasons,
-        *result.reasons,
-    ]
-    return {
-        "policy": policy,
-        "params": params,
-        "amount": result.amount,
-        "accrued_interest": result.accrued_interest,
-        "days": result.days,
-        "reasons": reasons,
-        "enterprise": enterprise,
-        "institution_id": product.institution_id,
-    }
 
 
 def _loans_for_interest(year: int):
@@ -960,8 +820,6 @@ def approval_conflict(user, claim: Claim) -> str | None:
 
 
 def _notify_desk(role: str, claim: Claim, title: str) -> None:
-    from django.urls import reverse
-
     users = list(User.objects.filter(role=role, is_active=True))
     if users:
         notification_send(users=users, title=title, url=reverse("subsidies:claim_detail", args=[claim.pk]))
@@ -1019,33 +877,55 @@ def claim_approve(*, user, claim: Claim) -> Claim:
             % {"y": claim.year, "r": calc.fmt_yuan(balance["remaining"]), "a": calc.fmt_yuan(claim.amount)},
             code="budget",
         )
-    now = timezone.now()
-    claim.status = Claim.Status.APPROVED
-    claim.approved_by, claim.approved_at = user, now
-    claim.save(update_fields=["status", "approved_by", "approved_at"])
-    note, data = _four_eyes(claim.reviewed_by, user, maker_role=_("初审人"), checker_role=_("批准人"))
-    _ledger_write(
+    return _claim_checked(
         claim,
-        LedgerEntry.Kind.COMMIT,
-        claim.amount,
-        user,
-        now,
-        _("批准申领 #%(id)s") % {"id": claim.pk},
+        user=user,
+        to_state=Claim.Status.APPROVED,
+        step="approved",
         maker=claim.reviewed_by,
-        checker=user,
+        maker_role=_("初审人"),
+        checker_role=_("批准人"),
+        ledger_kind=LedgerEntry.Kind.COMMIT,
+        ledger_note=_("批准申领 #%(id)s") % {"id": claim.pk},
+        title=_("您的%(k)s申领已批准：%(a)s")
+        % {"k": claim.get_kind_display(), "a": calc.fmt_yuan(claim.amount)},
     )
+
+
+def _claim_checked(
+    claim: Claim,
+    *,
+    user,
+    to_state: str,
+    step: str,
+    maker,
+    maker_role: str,
+    checker_role: str,
+    ledger_kind: str,
+    ledger_note: str,
+    title: str,
+) -> Claim:
+    """The second pair of eyes on a claim's amount (approve: commit it to the budget; pay: pay it
+    out), once the caller has checked the state and the people: the claim moves on to ``to_state``
+    with ``<step>_by``/``<step>_at`` set, the ledger gets the amount with maker and checker, the
+    transition names both, and the claim's audience hears ``title``."""
+    from_state = claim.status
+    now = timezone.now()
+    claim.status = to_state
+    setattr(claim, f"{step}_by", user)
+    setattr(claim, f"{step}_at", now)
+    claim.save(update_fields=["status", f"{step}_by", f"{step}_at"])
+    note, data = _four_eyes(maker, user, maker_role=maker_role, checker_role=checker_role)
+    _ledger_write(claim, ledger_kind, claim.amount, user, now, ledger_note, maker=maker, checker=user)
     transition_record(
         subject=claim,
-        from_state=Claim.Status.REVIEWED,
+        from_state=from_state,
         to_state=claim.status,
         actor=user,
         note=note,
         data=data,
     )
-    _notify(
-        claim,
-        _("您的%(k)s申领已批准：%(a)s") % {"k": claim.get_kind_display(), "a": calc.fmt_yuan(claim.amount)},
-    )
+    _notify(claim, title)
     return claim
 
 
@@ -1119,30 +999,15 @@ def claim_pay(*, user, claim: Claim) -> Claim:
             _("批准与拨付须由两名不同人员办理：您已批准本申领，请由另一名财政专班人员标记拨付。"),
             code="four_eyes",
         )
-    now = timezone.now()
-    claim.status = Claim.Status.PAID
-    claim.paid_by, claim.paid_at = user, now
-    claim.save(update_fields=["status", "paid_by", "paid_at"])
-    note, data = _four_eyes(claim.approved_by, user, maker_role=_("批准人"), checker_role=_("拨付人"))
-    _ledger_write(
+    return _claim_checked(
         claim,
-        LedgerEntry.Kind.PAY,
-        claim.amount,
-        user,
-        now,
-        _("拨付申领 #%(id)s") % {"id": claim.pk},
+        user=user,
+        to_state=Claim.Status.PAID,
+        step="paid",
         maker=claim.approved_by,
-        checker=user,
+        maker_role=_("批准人"),
+        checker_role=_("拨付人"),
+        ledger_kind=LedgerEntry.Kind.PAY,
+        ledger_note=_("拨付申领 #%(id)s") % {"id": claim.pk},
+        title=_("%(k)s资金已拨付：%(a)s") % {"k": claim.get_kind_display(), "a": calc.fmt_yuan(claim.amount)},
     )
-    transition_record(
-        subject=claim,
-        from_state=Claim.Status.APPROVED,
-        to_state=claim.status,
-        actor=user,
-        note=note,
-        data=data,
-    )
-    _notify(
-        claim, _("%(k)s资金已拨付：%(a)s") % {"k": claim.get_kind_display(), "a": calc.fmt_yuan(claim.amount)}
-    )
-    return claim

@@ -11,8 +11,8 @@ from lenders.oauth import ClientScope
 from matching.filtersets import LoanFilterSet, MatchFilterSet, MatchRunFilterSet
 from matching.models import MatchRun
 from matching.selectors import loan_for_user, match_for_user
+from matching.services.dispatch import start_full_run
 from matching.services.loans import loan_request_renewal
-from matching.services.runs import start_full_run
 from portal.access import ACT
 from portal.api.caching import CachedListMixin
 from portal.api.permissions import IsStaff

@@ -1,7 +1,14 @@
 """Writes of the matching app, one module per part of the lifecycle:
 
-- ``runs``: matching runs, the upsert of matches, lead routing, deadlines, escalation
+- ``dispatch``: enqueueing matching runs, the sweep of unmatched needs, planning a run into chunks
+- ``evaluation``: one chunk of a run judged and written (the upsert, verdict JSON, advisory locks)
+- ``routing``: which branch receives a lead, the statuses awaiting a first response
+- ``escalation``: overdue leads escalated, a need passed on to the next-ranked product
+- ``events``: who at the bank hears about an application; the webhook payloads handed to the outbox
 - ``leads``: what bank officers do with a lead (claim, contact, invite, decline, reassign)
 - ``applications``: what a firm does with an application (submit, withdraw)
 - ``review``: what a bank does with an application (accept … disburse, repay, default)
+- ``guarantee``: the government-guarantee route after a decline; ``loans``: the loan after disbursement
+- ``runs``: the public names of dispatch, evaluation, routing and escalation, as the one module
+  ``runs`` had them before the split (for callers not moved yet; import from the modules)
 """

@@ -14,39 +14,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from enterprises.services import consent_grant_for_application
-from lenders.services import webhook_application_event
 from portal import money
 from portal.models import Role, User
 from portal.money import UNIT_WAN, UNIT_YUAN, format_money
 from portal.services import ConflictError, NotAllowedError, ServiceError, notification_send, transition_record
 
 from ..models import Application, Match
+from .events import application_bank_users, webhook_application_event
+from .review import application_transition
 
 TERM_MAX = 360
 AMOUNT_MAX = Decimal("10000000000")
-
-
-def application_bank_users(application: Application) -> list[User]:
-    """Who at the bank hears about a firm's application: the officer on its lead, else the lead's
-    branch, else the institution's officers in the firm's city (or all its officers), plus managers."""
-    institution_id = application.product.institution_id
-    bank = User.objects.filter(branch__institution_id=institution_id, is_active=True, api_client__isnull=True)
-    match = application.match
-    if match is not None and match.assigned_officer_id:
-        officers = bank.filter(pk=match.assigned_officer_id)
-    elif match is not None and match.branch_id:
-        officers = bank.filter(branch_id=match.branch_id, role=Role.OFFICER)
-    else:
-        officers = bank.filter(role=Role.OFFICER, branch__city_id=application.enterprise.city_id)
-        if not officers.exists():
-            officers = bank.filter(role=Role.OFFICER)
-    managers = bank.filter(role=Role.MANAGER)
-    seen, users = set(), []
-    for u in [*officers, *managers]:
-        if u.pk not in seen:
-            seen.add(u.pk)
-            users.append(u)
-    return users
 
 
 @transaction.atomic
@@ -217,8 +195,6 @@ def application_offer_accept(*, user: User, application: Application, note: str 
     """The firm accepts an offer (签约确认): the ``sign`` step of the one transition table
     (``review.application_transition``), which releases the firm's other open offers and
     applications for the same need and refuses an offer past its validity date."""
-    from .review import application_transition
-
     if not (user.is_authenticated and user.role == Role.FIRM):
         raise NotAllowedError(_("只有企业用户可以签约确认授信。"))
     return application_transition(user=user, application=application, action="sign", note=note)

@@ -24,6 +24,7 @@ from portal.workdays import add_working_days
 from products.models import Product
 
 from ..models import Application, Match
+from .routing import BranchRouter, _tell_branches
 
 
 def guarantee_matches(need: FinancingNeed):
@@ -131,8 +132,6 @@ def guarantee_refer(*, need: FinancingNeed | None, reason_code: str, reason: str
     match = guarantee_matches(need).first()
     if match is None:
         return None
-    from .runs import BranchRouter, _tell_branches
-
     if not match.is_lead and firm.verification_status == Enterprise.Verification.VERIFIED:
         now = timezone.now()
         city_parent = firm.city.parent_id if firm.city_id else None

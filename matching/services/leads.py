@@ -12,12 +12,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from lenders.choices import CONTACT_CHANNELS, DECLINE_REASONS, decline_advice, decline_label
-from lenders.services import require_bank, webhook_emit
+from lenders.outbox import outbox_emit
+from lenders.services import require_bank
 from portal.access import ACT, can
 from portal.models import Role, User
 from portal.services import ConflictError, ServiceError, notification_send, transition_record
 
 from ..models import Match
+from .escalation import pass_need_to_next_product
+from .events import lead_payload
+from .guarantee import guarantee_refer
 
 S = Match.Status
 OPEN_FOR_WORK = (S.CLAIMED, S.CONTACTED, S.INVITED)
@@ -59,38 +63,6 @@ def _firm_users(match: Match):
     return User.objects.filter(enterprise_id=match.enterprise_id, role=Role.FIRM, is_active=True)
 
 
-def lead_payload(match: Match, **extra) -> dict:
-    """The JSON a bank's system receives about a lead (webhook ``lead.*`` events): the firm through
-    the bank view for the ``lead`` purpose, the reasons through ``matching.explain`` — what the
-    institution's officers would see on the lead page, nothing more."""
-    from enterprises.consent import ConsentPurpose
-    from enterprises.selectors import enterprise_profile_for_bank
-
-    from ..explain import match_explanation
-
-    view = enterprise_profile_for_bank(
-        user=None,
-        institution_id=match.institution_id,
-        enterprise=match.enterprise,
-        purpose=ConsentPurpose.LEAD,
-        scoped=True,
-    )
-    return {
-        "lead_id": match.pk,
-        "status": match.status,
-        "enterprise": view,
-        **match_explanation(match, view["groups"]),
-        "product": {"id": match.product_id, "name": match.product.name},
-        "need_id": match.need_id,
-        "score": match.score,
-        "branch_id": match.branch_id,
-        "assigned_officer": match.assigned_officer.username if match.assigned_officer_id else None,
-        "response_deadline": match.response_deadline,
-        "first_response_at": match.first_response_at,
-        **extra,
-    }
-
-
 def _lead_url(match: Match) -> str:
     return reverse("lenders:lead_detail", args=[match.pk])
 
@@ -128,7 +100,7 @@ def lead_claim(*, user: User, match: Match, note: str = "") -> Match:
         body=_("客户经理 %(name)s 将就“%(product)s”与您联系。")
         % {"name": user.display_name, "product": current.product.name},
     )
-    webhook_emit(institution=current.institution_id, event="lead.claimed", payload=lead_payload(current))
+    outbox_emit(institution=current.institution_id, event="lead.claimed", payload=lead_payload(current))
     return current
 
 
@@ -167,7 +139,7 @@ def lead_contact(*, user: User, match: Match, channel: str, note: str = "") -> M
             title=_("%(bank)s 已就您的融资需求与您联系") % {"bank": match.product.institution.short_name},
             body=_("联系方式：%(channel)s。") % {"channel": CONTACT_CHANNELS[channel]},
         )
-    webhook_emit(
+    outbox_emit(
         institution=match.institution_id, event="lead.contacted", payload=lead_payload(match, channel=channel)
     )
     return match
@@ -197,7 +169,7 @@ def lead_invite(*, user: User, match: Match, note: str = "") -> Match:
         body=note,
         url=reverse("products:detail", args=[match.product_id]),
     )
-    webhook_emit(institution=match.institution_id, event="lead.invited", payload=lead_payload(match))
+    outbox_emit(institution=match.institution_id, event="lead.invited", payload=lead_payload(match))
     return match
 
 
@@ -253,14 +225,11 @@ def lead_decline(*, user: User, match: Match, reason_code: str, note: str = "") 
         % {"bank": match.product.institution.short_name, "reason": decline_label(reason_code)},
         body=decline_advice(reason_code),
     )
-    webhook_emit(
+    outbox_emit(
         institution=match.institution_id,
         event="lead.declined",
         payload=lead_payload(match, reason_code=reason_code, reason=decline_label(reason_code)),
     )
-    from .guarantee import guarantee_refer
-    from .runs import pass_need_to_next_product
-
     # No collateral or no credit history: the next referral is the government-guarantee route;
     # any other reason (or no guarantee product fits) passes the need to the next-ranked product.
     if (
@@ -318,5 +287,5 @@ def lead_reassign(*, user: User, match: Match, officer: User, note: str = "") ->
             % {"firm": match.enterprise.name, "name": officer.display_name},
             url=_lead_url(match),
         )
-    webhook_emit(institution=match.institution_id, event="lead.reassigned", payload=lead_payload(match))
+    outbox_emit(institution=match.institution_id, event="lead.reassigned", payload=lead_payload(match))
     return match

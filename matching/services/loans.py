@@ -21,6 +21,7 @@ from enterprises.services import need_create
 from portal.models import Role, User
 from portal.money import format_wan
 from portal.services import ServiceError, notification_send
+from portal.vocabulary import QUALIFICATIONS
 
 from ..models import Loan, LoanNotice, LoanRenewal, Match
 
@@ -208,8 +209,6 @@ def renewal_precheck(loan: Loan, *, today: date | None = None) -> list[Condition
     if required:
         missing = [code for code in required if not any(q.code == code and q.counts_on(today) for q in quals)]
         names = {q.code: q.display_name for q in quals}
-        from matching.engine import QUALIFICATIONS
-
         if missing:
             out.append(
                 Condition(

@@ -15,18 +15,21 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from enterprises.models import FinancingNeed
 from lenders.choices import REJECT_REASONS
-from lenders.services import webhook_application_event
 from portal.access import ACT, can, restrict
 from portal.models import Role, User
 from portal.money import UNIT_WAN, UNIT_YUAN, format_money, format_wan
 from portal.services import ConflictError, NotAllowedError, ServiceError, notification_send, transition_record
 
 from ..models import Application, Loan, Repayment
+from .events import application_bank_users, webhook_application_event
+from .guarantee import guarantee_refer
 
 A = Application.Status
 BANK = frozenset({Role.OFFICER, Role.MANAGER})
@@ -207,8 +210,6 @@ def application_transition(
         application=application, action=action, from_state=from_state, note=note, **data
     )
     if action == "reject":
-        from .guarantee import guarantee_refer
-
         guarantee_refer(
             need=application.need, reason_code=application.reject_reason, reason=data["reason"], actor=user
         )
@@ -216,8 +217,6 @@ def application_transition(
 
 
 def _lock_need(application: Application) -> None:
-    from enterprises.models import FinancingNeed
-
     need_id = Application.objects.filter(pk=application.pk).values_list("need_id", flat=True).first()
     if need_id is not None:
         list(FinancingNeed.objects.select_for_update().filter(pk=need_id).values_list("pk", flat=True))
@@ -232,7 +231,9 @@ def _refuse_offer_state(application: Application, action: str) -> None:
     today = timezone.localdate()
     if application.offer_expired_on(today):
         raise ConflictError(
-            _("该授信已过期（有效期至 %(d)s），企业未在有效期内签约确认：不能%(what)s。如仍需办理，请银行重新授信。")
+            _(
+                "该授信已过期（有效期至 %(d)s），企业未在有效期内签约确认：不能%(what)s。如仍需办理，请银行重新授信。"
+            )
             % {"d": application.valid_until or "—", "what": _("签约") if action == "sign" else _("放款")},
             code="offer_expired",
         )
@@ -249,10 +250,6 @@ def _refuse_offer_state(application: Application, action: str) -> None:
 
 
 def _notify(*, application: Application, action: str, label: str, note: str) -> None:
-    from django.urls import NoReverseMatch, reverse
-
-    from .applications import application_bank_users
-
     if action == "sign":
         notification_send(
             users=application_bank_users(application),
@@ -370,14 +367,14 @@ def _sign(*, user, application, params, unit):
 
 
 def _release_others(*, user, winner: Application) -> list[int]:
-    from .applications import application_bank_users
-
     if winner.need_id is None:
         return []
     others = list(
         Application.objects.select_for_update(of=("self",))
         .select_related("product", "product__institution", "enterprise")
-        .filter(need_id=winner.need_id, enterprise_id=winner.enterprise_id, status__in=Application.OPEN_STATUSES)
+        .filter(
+            need_id=winner.need_id, enterprise_id=winner.enterprise_id, status__in=Application.OPEN_STATUSES
+        )
         .exclude(pk=winner.pk)
         .order_by("pk")
     )
@@ -464,8 +461,6 @@ def offers_expire(*, today: date | None = None) -> int:
 
 @transaction.atomic
 def _offer_expire_one(*, pk: int, today: date) -> bool:
-    from .applications import application_bank_users
-
     app = (
         Application.objects.select_for_update(of=("self",))
         .select_related("product", "product__institution", "enterprise")

@@ -21,14 +21,13 @@ from portal.reauth import reauth_check_api
 from subsidies import services
 from subsidies.filtersets import ClaimFilterSet
 from subsidies.forms import QuoteQueryForm
+from subsidies.rules import lpr_in_force, no_lpr_reason
 from subsidies.selectors import (
     claim_for_user,
     ledger_balances,
     leverage_for_year,
-    lpr_in_force,
     lpr_list,
     need_offers,
-    no_lpr_reason,
     quote_for_product,
 )
 
@@ -119,7 +118,9 @@ class LprView(APIView):
     permission_classes = [AllowAny]
 
     @extend_schema(
-        parameters=[OpenApiParameter("on", OpenApiTypes.DATE, description="日期 YYYY-MM-DD；缺省返回全部报价")],
+        parameters=[
+            OpenApiParameter("on", OpenApiTypes.DATE, description="日期 YYYY-MM-DD；缺省返回全部报价")
+        ],
         responses=LprSerializer(many=True),
     )
     def get(self, request):
@@ -128,18 +129,30 @@ class LprView(APIView):
             rows = lpr_list()
             return Response(
                 [
-                    {"effective_from": r.effective_from, "one_year": str(r.one_year), "five_year": str(r.five_year)}
+                    {
+                        "effective_from": r.effective_from,
+                        "one_year": str(r.one_year),
+                        "five_year": str(r.five_year),
+                    }
                     for r in rows
                 ]
             )
         try:
             on = date.fromisoformat(raw.strip())
         except ValueError:
-            return Response({"on": ["日期格式应为 YYYY-MM-DD，如 2026-01-20"]}, status=status.HTTP_400_BAD_REQUEST)
+            return Response(
+                {"on": ["日期格式应为 YYYY-MM-DD，如 2026-01-20"]}, status=status.HTTP_400_BAD_REQUEST
+            )
         row = lpr_in_force(on)
         if row is None:
             return Response(
-                {"on": on, "one_year": None, "five_year": None, "effective_from": None, "detail": no_lpr_reason(on)}
+                {
+                    "on": on,
+                    "one_year": None,
+                    "five_year": None,
+                    "effective_from": None,
+                    "detail": no_lpr_reason(on),
+                }
             )
         return Response(
             {

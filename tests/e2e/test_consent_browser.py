@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from enterprises.models import Enterprise
 from enterprises.services import consent_set
 from matching.models import Match
-from matching.services.runs import start_full_run
+from matching.services.dispatch import start_full_run
 from tests import factories as f
 from tests.e2e.conftest import login
 from tests.factories import PASSWORD

@@ -11,9 +11,9 @@ import time_machine
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
 from enterprises import tasks
-from enterprises.consent import ALL_GROUPS, consent_scope, consenting_q
+from enterprises.consent import ALL_GROUPS
 from enterprises.models import Enterprise, ProfileConsent, ProfileView
-from enterprises.selectors import profile_views_collapsed
+from enterprises.selectors import consent_scope, consenting_q, profile_views_collapsed
 from enterprises.services import (
     consent_grant,
     consent_granted,

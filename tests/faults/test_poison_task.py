@@ -12,7 +12,7 @@ import pytest
 from django.conf import settings
 
 from matching.models import MatchRun, TaskAttempt
-from matching.services.runs import start_full_run
+from matching.services.dispatch import start_full_run
 from portal.celery import app as celery_app
 from tests import factories as f
 from tests.conftest import WorkerProcess
@@ -83,7 +83,7 @@ def test_a_chunk_that_crashes_its_worker_every_time_is_given_up_after_the_bound_
 def test_a_task_that_finishes_leaves_no_attempt_counter(celery_worker_process):
     f.ProductFactory()
     need = f.NeedFactory()
-    from matching.services.runs import enqueue_need_match
+    from matching.services.dispatch import enqueue_need_match
 
     enqueue_need_match(need)
     wait_for(lambda: MatchRun.objects.filter(need=need, status__in=["succeeded", "failed"]).exists())

@@ -16,7 +16,7 @@ from rest_framework.test import APIClient
 
 from enterprises.models import FinancingNeed
 from matching.models import Match, MatchRun
-from matching.services.runs import needs_sweep_unmatched, needs_unmatched
+from matching.services.dispatch import needs_sweep_unmatched, needs_unmatched
 from portal.celery import app as celery_app
 from tests import factories as f
 
@@ -69,7 +69,7 @@ def test_a_need_posted_while_redis_is_down_is_saved_and_matched_by_the_sweep_whe
     client = client_for(firm)
     client.raise_request_exception = False
 
-    with caplog.at_level(logging.WARNING, logger="matching.services.runs"):
+    with caplog.at_level(logging.WARNING, logger="matching.services.dispatch"):
         r = client.post("/firm/needs/new/", form())
 
     assert r.status_code == 302
@@ -113,7 +113,7 @@ def test_a_need_changed_after_its_last_match_is_swept_again_and_a_full_run_cover
     need.save()
     assert list(needs_unmatched()) == [need]
 
-    from matching.services.runs import start_full_run
+    from matching.services.dispatch import start_full_run
 
     start_full_run(trigger="nightly")
     assert not needs_unmatched().exists()
@@ -250,7 +250,7 @@ def test_healthz_is_ok_when_everything_answers(db):
 
 
 def test_a_run_without_progress_for_ten_minutes_alerts_staff_once():
-    from matching.services.runs import runs_alert_stalled
+    from matching.services.dispatch import runs_alert_stalled
     from portal.models import Notification
 
     staff = f.StaffFactory()

@@ -16,8 +16,9 @@ from enterprises.services import consent_set
 from lenders.models import WebhookDelivery
 from matching.explain import explain, generic_criterion, generic_score_part
 from matching.models import Match
-from matching.services.leads import lead_claim, lead_contact, lead_payload
-from matching.services.runs import start_full_run
+from matching.services.dispatch import start_full_run
+from matching.services.events import lead_payload
+from matching.services.leads import lead_claim, lead_contact
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db

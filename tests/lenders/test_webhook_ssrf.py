@@ -9,7 +9,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from lenders.models import WebhookDelivery
-from lenders.services import webhook_emit
+from lenders.outbox import outbox_emit
 from lenders.webhook_guard import WebhookURLRefused, webhook_target
 
 pytestmark = pytest.mark.django_db
@@ -100,11 +100,11 @@ def test_unsubscribed_events_and_an_inactive_webhook_are_not_emitted(cast):
     cast.bank_a.webhook_url = "https://hooks.bank-a.example/kejin"
     cast.bank_a.webhook_events = ["lead.created", "application.*"]
     cast.bank_a.save()
-    assert webhook_emit(institution=cast.bank_a, event="lead.claimed", payload={}) is None
-    assert webhook_emit(institution=cast.bank_a, event="application.accept", payload={}) is not None
+    assert outbox_emit(institution=cast.bank_a, event="lead.claimed", payload={}) is None
+    assert outbox_emit(institution=cast.bank_a, event="application.accept", payload={}) is not None
     cast.bank_a.webhook_active = False
     cast.bank_a.save()
-    assert webhook_emit(institution=cast.bank_a, event="lead.created", payload={}) is None
+    assert outbox_emit(institution=cast.bank_a, event="lead.created", payload={}) is None
 
 
 def test_a_url_that_resolves_inside_at_delivery_is_not_posted_and_the_log_says_so_in_chinese(
@@ -118,7 +118,7 @@ def test_a_url_that_resolves_inside_at_delivery_is_not_posted_and_the_log_says_s
         mock.patch("lenders.webhook_guard.socket.create_connection") as connect,
         django_capture_on_commit_callbacks(execute=True),
     ):
-        webhook_emit(institution=cast.bank_a, event="lead.created", payload={"lead_id": 1})
+        outbox_emit(institution=cast.bank_a, event="lead.created", payload={"lead_id": 1})
     connect.assert_not_called()
     delivery = WebhookDelivery.objects.get()
     assert delivery.status == "failed" and delivery.response_status is None
@@ -140,10 +140,10 @@ def test_delivery_connects_to_the_checked_address_and_logs_failures_without_the_
         with (
             resolving({"hooks.bank-a.example": [PUBLIC_IP]}),
             mock.patch("lenders.webhook_guard.socket.create_connection", side_effect=refused) as connect,
-            mock.patch("lenders.tasks.webhook_deliver.retry", side_effect=RuntimeError("no retry here")),
+            mock.patch("lenders.outbox.webhook_deliver.retry", side_effect=RuntimeError("no retry here")),
             django_capture_on_commit_callbacks(execute=True),
         ):
-            webhook_emit(institution=cast.bank_a, event="lead.created", payload={"lead_id": 1})
+            outbox_emit(institution=cast.bank_a, event="lead.created", payload={"lead_id": 1})
     finally:
         app.conf.task_eager_propagates = old
     assert connect.call_args.args[0] == (PUBLIC_IP, 443)  # the checked address, not a new lookup

@@ -6,7 +6,7 @@ import pytest
 from django.db import transaction
 
 from lenders.models import WebhookDelivery
-from lenders.services import webhook_emit
+from lenders.outbox import outbox_emit
 from tests.lenders.test_webhooks import SECRET, Receiver, verify
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -18,7 +18,7 @@ def test_a_worker_retries_a_failing_receiver_with_backoff_until_it_succeeds(cast
         cast.bank_a.webhook_secret = SECRET
         cast.bank_a.save()
         with transaction.atomic():
-            webhook_emit(institution=cast.bank_a, event="lead.created", payload={"lead_id": 42})
+            outbox_emit(institution=cast.bank_a, event="lead.created", payload={"lead_id": 42})
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             delivery = WebhookDelivery.objects.get()

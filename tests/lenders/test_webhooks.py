@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from lenders.models import WebhookDelivery
-from lenders.services import webhook_emit
+from lenders.outbox import outbox_emit
 from matching.services.leads import lead_claim
 from matching.services.review import application_transition
 from tests.lenders.conftest import make_application
@@ -125,7 +125,7 @@ def test_a_receiver_failing_twice_gets_exactly_one_successful_delivery_after_ret
     with Receiver(fail_first=2) as receiver:
         hooked(receiver.url)
         with django_capture_on_commit_callbacks(execute=True):
-            webhook_emit(institution=cast.bank_a, event="lead.created", payload={"lead_id": 1})
+            outbox_emit(institution=cast.bank_a, event="lead.created", payload={"lead_id": 1})
     assert len(receiver.requests) == 3
     assert all(verify(r, SECRET) for r in receiver.requests)
     assert WebhookDelivery.objects.count() == 1
@@ -134,7 +134,7 @@ def test_a_receiver_failing_twice_gets_exactly_one_successful_delivery_after_ret
 
 
 def test_no_url_means_no_delivery(cast, lead):
-    assert webhook_emit(institution=cast.bank_a, event="lead.created", payload={}) is None
+    assert outbox_emit(institution=cast.bank_a, event="lead.created", payload={}) is None
     assert not WebhookDelivery.objects.exists()
 
 
@@ -149,7 +149,7 @@ def test_the_manager_sets_the_url_sees_the_secret_once_and_replays(
         assert cast.bank_a.webhook_secret and cast.bank_a.webhook_secret in first.content.decode()
         assert cast.bank_a.webhook_secret not in c.get("/bank/webhook/").content.decode()
         with django_capture_on_commit_callbacks(execute=True):
-            webhook_emit(institution=cast.bank_a, event="lead.created", payload={"lead_id": 7})
+            outbox_emit(institution=cast.bank_a, event="lead.created", payload={"lead_id": 7})
         original = WebhookDelivery.objects.get()
         with django_capture_on_commit_callbacks(execute=True):
             assert c.post(f"/bank/webhook/deliveries/{original.pk}/replay/").status_code == 302
@@ -166,7 +166,7 @@ def test_webhook_pages_are_for_the_own_institution_manager_only(cast, client_for
 def test_new_leads_are_emitted_only_to_institutions_with_a_url(
     cast, lead, product_b, hooked, django_capture_on_commit_callbacks
 ):
-    from lenders.services import webhook_leads_created
+    from matching.services.events import webhook_leads_created
     from tests.lenders.conftest import make_lead
 
     other = make_lead(cast, product_b, branch=cast.officer_b.branch)

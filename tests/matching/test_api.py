@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from matching.models import Match, MatchRun
-from matching.services.runs import start_full_run
+from matching.services.dispatch import start_full_run
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,7 @@ import threading
 import pytest
 
 from matching.models import MatchRun
-from matching.services import runs
+from matching.services import dispatch, evaluation
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -25,18 +25,20 @@ def test_a_manual_full_run_without_a_broker_runs_its_chunks_in_a_background_thre
     settings.MATCH_EAGER_BACKGROUND = True
     settings.MATCH_EAGER_CHUNK_SIZE = 1
     threads = []
-    real_start = runs._run_in_background
-    monkeypatch.setattr(runs, "_run_in_background", lambda *a: threads.append(real_start(*a)) or threads[-1])
+    real_start = dispatch._run_in_background
+    monkeypatch.setattr(
+        dispatch, "_run_in_background", lambda *a: threads.append(real_start(*a)) or threads[-1]
+    )
     chunk_threads = []
-    real_chunk = runs.run_chunk_process
+    real_chunk = evaluation.run_chunk_process
 
     def chunk(**kwargs):
         chunk_threads.append(threading.current_thread().name)
         return real_chunk(**kwargs)
 
-    monkeypatch.setattr(runs, "run_chunk_process", chunk)
+    monkeypatch.setattr(evaluation, "run_chunk_process", chunk)
 
-    run = runs.start_full_run(trigger=MatchRun.Trigger.MANUAL, user=cast.staff)
+    run = dispatch.start_full_run(trigger=MatchRun.Trigger.MANUAL, user=cast.staff)
 
     assert len(threads) == 1 and threads[0].daemon
     threads[0].join(timeout=60)
@@ -50,10 +52,10 @@ def test_with_the_background_off_or_for_a_seed_run_the_run_finishes_inline(
     cast, settings, three_buckets_of_needs
 ):
     settings.MATCH_EAGER_BACKGROUND = False
-    run = runs.start_full_run(trigger=MatchRun.Trigger.MANUAL, user=cast.staff)
+    run = dispatch.start_full_run(trigger=MatchRun.Trigger.MANUAL, user=cast.staff)
     run.refresh_from_db()
     assert run.status == MatchRun.Status.SUCCEEDED
     settings.MATCH_EAGER_BACKGROUND = True
-    run = runs.start_full_run(trigger=MatchRun.Trigger.SEED)
+    run = dispatch.start_full_run(trigger=MatchRun.Trigger.SEED)
     run.refresh_from_db()
     assert run.status == MatchRun.Status.SUCCEEDED

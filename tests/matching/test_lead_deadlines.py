@@ -10,7 +10,8 @@ import pytest
 import time_machine
 
 from matching.models import Match
-from matching.services.runs import enqueue_need_match, leads_escalate_overdue
+from matching.services.dispatch import enqueue_need_match
+from matching.services.escalation import leads_escalate_overdue
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db

@@ -1,4 +1,4 @@
-"""The matching service (matching/services/runs.py): runs, the upsert, leads, routing, deadlines,
+"""The matching run services (matching/services/dispatch, evaluation, routing, escalation): runs, the upsert, leads, routing, deadlines,
 withdrawal and escalation. Tasks run eagerly here; tests/matching/test_worker.py uses a real worker."""
 
 from __future__ import annotations
@@ -13,16 +13,11 @@ from django.utils import timezone
 
 from matching import engine
 from matching.models import Match, MatchRun, MatchRunChunk
-from matching.services import runs
-from matching.services.runs import (
-    BranchRouter,
-    enqueue_need_match,
-    enqueue_product_match,
-    leads_escalate_overdue,
-    pass_need_to_next_product,
-    run_chunk_process,
-    start_full_run,
-)
+from matching.services import dispatch, evaluation
+from matching.services.dispatch import enqueue_need_match, enqueue_product_match, start_full_run
+from matching.services.escalation import leads_escalate_overdue, pass_need_to_next_product
+from matching.services.evaluation import run_chunk_process
+from matching.services.routing import BranchRouter
 from portal.models import Notification, Transition
 from portal.services import NotAllowedError
 from portal.workdays import add_working_days
@@ -149,6 +144,7 @@ def test_the_deadline_is_read_in_beijing_time():
     friday_utc = datetime(2026, 11, 27, 23, 30, tzinfo=ZoneInfo("UTC"))
     assert add_working_days(friday_utc, 1) == datetime(2026, 11, 30, 7, 30, tzinfo=SHANGHAI)
 
+
 def test_a_lead_routed_gets_the_deadline_the_setting_names(run_full, settings):
     settings.LEAD_RESPONSE_WORKING_DAYS = 3
     need = f.NeedFactory(enterprise=strong_firm())
@@ -235,13 +231,13 @@ def test_a_rerun_gives_identical_rows(run_full):
 
 def test_chunks_are_cut_on_lock_bucket_boundaries_only():
     ids = [*range(60, 70), *range(128, 131), 300]
-    assert runs._chunks(ids, 3) == [[60, 61, 62, 63], [64, 65, 66, 67, 68, 69], [128, 129, 130], [300]]
-    assert runs._chunks(ids, 100) == [ids]
-    assert runs._chunks([], 3) == []
+    assert dispatch._chunks(ids, 3) == [[60, 61, 62, 63], [64, 65, 66, 67, 68, 69], [128, 129, 130], [300]]
+    assert dispatch._chunks(ids, 100) == [ids]
+    assert dispatch._chunks([], 3) == []
 
 
 def test_a_run_records_its_progress_and_chunk_timings(run_full, monkeypatch):
-    monkeypatch.setattr(runs, "_LOCK_BUCKET", 1)  # one need a bucket: chunks of exactly 2 needs
+    monkeypatch.setattr(dispatch, "_LOCK_BUCKET", 1)  # one need a bucket: chunks of exactly 2 needs
     product()
     product()
     for _ in range(5):
@@ -548,7 +544,7 @@ def test_the_copy_text_holds_the_same_verdict_as_the_portable_path():
     import json
 
     rng = random.Random(5)
-    encoder = runs._VerdictJson()
+    encoder = evaluation._VerdictJson()
     seen = {True: 0, False: 0}
     for _ in range(20000):
         if seen[True] >= 30 and seen[False] >= 200:
@@ -559,7 +555,7 @@ def test_the_copy_text_holds_the_same_verdict_as_the_portable_path():
             continue
         seen[ev.eligible] += 1
         texts = encoder.columns(ev, ev.eligible)
-        assert tuple(json.loads(t) for t in texts) == runs.verdict(ev, ev.eligible)
+        assert tuple(json.loads(t) for t in texts) == evaluation.verdict(ev, ev.eligible)
     assert seen[True] >= 30 and seen[False] >= 200
 
 
@@ -577,7 +573,7 @@ def test_a_row_stored_behind_the_runs_back_makes_the_chunk_upsert_instead_of_fai
     ev = engine.Evaluation((engine.CriterionResult("city", "所在地区", True, "新的理由"),), 1, ())
     now = timezone.now()
     row = (need.pk, p.pk, need.enterprise_id, p.institution_id, ev, True, False, None)
-    runs._write([row], existing=set(), run_id=stored.run_id, now=now, deadline=now)
+    evaluation._write([row], existing=set(), run_id=stored.run_id, now=now, deadline=now)
     again = Match.objects.get(need=need, product=p)
     assert Match.objects.filter(need=need, product=p).count() == 1
     assert again.score == 1

@@ -3,7 +3,7 @@
 import pytest
 
 from matching.models import MatchRun
-from matching.services.runs import start_full_run
+from matching.services.dispatch import start_full_run
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ import pytest
 
 from enterprises.models import Enterprise, FinancingNeed
 from matching.models import Match, MatchRun
-from matching.services.runs import enqueue_need_match, enqueue_product_match, start_full_run
+from matching.services.dispatch import enqueue_need_match, enqueue_product_match, start_full_run
 from tests import factories as f
 from tests.conftest import WorkerProcess
 

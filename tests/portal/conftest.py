@@ -6,7 +6,7 @@ import pytest
 import time_machine
 
 from matching.models import Match
-from matching.services.runs import start_full_run
+from matching.services.dispatch import start_full_run
 from tests import factories as f
 
 NOW = "2026-03-10 10:00 +08:00"

@@ -101,7 +101,7 @@ def test_a_claimed_lead_leaves_the_cached_suggested_list_at_once(
 def test_a_matching_run_makes_the_cached_lists_stale(
     list_cache, api_for, cast, django_capture_on_commit_callbacks
 ):
-    from matching.services.runs import start_full_run
+    from matching.services.dispatch import start_full_run
 
     api = api_for(cast.staff)
     assert api.get("/api/v1/matches/").json()["count"] == 0

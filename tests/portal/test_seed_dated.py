@@ -102,7 +102,7 @@ def test_the_need_found_on_a_visit_waits_for_the_firm_and_is_matched_once_confir
     from enterprises.models import FinancingNeed
     from enterprises.visits import visit_need_confirm
     from matching.models import Match
-    from matching.services.runs import needs_unmatched, start_full_run
+    from matching.services.dispatch import needs_unmatched, start_full_run
     from portal.models import User
 
     day = date(2026, 12, 1)
@@ -163,5 +163,7 @@ def assert_demo_firm_compares_two_offers_and_every_loan_was_signed(firm, day: da
     ]
     assert any(len({o.application.product.institution_id for o in offers}) == 2 for offers in compared)
     ct = ContentType.objects.get_for_model(Application)
-    signed = set(Transition.objects.filter(content_type=ct, to_state="signed").values_list("object_id", flat=True))
+    signed = set(
+        Transition.objects.filter(content_type=ct, to_state="signed").values_list("object_id", flat=True)
+    )
     assert set(Loan.objects.values_list("application_id", flat=True)) <= signed

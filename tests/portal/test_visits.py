@@ -115,7 +115,7 @@ def test_the_firm_confirms_the_need_posted_on_its_behalf(cast, client_for, monke
     from decimal import Decimal
 
     enqueued = []
-    monkeypatch.setattr("matching.services.runs.enqueue_need_match", enqueued.append)
+    monkeypatch.setattr("matching.services.dispatch.enqueue_need_match", enqueued.append)
     record(cast, need={"amount": Decimal("1000000"), "term_months": 6})
     need = FinancingNeed.objects.get()
     url = f"/staff/visits/needs/{need.pk}/confirm/"

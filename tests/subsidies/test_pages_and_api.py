@@ -246,7 +246,7 @@ def test_editing_a_policy_makes_a_new_version_and_claims_keep_theirs(cast, clien
     assert new.is_active and new.parameters["ratio"] == "0.6"
     claim.refresh_from_db()
     assert claim.policy_id == old.pk
-    from subsidies.selectors import policy_in_force
+    from subsidies.rules import policy_in_force
 
     assert policy_in_force("interest", date(2026, 3, 1)) == old
     assert policy_in_force("interest", date(2026, 8, 1)) == new

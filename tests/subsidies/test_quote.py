@@ -8,7 +8,8 @@ import pytest
 from django.template import Context, Template
 from django.test import RequestFactory
 
-from subsidies.selectors import policy_in_force, quote_for_product
+from subsidies.rules import policy_in_force
+from subsidies.selectors import quote_for_product
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
