@@ -7,8 +7,8 @@ incremental path (one new need against all products).
 It recreates its own PostgreSQL database (``kejin_bench`` on the server of ``DATABASE_URL``, or
 ``BENCH_PG``; name from ``BENCH_MATCH_DB``), migrates it and generates the data with
 ``bulk_create``: institutions with branches, ``--products`` published products with varied
-criteria, ``--firms`` firms (qualifications, IP assets) each with one open financing need. With
-``--workers 1`` (the default) tasks run in this process (``REDIS_URL`` ignored): the figures of one
+criteria, ``--firms`` firms (qualifications, IP assets, last year's figures) each with one open
+financing need. With ``--workers 1`` (the default) tasks run in this process (``REDIS_URL`` ignored): the figures of one
 worker process. With ``--workers N`` the full run goes through Redis to a real Celery worker with N
 processes (the chunks of the chord run in parallel), as in production.
 
@@ -137,7 +137,7 @@ def setup_django(workers: int) -> None:
 
 
 def generate(args) -> None:
-    from enterprises.models import Enterprise, FinancingNeed, IPAsset, Qualification
+    from enterprises.models import AnnualFigures, Enterprise, FinancingNeed, IPAsset, Qualification
     from enterprises.uscc import make_uscc
     from lenders.models import Branch, Institution
     from portal.models import Region
@@ -207,27 +207,42 @@ def generate(args) -> None:
         )
     Criteria.objects.bulk_create(criteria)
 
-    firms = []
+    firms, figures = [], []
+    last_year = today.year - 1  # the firm's figures: last financial year's row (AnnualFigures)
     for i in range(args.firms + args.incremental):
         revenue = Decimal(int(10 ** rng.uniform(5.5, 8.5))).quantize(Decimal("0.01"))
-        firms.append(
-            Enterprise(
-                name=f"基准科技{i}有限公司",
-                uscc=make_uscc(division="140100", body=f"MA{i:06d}0"),
-                legal_representative="张三",
-                city=regions[rng.choices(CITIES, CITY_WEIGHTS)[0]],
-                founded_on=today - timedelta(days=rng.randint(100, 7000)),
-                industry=rng.choice(INDUSTRIES),
-                stage=rng.choice(STAGES),
-                employees=rng.randint(5, 400),
-                rd_staff=rng.randint(1, 80),
-                revenue_last_year=revenue,
-                rd_spend_last_year=(revenue * Decimal(rng.uniform(0.01, 0.15))).quantize(Decimal("0.01")),
-                export_business=rng.random() < 0.2,
-                verification_status="verified" if rng.random() < 0.8 else "pending",
+        city = regions[rng.choices(CITIES, CITY_WEIGHTS)[0]]
+        founded_on = today - timedelta(days=rng.randint(100, 7000))
+        industry, stage = rng.choice(INDUSTRIES), rng.choice(STAGES)
+        employees = rng.randint(5, 400)
+        st_staff = min(employees, rng.randint(1, 80))
+        rd_spend = (revenue * Decimal(rng.uniform(0.01, 0.15))).quantize(Decimal("0.01"))
+        firm = Enterprise(
+            name=f"基准科技{i}有限公司",
+            uscc=make_uscc(division="140100", body=f"MA{i:06d}0"),
+            legal_representative="张三",
+            city=city,
+            founded_on=founded_on,
+            industry=industry,
+            stage=stage,
+            export_business=rng.random() < 0.2,
+            verification_status="verified" if rng.random() < 0.8 else "pending",
+        )
+        firms.append(firm)
+        figures.append(
+            AnnualFigures(
+                enterprise=firm,
+                year=last_year,
+                revenue=revenue,
+                rd_spend=rd_spend,
+                employees=employees,
+                st_staff=st_staff,
             )
         )
     Enterprise.objects.bulk_create(firms, batch_size=2000)
+    for row in figures:
+        row.enterprise_id = row.enterprise.pk
+    AnnualFigures.objects.bulk_create(figures, batch_size=5000)
     quals, assets, needs = [], [], []
     for n, firm in enumerate(firms):
         for code in rng.sample(["hitech", "tech_sme", "srdi"], rng.choice([0, 0, 1, 1, 2])):

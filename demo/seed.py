@@ -17,7 +17,15 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from enterprises.models import Enterprise, FinancingNeed, IPAsset, ProfileConsent, Qualification
+from enterprises.models import (
+    AnnualFigures,
+    Enterprise,
+    FinancingNeed,
+    IPAsset,
+    ProfileConsent,
+    Qualification,
+    financial_years,
+)
 from enterprises.services import consent_grant
 from enterprises.uscc import ALPHABET, make_uscc
 from lenders.models import Branch, Institution
@@ -613,8 +621,11 @@ def _firm_spec(i: int, rng: random.Random, today: date) -> dict:
     }
 
 
-def _upsert_firm(uscc: str, spec: dict, *, verified: bool, shares: bool) -> tuple[Enterprise, bool]:
+def _upsert_firm(
+    uscc: str, spec: dict, *, verified: bool, shares: bool, today: date
+) -> tuple[Enterprise, bool]:
     firm, created = _upsert_firm_row(uscc, spec, verified=verified, shares=shares)
+    _ensure_figures(firm, spec, today=today)
     if shares and not ProfileConsent.objects.filter(enterprise=firm, institution__isnull=True).exists():
         consent_grant(user=None, enterprise=firm, institution=None)  # its "share with all" record
     return firm, created
@@ -631,10 +642,6 @@ def _upsert_firm_row(uscc: str, spec: dict, *, verified: bool, shares: bool) -> 
             "registered_capital": (spec["revenue"] / 4).quantize(Decimal("0.01")) or wan(100),
             "industry": spec["industry"],
             "stage": spec["stage"],
-            "employees": spec["employees"],
-            "rd_staff": spec["rd_staff"],
-            "revenue_last_year": spec["revenue"],
-            "rd_spend_last_year": spec["rd_spend"],
             "total_assets": spec["revenue"] * 2,
             "export_business": spec["export"],
             "export_amount_last_year": (spec["revenue"] * Decimal("0.3")).quantize(Decimal("0.01"))
@@ -646,6 +653,69 @@ def _upsert_firm_row(uscc: str, spec: dict, *, verified: bool, shares: bool) -> 
             "contact_mobile": "139" + uscc[-8:].translate(str.maketrans(ALPHABET, "0123456789" * 3 + "0")),
         },
     )
+
+
+# Year-on-year growth of revenue by stage (low, high): young firms grow fast or shrink, mature ones
+# move little. The older years' figures are the newest year's divided back by it.
+GROWTH = {"seed": (-0.2, 1.5), "startup": (-0.1, 0.8), "growth": (-0.05, 0.4), "mature": (-0.08, 0.15)}
+# Invention-patent applications a year and the chance of a provincial R&D platform, by stage.
+PATENTS_A_YEAR = {"seed": 2, "startup": 5, "growth": 12, "mature": 30}
+PLATFORM_CHANCE = {"seed": 0.02, "startup": 0.1, "growth": 0.3, "mature": 0.6}
+
+
+def _cents(value) -> Decimal:
+    return Decimal(value).quantize(Decimal("0.01"))
+
+
+def _figure_rows(spec: dict, uscc: str, today: date) -> dict[int, dict]:
+    """The firm's last three financial years (the older ones since its founding), newest first: the
+    newest is the spec's revenue, R&D spend, employees and S&T staff; the rest drawn from the firm's
+    own random stream (its USCC), so every seeding writes the same figures and the main stream of
+    the demo is untouched. Varied enough that each stage's cohort spreads over the score."""
+    rng = random.Random(f"figures-{uscc}")
+    stage = spec["stage"]
+    revenue, rd_spend = spec["revenue"], spec["rd_spend"]
+    employees, st_staff = spec["employees"], spec["rd_staff"]
+    hitech_share = rng.uniform(0.3, 0.9) if rng.random() < 0.7 else 0.0
+    margin = rng.uniform(-0.1, 0.18)
+    reports_tech_contracts = rng.random() < 0.5
+    rows: dict[int, dict] = {}
+    for n, year in enumerate(financial_years(today)):
+        if n and year < spec["founded_on"].year:
+            break  # (the newest year is always there: the demo's matching reads it)
+        if n:
+            growth = 1 + rng.uniform(*GROWTH[stage])
+            revenue = _cents(revenue / Decimal(str(growth)))
+            rd_spend = _cents(rd_spend / Decimal(str(1 + rng.uniform(-0.1, 0.5))))
+            employees = max(3, int(employees / (1 + rng.uniform(-0.05, 0.3))))
+            st_staff = min(employees, max(1, int(st_staff / (1 + rng.uniform(-0.05, 0.35)))))
+        apps = rng.randint(0, PATENTS_A_YEAR[stage])
+        rows[year] = {
+            "revenue": revenue,
+            "rd_spend": rd_spend,
+            "hitech_revenue": _cents(revenue * Decimal(str(hitech_share))) if hitech_share else None,
+            "net_profit": _cents(revenue * Decimal(str(margin + rng.uniform(-0.03, 0.03)))),
+            "net_assets": _cents(revenue * Decimal(str(rng.uniform(0.4, 1.6)))) or wan(50),
+            "employees": employees,
+            "st_staff": st_staff,
+            "master_staff": min(employees, int(employees * rng.uniform(0.02, 0.35))),
+            "rd_super_deduction": _cents(rd_spend * Decimal(str(rng.uniform(0.6, 1.0))))
+            if rng.random() < 0.8
+            else None,
+            "tech_contract_turnover": wan(rng.randint(10, 1500)) if reports_tech_contracts else None,
+            "invention_applications": apps,
+            "invention_grants": rng.randint(0, max(0, apps - 1)) if apps else 0,
+            "pct_applications": rng.choice([0, 0, 0, 1, 2]) if stage in ("growth", "mature") else 0,
+            "rd_platforms": (rng.randint(1, 3) if rng.random() < PLATFORM_CHANCE[stage] else 0),
+            "st_awards": rng.choice([0, 0, 0, 0, 1, 1, 2]),
+        }
+    return rows
+
+
+def _ensure_figures(firm: Enterprise, spec: dict, *, today: date) -> None:
+    """The firm's 年度经营数据 (idempotent: one row per year, the same figures every seeding)."""
+    for year, figures in _figure_rows(spec, firm.uscc, today).items():
+        AnnualFigures.objects.update_or_create(enterprise=firm, year=year, defaults=figures)
 
 
 def _qualification(kind: str, level: str, days_ago: int, today: date) -> tuple[str, str, date, date]:
@@ -666,7 +736,8 @@ def _ensure_assets(
         quals = []
         if firm.stage in ("growth", "mature") and rng.random() < 0.45:
             quals.append(_qualification("hitech", "", rng.randint(30, 1300), today))  # some have expired
-        if firm.employees <= 500 and rng.random() < 0.6:
+        latest = firm.latest_figures
+        if (latest.employees if latest else 0) <= 500 and rng.random() < 0.6:
             quals.append(_qualification("tech_sme", "", rng.randint(20, 260), today))
         if rng.random() < 0.18:
             level = rng.choice(["innovative", "innovative", "srdi_sme", "giant"])
@@ -700,7 +771,9 @@ def _ensure_assets(
 
 
 def _need_spec(firm: Enterprise, rng: random.Random) -> dict:
-    cap = max(Decimal(50), min(Decimal(5000), (firm.revenue_last_year / WAN / 3).quantize(Decimal(1))))
+    latest = firm.latest_figures
+    revenue = (latest.revenue if latest else None) or Decimal(0)
+    cap = max(Decimal(50), min(Decimal(5000), (revenue / WAN / 3).quantize(Decimal(1))))
     amount = wan(rng.choice([50, 100, 200, 300, 500, 800, 1000, 1500, 2000, 3000]))
     amount = min(amount, wan(cap)) if rng.random() < 0.8 else amount
     guarantees = ["credit"] if rng.random() < 0.7 else []
@@ -794,7 +867,7 @@ def _seed_base(*, password: str, firms: int, today: date, seed: int = SEED) -> N
     demo_enterprises = {}
     for username, spec in DEMO_FIRMS.items():
         uscc = make_uscc(division=spec["city"] if spec["city"] != "140171" else "140100", body=spec["body"])
-        firm, created = _upsert_firm(uscc, spec, verified=True, shares=True)
+        firm, created = _upsert_firm(uscc, spec, verified=True, shares=True, today=today)
         demo_enterprises[username] = (firm, created, spec)
 
     for i in range(firms):
@@ -802,7 +875,9 @@ def _seed_base(*, password: str, firms: int, today: date, seed: int = SEED) -> N
         body_rng = random.Random(seed * 7 + i)
         division = spec["city"] if spec["city"] != "140171" else "140100"
         uscc = make_uscc(division=division, body=_body(body_rng))
-        firm, created = _upsert_firm(uscc, spec, verified=spec["verified"], shares=spec["shares"])
+        firm, created = _upsert_firm(
+            uscc, spec, verified=spec["verified"], shares=spec["shares"], today=today
+        )
         asset_rng = random.Random(seed * 11 + i)
         if created:
             # Registered over the past year, a few of them today (this month's figures on the 1st).
@@ -888,6 +963,7 @@ def row_counts() -> dict[str, int]:
         Policy,
         LprRate,
         Enterprise,
+        AnnualFigures,
         Qualification,
         IPAsset,
         FinancingNeed,

@@ -13,8 +13,8 @@ from portal.text import NOTE_MAX
 from portal.vocabulary import GUARANTEE_TYPES
 
 from .consent import ConsentPurpose, ProfileGroup
-from .models import Document, Enterprise, FinancingNeed, IPAsset, Qualification
-from .services import PROFILE_FIELDS
+from .models import AnnualFigures, Document, Enterprise, FinancingNeed, IPAsset, Qualification
+from .services import MONEY_FIGURES, PROFILE_FIELDS, SIGNED_FIGURES
 
 
 class WanField(forms.DecimalField):
@@ -79,8 +79,6 @@ class RegisterForm(forms.Form):
 
 class EnterpriseForm(forms.ModelForm):
     registered_capital = WanField(label=_("注册资本（万元）"), required=False)
-    revenue_last_year = WanField(label=_("上年营业收入（万元）"), required=False, empty_zero=True)
-    rd_spend_last_year = WanField(label=_("上年研发投入（万元）"), required=False, empty_zero=True)
     total_assets = WanField(label=_("资产总额（万元）"), required=False)
     export_amount_last_year = WanField(label=_("上年出口额（万元）"), required=False, empty_zero=True)
 
@@ -88,6 +86,60 @@ class EnterpriseForm(forms.ModelForm):
         model = Enterprise
         fields = list(PROFILE_FIELDS)
         widgets = {"founded_on": DateInput(), "description": forms.Textarea(attrs={"rows": 4})}
+
+
+def _figure_label(name: str) -> str:
+    return str(AnnualFigures._meta.get_field(name).verbose_name).removesuffix("（元）")
+
+
+class AnnualFiguresForm(forms.Form):
+    """One financial year of the 年度经营数据 section: money in 万元 (net profit may be negative, a
+    loss), people and counts whole numbers; a blank input is "not reported" (None). The rules between
+    figures are ``services.annual_figures_save``'s. Bound with ``prefix="y<year>"``."""
+
+    def __init__(self, *args, year: int, **kwargs):
+        kwargs.setdefault("prefix", f"y{year}")
+        super().__init__(*args, **kwargs)
+        self.year = year
+        for name in AnnualFigures.FIGURE_FIELDS:
+            label = _figure_label(name)
+            if name in MONEY_FIGURES:
+                signed = name in SIGNED_FIGURES
+                field = WanField(
+                    label=_("%(label)s（万元）") % {"label": label},
+                    required=False,
+                    min_value=None if signed else Decimal("0"),
+                    error_messages={
+                        "invalid": _("请填写金额（万元），如 1234.56。"),
+                        "min_value": _("%(label)s不能为负数。") % {"label": label},
+                        "max_digits": _("金额过大，请核对单位（万元）。"),
+                        "max_whole_digits": _("金额过大，请核对单位（万元）。"),
+                        "max_decimal_places": _("金额最多保留两位小数。"),
+                    },
+                    help_text=_("亏损填负数") if signed else "",
+                )
+            else:
+                field = forms.IntegerField(
+                    label=label,
+                    required=False,
+                    min_value=0,
+                    max_value=10_000_000,
+                    error_messages={
+                        "invalid": _("请填写整数。"),
+                        "min_value": _("%(label)s不能为负数。") % {"label": label},
+                        "max_value": _("%(label)s过大，请核对。") % {"label": label},
+                    },
+                )
+                field.widget.attrs.setdefault("inputmode", "numeric")
+            self.fields[name] = field
+
+    @classmethod
+    def initial_from(cls, row: AnnualFigures | None) -> dict:
+        return row.figures() if row is not None else {}
+
+    def is_blank(self) -> bool:
+        """Nothing entered for the year (a valid form only)."""
+        return all(self.cleaned_data.get(name) is None for name in AnnualFigures.FIGURE_FIELDS)
 
 
 class QualificationForm(forms.ModelForm):

@@ -45,10 +45,6 @@ class Enterprise(models.Model):
         _("所属行业"), max_length=32, choices=list(INDUSTRIES.items()), default="other"
     )
     stage = models.CharField(_("发展阶段"), max_length=16, choices=list(STAGES.items()), default="startup")
-    employees = models.PositiveIntegerField(_("职工人数"), default=0)
-    rd_staff = models.PositiveIntegerField(_("研发人员"), default=0)
-    revenue_last_year = models.DecimalField(_("上年营业收入（元）"), **MONEY, default=Decimal("0"))
-    rd_spend_last_year = models.DecimalField(_("上年研发投入（元）"), **MONEY, default=Decimal("0"))
     total_assets = models.DecimalField(_("资产总额（元）"), **MONEY, null=True, blank=True)
     had_bank_loan = models.BooleanField(
         _("曾获得银行贷款"),
@@ -101,6 +97,18 @@ class Enterprise(models.Model):
 
         The one rule; :meth:`EnterpriseQuerySet`-free callers filter with :data:`FIRST_LOAN_FIRMS`."""
         return not self.had_bank_loan and not self.applications.filter(loan__isnull=False).exists()
+
+    @property
+    def latest_figures(self) -> "AnnualFigures | None":
+        """The firm's newest :class:`AnnualFigures` row (its current 营业收入、研发投入、职工人数、科技人员
+        and the rest), or None before any year is recorded. Lists prefetch :data:`ANNUAL_FIGURES`
+        (or ``"annual_figures"``, or ``annual_figures_prefetch("enterprise__")`` from a related
+        row); without it this costs one query."""
+        cache = getattr(self, "_prefetched_objects_cache", {})
+        if "annual_figures" in cache:
+            rows = list(cache["annual_figures"])
+            return max(rows, key=lambda r: r.year) if rows else None
+        return self.annual_figures.order_by("-year").first()
 
     @property
     def current_score(self) -> "InnovationScore | None":
@@ -662,6 +670,21 @@ class AnnualFigures(models.Model):
     def __str__(self) -> str:
         return f"{self.enterprise} {self.year}"
 
+    def figures(self) -> dict:
+        """``{field: value}`` of :attr:`FIGURE_FIELDS` (None: not reported)."""
+        return {name: getattr(self, name) for name in self.FIGURE_FIELDS}
+
+
+#: How many financial years a firm records (and the score reads): the last three.
+FIGURE_YEARS = 3
+
+
+def financial_years(today: date | None = None) -> list[int]:
+    """The financial years a firm records on a day, newest first: the last three complete years
+    (on 2026-12-02: 2025, 2024, 2023). The first is the "last financial year" (上年)."""
+    year = (today or timezone.localdate()).year
+    return [year - n for n in range(1, FIGURE_YEARS + 1)]
+
 
 class InnovationScore(models.Model):
     """One computation of a firm's 科创积分 (enterprises.score), kept as history.
@@ -703,6 +726,17 @@ class InnovationScore(models.Model):
 
     def __str__(self) -> str:
         return f"{self.enterprise} {self.total}"
+
+
+def annual_figures_prefetch(prefix: str = "") -> Prefetch:
+    """Prefetch every firm's annual figures (newest year first) for :attr:`Enterprise.latest_figures`:
+    ``Enterprise.objects.prefetch_related(ANNUAL_FIGURES)``, or from a row that points at the firm,
+    ``FinancingNeed.objects.prefetch_related(annual_figures_prefetch("enterprise__"))``."""
+    return Prefetch(f"{prefix}annual_figures", queryset=AnnualFigures.objects.order_by("-year"))
+
+
+#: Prefetch of a list of firms' annual figures (see :func:`annual_figures_prefetch`).
+ANNUAL_FIGURES = annual_figures_prefetch()
 
 
 #: Prefetch the current score of each firm of a list: ``.prefetch_related(LATEST_SCORE)``.

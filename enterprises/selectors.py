@@ -339,10 +339,15 @@ def qualification_status(qualification: Qualification, *, on=None) -> str:
 # What the completeness meter checks, why it matters for matching, and how to tell it is there.
 COMPLETENESS_ITEMS = (
     ("founded_on", "成立日期", "产品常设成立年限门槛（如成立满 2 年），缺失时按注册日期估算，可能误判。"),
-    ("employees", "职工人数", "用于判断科技型中小企业等资质条件及研发人员占比。"),
-    ("rd_staff", "研发人员", "研发人员占比影响匹配评分中的研发实力。"),
-    ("revenue_last_year", "上年营业收入", "许多产品要求最低营收或按营收核定额度，未填写时营收视为 0。"),
-    ("rd_spend_last_year", "上年研发投入", "研发投入强度占匹配评分的 20 分。"),
+    ("employees", "职工人数", "用于判断科技型中小企业等资质条件及科技人员占比。"),
+    ("st_staff", "科技人员", "科技人员占比影响匹配评分中的研发实力，也计入科创积分。"),
+    ("revenue", "上年营业收入", "许多产品要求最低营收或按营收核定额度，未填写时营收视为 0。"),
+    ("rd_spend", "上年研发投入", "研发投入强度占匹配评分的 20 分。"),
+    (
+        "other_figures",
+        "其他年度经营数据",
+        "高新技术产品收入、技术合同成交额、发明专利申请等计入科创积分，至少填写一项。",
+    ),
     ("total_assets", "资产总额", "银行评估授信额度时参考。"),
     ("registered_capital", "注册资本", "银行评估企业规模时参考。"),
     ("address", "地址", "用于安排上门服务和就近网点承接。"),
@@ -355,15 +360,20 @@ COMPLETENESS_ITEMS = (
 
 
 def profile_completeness(enterprise: Enterprise) -> dict:
-    """Percentage filled and the list of what is missing, each with why it matters for matching."""
+    """Percentage filled and the list of what is missing, each with why it matters for matching.
+
+    The figures are the latest recorded year's (``Enterprise.latest_figures``): revenue, R&D spend,
+    employees and S&T staff each count when reported and not zero, and "other figures" when at least
+    one of the rest of that year's figures is reported (a reported 0 counts: it was answered)."""
     today = timezone.localdate()
     quals = list(enterprise.qualifications.all())
+    figures = enterprise.latest_figures
+    year = figures.figures() if figures is not None else {}
+    main = ("employees", "st_staff", "revenue", "rd_spend")
     present = {
         "founded_on": enterprise.founded_on is not None,
-        "employees": bool(enterprise.employees),
-        "rd_staff": bool(enterprise.rd_staff),
-        "revenue_last_year": bool(enterprise.revenue_last_year),
-        "rd_spend_last_year": bool(enterprise.rd_spend_last_year),
+        **{name: bool(year.get(name)) for name in main},
+        "other_figures": any(v is not None for k, v in year.items() if k not in main),
         "total_assets": enterprise.total_assets is not None,
         "registered_capital": enterprise.registered_capital is not None,
         "address": bool(enterprise.address),
@@ -424,11 +434,17 @@ def _profile_groups(enterprise: Enterprise, groups: frozenset[str]) -> dict:
             description=enterprise.description,
         )
     if ProfileGroup.FINANCIALS in groups:
+        # The latest year's figures (AnnualFigures): every one of them, and under the single-year
+        # names the profile used to have. None: not reported.
+        latest = enterprise.latest_figures
+        figures = latest.figures() if latest is not None else {}
         out.update(
-            employees=enterprise.employees,
-            rd_staff=enterprise.rd_staff,
-            revenue_last_year=enterprise.revenue_last_year,
-            rd_spend_last_year=enterprise.rd_spend_last_year,
+            figures_year=latest.year if latest is not None else None,
+            figures=figures,
+            employees=figures.get("employees"),
+            rd_staff=figures.get("st_staff"),
+            revenue_last_year=figures.get("revenue"),
+            rd_spend_last_year=figures.get("rd_spend"),
             total_assets=enterprise.total_assets,
             export_business=enterprise.export_business,
             export_amount_last_year=enterprise.export_amount_last_year,
@@ -538,11 +554,11 @@ def product_eligibility(*, user, product, need: FinancingNeed | None = None, on=
     """The engine's verdict for the caller's enterprise (and a need) on a product: the same
     ``matching.engine.evaluate`` the matching service runs, fed by ``matching.facts``."""
     from matching.engine import evaluate
-    from matching.facts import city_names, firm_facts, need_facts, product_facts
+    from matching.facts import city_names, firm_facts, firm_facts_prefetch, need_facts, product_facts
 
     enterprise = (
         Enterprise.objects.select_related("city")
-        .prefetch_related("qualifications", "ip_assets")
+        .prefetch_related(*firm_facts_prefetch())
         .get(pk=user.enterprise_id)
     )
     return evaluate(

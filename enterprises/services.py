@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
@@ -30,6 +30,7 @@ from portal.vocabulary import GUARANTEE_TYPES
 from . import uscc as uscc_rules
 from .consent import ALL_GROUPS, ALL_PURPOSES, ConsentPurpose, one_year_after, ordered_groups
 from .models import (
+    AnnualFigures,
     Document,
     Enterprise,
     FinancingNeed,
@@ -38,6 +39,7 @@ from .models import (
     ProfileConsent,
     ProfileView,
     Qualification,
+    financial_years,
     statutory_expiry,
 )
 from .selectors import consent_scope
@@ -64,10 +66,6 @@ PROFILE_FIELDS = (
     "registered_capital",
     "industry",
     "stage",
-    "employees",
-    "rd_staff",
-    "revenue_last_year",
-    "rd_spend_last_year",
     "total_assets",
     "export_business",
     "export_amount_last_year",
@@ -76,6 +74,23 @@ PROFILE_FIELDS = (
     "contact_email",
     "description",
 )
+#: The single-year names the profile's figures had (still accepted by the enterprise API and the
+#: registration) → the figure of the firm's latest year they stand for (see ``figures_alias_year``).
+FIGURE_ALIASES = {
+    "employees": "employees",
+    "rd_staff": "st_staff",
+    "revenue_last_year": "revenue",
+    "rd_spend_last_year": "rd_spend",
+}
+ALIAS_OF_FIGURE = {figure: alias for alias, figure in FIGURE_ALIASES.items()}
+MONEY_FIGURES = frozenset(
+    name
+    for name in AnnualFigures.FIGURE_FIELDS
+    if AnnualFigures._meta.get_field(name).get_internal_type() == "DecimalField"
+)
+SIGNED_FIGURES = frozenset({"net_profit"})  # a loss is a negative profit
+FIGURE_MONEY_MAX = Decimal("99999999999999.99")  # the column's 16 digits
+FIGURE_COUNT_MAX = 10_000_000
 NEED_FIELDS = (
     "amount",
     "term_months",
@@ -163,6 +178,7 @@ def firm_register(
         raise ServiceError(" ".join(exc.messages), field="password")
 
     extra = {k: v for k, v in enterprise.items() if k in PROFILE_FIELDS and k not in ("name", "city")}
+    figures = {FIGURE_ALIASES[k]: v for k, v in enterprise.items() if k in FIGURE_ALIASES and v is not None}
     extra["legal_representative"] = legal
     if "contact_mobile" not in extra or not extra["contact_mobile"]:
         extra["contact_mobile"] = mobile
@@ -183,6 +199,8 @@ def firm_register(
     user.enterprise = firm
     user.set_password(password)
     user.save()
+    if figures:  # the registration's single-year figures are the last financial year's
+        _save_aliased_figures(user=user, enterprise=firm, figures=figures)
     if firm.shares_profile:  # the registration form's "share with all institutions" box
         consent_grant(user=user, enterprise=firm, institution=None)
     transition_record(
@@ -256,30 +274,199 @@ def enterprise_verify(*, user: User, enterprise: Enterprise, approve: bool, note
 
 @transaction.atomic
 def enterprise_update(*, user: User, enterprise: Enterprise, **fields) -> Enterprise:
-    """Edit the firm's profile. Matching facts change, so open needs are matched again."""
+    """Edit the firm's profile. Matching facts change, so open needs are matched again.
+
+    The single-year names of :data:`FIGURE_ALIASES` (``revenue_last_year`` …) write the firm's latest
+    financial year through :func:`annual_figures_save` (see :func:`figures_alias_year`)."""
     _require_own_enterprise(user, enterprise)
-    unknown = set(fields) - set(PROFILE_FIELDS)
+    unknown = set(fields) - set(PROFILE_FIELDS) - set(FIGURE_ALIASES)
     if unknown:
         raise ServiceError(_("不能修改这些字段：%(f)s") % {"f": ", ".join(sorted(unknown))})
+    figures = {FIGURE_ALIASES[k]: fields.pop(k) for k in list(fields) if k in FIGURE_ALIASES}
     if fields.get("contact_mobile"):
         fields["contact_mobile"] = mobile_check(fields["contact_mobile"], field="contact_mobile")
-    for money in ("registered_capital", "revenue_last_year", "rd_spend_last_year", "total_assets"):
+    for money in ("registered_capital", "total_assets", "export_amount_last_year"):
         if fields.get(money) is not None and fields[money] < 0:
             raise ServiceError(_("金额不能为负数。"), field=money)
     if fields.get("founded_on") and fields["founded_on"] > timezone.localdate():
         raise ServiceError(_("成立日期不能晚于今天。"), field="founded_on")
-    if "rd_staff" in fields and "employees" in fields and fields["rd_staff"] > fields["employees"]:
-        raise ServiceError(_("研发人员不能多于职工人数。"), field="rd_staff")
+    if figures:
+        _save_aliased_figures(user=user, enterprise=enterprise, figures=figures, rematch=False)
     if enterprise.verification_status == Enterprise.Verification.VERIFIED:
         identity = {k: fields.pop(k) for k in IDENTITY_FIELDS if k in fields}
         identity_change_request(user=user, enterprise=enterprise, **identity)
     for key, value in fields.items():
-        if key in ("revenue_last_year", "rd_spend_last_year", "export_amount_last_year") and value is None:
+        if key == "export_amount_last_year" and value is None:
             value = Decimal("0")
         setattr(enterprise, key, value)
     enterprise.save()
     _rematch(enterprise)
     return enterprise
+
+
+def _save_aliased_figures(*, user: User, enterprise: Enterprise, figures: dict, rematch: bool = True) -> None:
+    """Write figures given under their single-year names; a refusal names the name the caller used."""
+    try:
+        annual_figures_save(
+            enterprise=enterprise,
+            year=figures_alias_year(enterprise),
+            data=figures,
+            by=user,
+            rematch=rematch,
+        )
+    except ServiceError as exc:
+        raise ServiceError(
+            exc.message, status=exc.status, field=ALIAS_OF_FIGURE.get(exc.field, exc.field), code=exc.code
+        )
+
+
+# ------------------------------------------------------------------------------------------------
+# Annual figures 年度经营数据
+# ------------------------------------------------------------------------------------------------
+
+
+def figures_alias_year(enterprise: Enterprise, *, today=None) -> int:
+    """The year the single-year names (``revenue_last_year`` …) read and write: the firm's newest
+    recorded year among the last three financial years, else the last financial year (上年)."""
+    years = financial_years(today)
+    latest = (
+        AnnualFigures.objects.filter(enterprise_id=enterprise.pk, year__in=years)
+        .order_by("-year")
+        .values_list("year", flat=True)
+        .first()
+    )
+    return latest or years[0]
+
+
+def _figure_label(name: str) -> str:
+    return str(AnnualFigures._meta.get_field(name).verbose_name).removesuffix("（元）")
+
+
+def _figure_value(name: str, value):
+    """One figure as stored: yuan to the cent, a whole number for people and counts, None for blank."""
+    if value is None or value == "":
+        return None
+    label = _figure_label(name)
+    if name in MONEY_FIGURES:
+        if isinstance(value, (bool, float)):
+            raise ServiceError(_("%(label)s应为金额（元）。") % {"label": label}, field=name)
+        try:
+            amount = Decimal(str(value)).quantize(Decimal("0.01"))
+        except InvalidOperation:
+            raise ServiceError(_("%(label)s应为金额（元）。") % {"label": label}, field=name)
+        if not amount.is_finite() or abs(amount) > FIGURE_MONEY_MAX:
+            raise ServiceError(_("%(label)s金额过大，请核对单位。") % {"label": label}, field=name)
+        if amount < 0 and name not in SIGNED_FIGURES:
+            raise ServiceError(_("%(label)s不能为负数。") % {"label": label}, field=name)
+        return amount
+    if isinstance(value, bool):
+        raise ServiceError(_("%(label)s应为整数。") % {"label": label}, field=name)
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        raise ServiceError(_("%(label)s应为整数。") % {"label": label}, field=name)
+    if not number.is_finite() or number != number.to_integral_value():
+        raise ServiceError(_("%(label)s应为整数。") % {"label": label}, field=name)
+    if number < 0:
+        raise ServiceError(_("%(label)s不能为负数。") % {"label": label}, field=name)
+    if number > FIGURE_COUNT_MAX:
+        raise ServiceError(_("%(label)s过大，请核对。") % {"label": label}, field=name)
+    return int(number)
+
+
+def _check_figures(row: dict) -> None:
+    """The rules between the figures of one year (each only when both figures are reported).
+    Invention grants may exceed applications: a grant usually comes from an earlier year's filing."""
+    employees = row.get("employees")
+    for name, message in (
+        ("st_staff", _("科技人员不能多于职工人数。")),
+        ("master_staff", _("硕士及以上学历人员不能多于职工人数。")),
+    ):
+        if row.get(name) is not None and employees is not None and row[name] > employees:
+            raise ServiceError(message, field=name)
+    if (
+        row.get("hitech_revenue") is not None
+        and row.get("revenue") is not None
+        and row["hitech_revenue"] > row["revenue"]
+    ):
+        raise ServiceError(_("高新技术产品（服务）收入不能高于营业收入。"), field="hitech_revenue")
+
+
+def _audit_value(value):
+    return str(value) if isinstance(value, Decimal) else value
+
+
+@transaction.atomic
+def annual_figures_save(
+    *, enterprise: Enterprise, year, data: dict, by: User, rematch: bool = True
+) -> AnnualFigures:
+    """Record or correct the firm's figures of one financial year (one of the last three).
+
+    ``data`` maps figure fields (``AnnualFigures.FIGURE_FIELDS``) to values — money in yuan, people
+    and counts whole numbers, None or "" for not reported; figures not in ``data`` keep their value.
+    Refused (nothing saved) with a Chinese message on the field: another firm's figures, a year
+    outside the last three financial years, a negative figure (net profit may be negative: a loss),
+    more S&T staff or master's-degree staff than employees, hi-tech revenue above revenue. The year's
+    row is created or updated; what changed goes to the audit trail; the firm's open needs are
+    matched again when the latest year changed (unless ``rematch`` is off: the caller rematches),
+    and its score is recomputed after commit."""
+    _require_own_enterprise(by, enterprise)
+    years = financial_years()
+    try:
+        year = int(year)
+    except (TypeError, ValueError):
+        year = None
+    if year not in years:
+        raise ServiceError(
+            _("只能填报最近三个财务年度（%(first)s—%(last)s 年）的经营数据。")
+            % {"first": years[-1], "last": years[0]},
+            field="year",
+        )
+    unknown = set(data) - set(AnnualFigures.FIGURE_FIELDS)
+    if unknown:
+        raise ServiceError(_("不能修改这些字段：%(f)s") % {"f": ", ".join(sorted(unknown))})
+    clean = {name: _figure_value(name, value) for name, value in data.items()}
+    row = AnnualFigures.objects.select_for_update().filter(enterprise_id=enterprise.pk, year=year).first()
+    created = row is None
+    if created:
+        row = AnnualFigures(enterprise_id=enterprise.pk, year=year)
+    before = row.figures()
+    after = {**before, **clean}
+    _check_figures(after)
+    changes = {
+        name: {"old": _audit_value(before[name]), "new": _audit_value(after[name])}
+        for name in AnnualFigures.FIGURE_FIELDS
+        if before[name] != after[name]
+    }
+    if not changes and not created:
+        return row
+    for name, value in after.items():
+        setattr(row, name, value)
+    row.save()
+    transition_record(
+        subject=enterprise,
+        from_state="" if created else "figures_recorded",
+        to_state="figures_recorded",
+        actor=by,
+        note=_("%(year)s 年度经营数据：%(fields)s")
+        % {"year": year, "fields": "、".join(_figure_label(n) for n in changes) or _("新建")},
+        data={"year": year, "changes": changes},
+    )
+    latest = (
+        AnnualFigures.objects.filter(enterprise_id=enterprise.pk)
+        .order_by("-year")
+        .values_list("year", flat=True)[:1]
+    )
+    if rematch and list(latest) == [year]:  # the matching facts are the latest year's
+        _rematch(enterprise)
+
+    def recompute() -> None:
+        from . import scoring
+
+        scoring.score_recompute_later(enterprise)
+
+    transaction.on_commit(recompute)
+    return row
 
 
 #: A verified firm's legal identity: a change goes to provincial staff first (IdentityChange).

@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import login
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -30,6 +31,7 @@ from . import services
 from . import uscc as uscc_rules
 from .consent import ConsentPurpose, ProfileGroup, group_rows, one_year_after
 from .forms import (
+    AnnualFiguresForm,
     ApplicationForm,
     ConsentGrantForm,
     DocumentForm,
@@ -40,7 +42,7 @@ from .forms import (
     RegisterForm,
     ShareProfileForm,
 )
-from .models import Enterprise, FinancingNeed
+from .models import ANNUAL_FIGURES, Enterprise, FinancingNeed, financial_years
 from .selectors import (
     consent_overview,
     consent_switch,
@@ -149,11 +151,29 @@ def profile(request):
                     request, _("名称、法定代表人或所在城市的变更已提交省级专班审核，批准前仍显示原认证信息。")
                 )
             return redirect("enterprises:profile")
+    return _profile_page(request, form=form)
+
+
+def _figure_forms(enterprise: Enterprise, data=None) -> list[AnnualFiguresForm]:
+    """One form per financial year the firm records (newest first), filled with its rows."""
+    rows = {r.year: r for r in enterprise.annual_figures.all()}
+    return [
+        AnnualFiguresForm(data, year=year, initial=AnnualFiguresForm.initial_from(rows.get(year)))
+        for year in financial_years()
+    ]
+
+
+def _profile_page(request, *, form=None, figure_forms=None):
+    enterprise = get_object_or_404(
+        Enterprise.objects.select_related("city").prefetch_related(ANNUAL_FIGURES),
+        pk=request.user.enterprise_id,
+    )
     today = timezone.localdate()
     quals = [(q, qualification_status(q, on=today)) for q in qualification_for_user(request.user)]
     context = {
-        "enterprise": Enterprise.objects.select_related("city").get(pk=enterprise.pk),
-        "form": form,
+        "enterprise": enterprise,
+        "form": form or EnterpriseForm(instance=enterprise),
+        "figure_forms": figure_forms or _figure_forms(enterprise),
         "qualifications": quals,
         "qualification_form": QualificationForm(),
         "ip_assets": ip_asset_for_user(request.user),
@@ -163,6 +183,34 @@ def profile(request):
         "completeness": profile_completeness(enterprise),
     }
     return render(request, "enterprises/profile.html", context)
+
+
+@firm_required
+def profile_figures(request):
+    """The profile's 年度经营数据: the last three financial years in one form. All years are saved
+    or none (a refusal is shown on its year's field); a year left blank that has no row stays so."""
+    if request.method != "POST":
+        return redirect(reverse("enterprises:profile") + "#figures")
+    enterprise = _my_enterprise(request)
+    forms = _figure_forms(enterprise, request.POST)
+    if all(form.is_valid() for form in forms):
+        recorded = set(enterprise.annual_figures.values_list("year", flat=True))
+        failed = None
+        try:
+            with transaction.atomic():
+                for form in forms:
+                    failed = form
+                    if form.year not in recorded and form.is_blank():
+                        continue
+                    services.annual_figures_save(
+                        enterprise=enterprise, year=form.year, data=form.cleaned_data, by=request.user
+                    )
+        except ServiceError as exc:
+            _form_error(failed, exc)
+        else:
+            messages.success(request, _("年度经营数据已保存。"))
+            return redirect(reverse("enterprises:profile") + "#figures")
+    return _profile_page(request, figure_forms=forms)
 
 
 @firm_required

@@ -5,31 +5,40 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from enterprises.models import Enterprise, FinancingNeed, IPAsset
+from enterprises.models import Enterprise, FinancingNeed, IPAsset, annual_figures_prefetch
 from products.models import Criteria, Product
 
 from .engine import FirmFacts, NeedFacts, ProductFacts, QualificationFact
 
 
+def firm_facts_prefetch(prefix: str = "") -> list:
+    """What :func:`firm_facts` reads of many firms, for ``prefetch_related``: ``prefix`` is the path
+    to the firm (``"enterprise__"`` from a need)."""
+    return [f"{prefix}qualifications", f"{prefix}ip_assets", annual_figures_prefetch(prefix)]
+
+
 def firm_facts(enterprise: Enterprise) -> FirmFacts:
-    """Facts of one firm. Expects ``qualifications`` and ``ip_assets`` prefetched for lists
-    (see ``matching.selectors.enterprises_with_facts``); works without, at a query each."""
+    """Facts of one firm. Expects ``qualifications``, ``ip_assets`` and ``annual_figures`` prefetched
+    for lists (see :func:`firm_facts_prefetch`); works without, at a query each. The figures are the
+    latest recorded year's (``Enterprise.latest_figures``; not reported → 0); ``rd_staff`` is its
+    S&T staff (科技人员)."""
     quals = tuple(
         QualificationFact(code=q.code, issued_on=q.issued_on, expires_on=q.expires_on, official=q.is_official)
         for q in enterprise.qualifications.all()
     )
     assets = list(enterprise.ip_assets.all())
     city = enterprise.city
+    year = enterprise.latest_figures
     return FirmFacts(
         city=enterprise.city_id,
         city_parent=city.parent_id if city is not None else None,
         industry=enterprise.industry,
         stage=enterprise.stage,
         founded_on=enterprise.founded_on or enterprise.created_at.date(),
-        employees=enterprise.employees,
-        rd_staff=enterprise.rd_staff,
-        revenue=enterprise.revenue_last_year or Decimal("0"),
-        rd_spend=enterprise.rd_spend_last_year or Decimal("0"),
+        employees=(year.employees if year else None) or 0,
+        rd_staff=(year.st_staff if year else None) or 0,
+        revenue=(year.revenue if year else None) or Decimal("0"),
+        rd_spend=(year.rd_spend if year else None) or Decimal("0"),
         export_business=enterprise.export_business,
         invention_patents=sum(1 for a in assets if a.kind == IPAsset.Kind.INVENTION_PATENT),
         ip_assets=len(assets),

@@ -7,7 +7,14 @@ from decimal import Decimal
 import factory
 from django.utils import timezone
 
-from enterprises.models import Enterprise, FinancingNeed, IPAsset, Qualification
+from enterprises.models import (
+    AnnualFigures,
+    Enterprise,
+    FinancingNeed,
+    IPAsset,
+    Qualification,
+    financial_years,
+)
 from enterprises.uscc import ALPHABET, make_uscc
 from lenders.models import Branch, Institution
 from matching.models import Application, Loan, Match
@@ -51,6 +58,15 @@ class BranchFactory(factory.django.DjangoModelFactory):
     is_provincial = False
 
 
+# EnterpriseFactory's single-year figure names → the AnnualFigures field they fill.
+FIRM_FIGURES = {
+    "employees": "employees",
+    "rd_staff": "st_staff",
+    "revenue_last_year": "revenue",
+    "rd_spend_last_year": "rd_spend",
+}
+
+
 class EnterpriseFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Enterprise
@@ -63,12 +79,22 @@ class EnterpriseFactory(factory.django.DjangoModelFactory):
     founded_on = date(2018, 6, 1)
     industry = "next_gen_it"
     stage = "growth"
+    verification_status = "verified"
+    shares_profile = True
+    # The firm's figures (last financial year's AnnualFigures row), under the names the profile's
+    # single-year fields had; all four None: no row.
     employees = 120
     rd_staff = 30
     revenue_last_year = Decimal("50000000.00")
     rd_spend_last_year = Decimal("4000000.00")
-    verification_status = "verified"
-    shares_profile = True
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        figures = {FIRM_FIGURES[k]: kwargs.pop(k) for k in list(kwargs) if k in FIRM_FIGURES}
+        firm = super()._create(model_class, *args, **kwargs)
+        if any(v is not None for v in figures.values()):
+            AnnualFigures.objects.create(enterprise=firm, year=financial_years()[0], **figures)
+        return firm
 
     @factory.post_generation
     def share_with_all(obj, create, extracted, **kwargs):
@@ -285,7 +311,9 @@ def sign_offer(application, user=None, **params):
 
     if user is None:
         user = (
-            User.objects.filter(enterprise_id=application.enterprise_id, role=Role.FIRM).order_by("pk").first()
+            User.objects.filter(enterprise_id=application.enterprise_id, role=Role.FIRM)
+            .order_by("pk")
+            .first()
         )
     return application_transition(user=user, application=application, action="sign", **params)
 

@@ -22,7 +22,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from enterprises.models import Document, FinancingNeed, IdentityChange, ServiceVisit
+from enterprises.models import Document, FinancingNeed, IdentityChange, ServiceVisit, financial_years
 from feedback.models import Complaint, Rating
 from lenders.models import PoolEntry, WebhookDelivery
 from lenders.services import api_client_create
@@ -136,6 +136,8 @@ ROUTES = {
     "enterprises:workspace": R(roles=(FIRM,)),
     "enterprises:register": R(public=True, admin=True),
     "enterprises:profile": R(roles=(FIRM,)),
+    # GET sends the firm to the profile's 年度经营数据 section; the POST saves its own firm's years.
+    "enterprises:profile_figures": R(roles=(FIRM,)),
     "enterprises:qualification_add": R(roles=(FIRM,)),
     "enterprises:qualification_delete": R("POST", roles=(FIRM,), obj="qualification", owner="firm"),
     "enterprises:ip_asset_add": R(roles=(FIRM,)),
@@ -264,6 +266,8 @@ ROUTES = {
     "oauth2_provider:token": R("POST", public=True, admin=True),
     "register": R("POST", public=True, admin=True),
     "enterprise-me": R(roles=(FIRM,)),
+    # Last financial year's figures of the caller's own firm (every factory firm has that row).
+    "enterprise-me-figures": R(roles=(FIRM,), kwargs={"year": financial_years()[0]}),
     "enterprise-me-qualifications": R(roles=(FIRM,)),
     "enterprise-me-ip-assets": R(roles=(FIRM,)),
     "enterprise-me-consent": R(roles=(FIRM,)),
@@ -498,7 +502,9 @@ def world(cast, django_user_model):
             "run": run,
             "batch": batch,
             "enterprise": firm,
-            "api_client": api_client_create(user=cast.manager_a, name="甲行信贷系统", scopes=["leads:read"])[0],
+            "api_client": api_client_create(user=cast.manager_a, name="甲行信贷系统", scopes=["leads:read"])[
+                0
+            ],
             "identity_change": IdentityChange.objects.create(
                 enterprise=firm, changes={"name": {"old": firm.name, "new": "新名称有限公司"}}
             ),

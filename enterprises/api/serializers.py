@@ -13,13 +13,59 @@ from portal.vocabulary import GUARANTEE_TYPES
 from products.models import Product
 
 from ..consent import ConsentPurpose, ProfileGroup
-from ..models import Document, Enterprise, FinancingNeed, IPAsset, ProfileView, Qualification
-from ..services import PROFILE_FIELDS
+from ..models import AnnualFigures, Document, Enterprise, FinancingNeed, IPAsset, ProfileView, Qualification
+from ..services import FIGURE_ALIASES, PROFILE_FIELDS
+
+
+class AnnualFiguresSerializer(serializers.ModelSerializer):
+    """One financial year's figures: money in yuan (``net_profit`` may be negative), people and
+    counts whole numbers, ``null`` not reported. Writing (``PUT …/me/figures/<year>/``) replaces the
+    year's row: a figure left out becomes ``null``. The rules are ``annual_figures_save``'s."""
+
+    class Meta:
+        model = AnnualFigures
+        fields = ["year", *AnnualFigures.FIGURE_FIELDS, "updated_at"]
+        read_only_fields = ["year", "updated_at"]
+        extra_kwargs = {name: {"required": False} for name in AnnualFigures.FIGURE_FIELDS}
+
+
+class LatestFigureMixin:
+    """A single-year field of the enterprise (``revenue_last_year`` …): reads the figure of the
+    firm's latest recorded year (``null`` when not reported or no year is recorded); a write goes to
+    ``enterprise_update``, which saves it into that year (see ``services.figures_alias_year``)."""
+
+    def __init__(self, *, figure: str, **kwargs):
+        self.figure = figure
+        super().__init__(required=False, allow_null=True, min_value=0, **kwargs)
+
+    def get_attribute(self, instance):
+        latest = instance.latest_figures
+        return getattr(latest, self.figure) if latest is not None else None
+
+
+class LatestMoneyField(LatestFigureMixin, serializers.DecimalField):
+    def __init__(self, **kwargs):
+        super().__init__(max_digits=16, decimal_places=2, **kwargs)
+
+
+class LatestCountField(LatestFigureMixin, serializers.IntegerField):
+    pass
 
 
 class EnterpriseSerializer(serializers.ModelSerializer):
     city = serializers.PrimaryKeyRelatedField(queryset=Region.objects.all())
     city_name = serializers.CharField(source="city.name", read_only=True)
+    employees = LatestCountField(figure="employees", help_text="职工人数：最近年度经营数据的别名")
+    rd_staff = LatestCountField(figure="st_staff", help_text="研发（科技）人员：最近年度 st_staff 的别名")
+    revenue_last_year = LatestMoneyField(
+        figure="revenue", help_text="上年营业收入（元）：最近年度 revenue 的别名"
+    )
+    rd_spend_last_year = LatestMoneyField(
+        figure="rd_spend", help_text="上年研发投入（元）：最近年度 rd_spend 的别名"
+    )
+    annual_figures = serializers.SerializerMethodField(
+        help_text="最近三个财务年度的经营数据，新年度在前；修改用 PUT /api/v1/enterprises/me/figures/<year>/"
+    )
 
     class Meta:
         model = Enterprise
@@ -27,6 +73,8 @@ class EnterpriseSerializer(serializers.ModelSerializer):
             "id",
             "uscc",
             *PROFILE_FIELDS,
+            *FIGURE_ALIASES,
+            "annual_figures",
             "city_name",
             "verification_status",
             "verified_at",
@@ -43,6 +91,14 @@ class EnterpriseSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
+
+    @extend_schema_field(AnnualFiguresSerializer(many=True))
+    def get_annual_figures(self, obj) -> list[dict]:
+        from ..models import financial_years
+
+        rows = [r for r in obj.annual_figures.all() if r.year in financial_years()]
+        rows.sort(key=lambda r: -r.year)
+        return AnnualFiguresSerializer(rows, many=True).data
 
 
 class RegisterEnterpriseSerializer(serializers.Serializer):

@@ -14,6 +14,11 @@ urlpatterns = [
     path("register/", views.RegisterView.as_view(), name="register"),
     path("enterprises/me/", views.EnterpriseMeView.as_view(), name="enterprise-me"),
     path(
+        "enterprises/me/figures/<int:year>/",
+        views.AnnualFiguresMeView.as_view(),
+        name="enterprise-me-figures",
+    ),
+    path(
         "enterprises/me/qualifications/",
         views.QualificationMeView.as_view(),
         name="enterprise-me-qualifications",

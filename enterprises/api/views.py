@@ -24,7 +24,7 @@ from products.selectors import product_for_user
 
 from .. import services
 from ..filtersets import ApplicationFilterSet, NeedFilterSet
-from ..models import ProfileView
+from ..models import ANNUAL_FIGURES, AnnualFigures, ProfileView
 from ..selectors import (
     consent_overview,
     consent_switch,
@@ -37,6 +37,7 @@ from ..selectors import (
     qualification_for_user,
 )
 from .serializers import (
+    AnnualFiguresSerializer,
     ApplicationDetailSerializer,
     ApplicationSerializer,
     ConsentSerializer,
@@ -55,7 +56,9 @@ ENTERPRISE_INPUT_FIELDS = {"name", "uscc", "legal_representative", "city"}
 
 
 def _my_enterprise(request):
-    return get_object_or_404(enterprise_for_user(request.user), pk=request.user.enterprise_id)
+    return get_object_or_404(
+        enterprise_for_user(request.user).prefetch_related(ANNUAL_FIGURES), pk=request.user.enterprise_id
+    )
 
 
 class RegisterView(APIView):
@@ -104,6 +107,28 @@ class EnterpriseMeView(APIView):
         serializer.is_valid(raise_exception=True)
         services.enterprise_update(user=request.user, enterprise=enterprise, **serializer.validated_data)
         return Response(EnterpriseSerializer(_my_enterprise(request)).data)
+
+
+class AnnualFiguresMeView(APIView):
+    """本企业某一财务年度的经营数据（金额为元）：GET 查看（未填报的年度 404），PUT 填报或更正（只能是
+    最近三个财务年度；未提交的指标记为未填报）。全部年度见 GET /api/v1/enterprises/me/ 的 annual_figures。"""
+
+    permission_classes = [IsFirm]
+
+    @extend_schema(responses=AnnualFiguresSerializer)
+    def get(self, request, year: int):
+        enterprise = _my_enterprise(request)
+        row = get_object_or_404(AnnualFigures.objects.filter(enterprise=enterprise), year=year)
+        return Response(AnnualFiguresSerializer(row).data)
+
+    @extend_schema(request=AnnualFiguresSerializer, responses=AnnualFiguresSerializer)
+    def put(self, request, year: int):
+        enterprise = _my_enterprise(request)
+        serializer = AnnualFiguresSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = {name: serializer.validated_data.get(name) for name in AnnualFigures.FIGURE_FIELDS}
+        row = services.annual_figures_save(enterprise=enterprise, year=year, data=data, by=request.user)
+        return Response(AnnualFiguresSerializer(row).data)
 
 
 class QualificationMeView(generics.ListCreateAPIView):

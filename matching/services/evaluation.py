@@ -57,7 +57,7 @@ from psycopg2 import IntegrityError as DriverIntegrityError  # copy_expert is no
 from enterprises.models import Enterprise, FinancingNeed
 from lenders.models import Institution
 from matching import engine
-from matching.facts import city_names, firm_facts, need_facts, product_facts
+from matching.facts import city_names, firm_facts, firm_facts_prefetch, need_facts, product_facts
 from matching.models import Match, MatchRun, MatchRunChunk
 from portal.api.caching import lists_changed
 from portal.models import User
@@ -221,7 +221,7 @@ def match_needs(*, run: MatchRun, need_ids: list[int]) -> ChunkResult:
     needs_qs = (
         FinancingNeed.objects.filter(pk__in=need_ids, status=FinancingNeed.Status.OPEN)
         .select_related("enterprise__city")
-        .prefetch_related("enterprise__qualifications", "enterprise__ip_assets")
+        .prefetch_related(*firm_facts_prefetch("enterprise__"))
         .order_by("pk")
     )
     existing_qs = Match.objects.filter(need_id__in=need_ids)

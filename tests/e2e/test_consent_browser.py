@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import expect
 
-from enterprises.models import Enterprise
+from enterprises.models import AnnualFigures, Enterprise
 from enterprises.services import consent_set
 from matching.models import Match
 from matching.services.dispatch import start_full_run
@@ -24,11 +24,9 @@ FIGURES = ("46,980.00", "2013-04-17", "发明专利 7 件")
 
 def test_the_officer_sees_the_firms_figures_only_while_the_firm_consents(page, cast, live_server):
     firm = cast.firm_a.enterprise
-    Enterprise.objects.filter(pk=firm.pk).update(
-        revenue_last_year=Decimal("469800000.00"),
-        rd_spend_last_year=Decimal("37654300.00"),
-        founded_on=date(2013, 4, 17),
-        shares_profile=False,
+    Enterprise.objects.filter(pk=firm.pk).update(founded_on=date(2013, 4, 17), shares_profile=False)
+    AnnualFigures.objects.filter(enterprise=firm).update(
+        revenue=Decimal("469800000.00"), rd_spend=Decimal("37654300.00")
     )
     for _ in range(7):
         f.IPAssetFactory(enterprise=firm)

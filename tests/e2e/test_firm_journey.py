@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from enterprises.models import Enterprise, FinancingNeed
+from enterprises.models import Enterprise, FinancingNeed, financial_years
 from matching.models import Application
 from tests import factories as f
 
@@ -44,16 +44,23 @@ def test_a_firm_registers_fills_its_profile_posts_a_need_and_applies(page, live_
 
     # fill the profile (money in 万元)
     page.fill("#id_founded_on", "2019-03-01")
-    page.fill("#id_employees", "80")
-    page.fill("#id_rd_staff", "20")
-    page.fill("#id_revenue_last_year", "3000")
-    page.fill("#id_rd_spend_last_year", "240")
     page.select_option("#id_industry", "next_gen_it")
     page.click("#profile-form button[type=submit]")
     page.wait_for_load_state("networkidle")
     expect(page.locator(".alert-success")).to_be_visible()
+
+    # last financial year's figures in the 年度经营数据 section (money in 万元)
+    year = financial_years()[0]
+    page.fill(f"#id_y{year}-employees", "80")
+    page.fill(f"#id_y{year}-st_staff", "20")
+    page.fill(f"#id_y{year}-revenue", "3000")
+    page.fill(f"#id_y{year}-rd_spend", "240")
+    page.click("#figures-form button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    expect(page.locator(".alert-success")).to_be_visible()
     firm.refresh_from_db()
-    assert firm.revenue_last_year == Decimal("30000000.00")
+    assert firm.latest_figures.year == year and firm.latest_figures.revenue == Decimal("30000000.00")
+    assert list(firm.annual_figures.values_list("year", flat=True)) == [year]  # blank years: no row
 
     # post a need
     page.goto("/firm/needs/new/")

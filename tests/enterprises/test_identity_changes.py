@@ -45,7 +45,7 @@ def test_a_verified_firm_renaming_itself_through_the_api_keeps_its_verified_name
     assert r.json()["name"] == old
     firm = Enterprise.objects.get(pk=verified.pk)
     assert firm.name == old and firm.verification_status == "verified"
-    assert firm.employees == 30  # the rest of the edit is applied
+    assert firm.latest_figures.employees == 30  # the rest of the edit is applied
     change = IdentityChange.objects.get(enterprise=firm, status="pending")
     assert change.changes == {"name": {"old": old, "new": NEW_NAME}}
     assert Notification.objects.filter(user=cast.staff, title__contains="变更待审核").exists()

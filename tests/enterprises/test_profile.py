@@ -24,13 +24,9 @@ def profile_post(**over):
         "city": "140100",
         "address": "太原市小店区",
         "founded_on": "2018-06-01",
-        "registered_capital": "1000.00",
+        "registered_capital": "1000.50",
         "industry": "new_materials",
         "stage": "growth",
-        "employees": "120",
-        "rd_staff": "30",
-        "revenue_last_year": "5000.50",
-        "rd_spend_last_year": "400",
         "total_assets": "8000",
         "export_business": "on",
         "export_amount_last_year": "300",
@@ -48,22 +44,21 @@ def test_the_profile_form_takes_money_in_wan_and_stores_yuan(cast, client_for):
     assert r.status_code == 302
     firm = cast.firm_a.enterprise
     firm.refresh_from_db()
-    assert firm.revenue_last_year == Decimal("50005000.00")
-    assert firm.registered_capital == Decimal("10000000.00")
+    assert firm.registered_capital == Decimal("10005000.00")
     assert firm.industry == "new_materials" and firm.export_business
     page = client_for(cast.firm_a).get("/firm/profile/").content.decode()
-    assert 'value="5000.50"' in page
+    assert 'value="1000.50"' in page
 
 
 def test_a_bad_profile_value_is_a_field_error_and_nothing_is_saved(cast, client_for):
     firm = cast.firm_a.enterprise
-    before = firm.revenue_last_year
+    before = firm.registered_capital
     r = client_for(cast.firm_a).post(
-        "/firm/profile/", profile_post(revenue_last_year="-5", contact_mobile="123")
+        "/firm/profile/", profile_post(registered_capital="-5", contact_mobile="123")
     )
     assert r.status_code == 200
     firm.refresh_from_db()
-    assert firm.revenue_last_year == before and firm.industry == "next_gen_it"
+    assert firm.registered_capital == before and firm.industry == "next_gen_it"
 
 
 def test_an_expired_qualification_is_marked_and_not_counted(cast, client_for):

@@ -11,7 +11,7 @@ import time_machine
 from openpyxl import load_workbook
 
 from enterprises.consent import ALL_GROUPS
-from enterprises.models import Enterprise
+from enterprises.models import AnnualFigures, Enterprise
 from enterprises.services import consent_set
 from lenders.models import WebhookDelivery
 from matching.explain import explain, generic_criterion, generic_score_part
@@ -41,9 +41,8 @@ def real_lead(cast, django_capture_on_commit_callbacks):
     """Firm A (no consent to anyone) with revenue, R&D spend, a founding date and invention
     patents; bank A's product asks for all of them; a full matching run makes the lead."""
     firm = cast.firm_a.enterprise
-    Enterprise.objects.filter(pk=firm.pk).update(
-        revenue_last_year=REVENUE, rd_spend_last_year=RD_SPEND, founded_on=FOUNDED, shares_profile=False
-    )
+    Enterprise.objects.filter(pk=firm.pk).update(founded_on=FOUNDED, shares_profile=False)
+    AnnualFigures.objects.filter(enterprise=firm).update(revenue=REVENUE, rd_spend=RD_SPEND)
     for _ in range(PATENTS):
         f.IPAssetFactory(enterprise=firm)
     f.QualificationFactory(enterprise=firm, kind="hitech", source="official")

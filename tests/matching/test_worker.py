@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from enterprises.models import Enterprise, FinancingNeed
+from enterprises.models import AnnualFigures, Enterprise, FinancingNeed, financial_years
 from matching.models import Match, MatchRun
 from matching.services.dispatch import enqueue_need_match, enqueue_product_match, start_full_run
 from tests import factories as f
@@ -114,11 +114,20 @@ def _bulk_data(needs: int, products: int) -> None:
                 founded_on=date(2018, 1, 1),
                 industry="next_gen_it",
                 stage="growth",
-                revenue_last_year=Decimal("50000000.00"),
-                rd_spend_last_year=Decimal("5000000.00"),
                 verification_status="verified",
             )
             for i in range(needs)
+        ]
+    )
+    AnnualFigures.objects.bulk_create(
+        [
+            AnnualFigures(
+                enterprise=firm,
+                year=financial_years()[0],
+                revenue=Decimal("50000000.00"),
+                rd_spend=Decimal("5000000.00"),
+            )
+            for firm in firms
         ]
     )
     FinancingNeed.objects.bulk_create(
