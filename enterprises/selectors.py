@@ -484,11 +484,11 @@ def product_eligibility(*, user, product, need: FinancingNeed | None = None, on=
     """The engine's verdict for the caller's enterprise (and a need) on a product: the same
     ``matching.engine.evaluate`` the matching service runs, fed by ``matching.facts``."""
     from matching.engine import evaluate
-    from matching.facts import city_names, firm_facts, need_facts, product_facts
+    from matching.facts import city_names, firm_facts, firm_prefetches, need_facts, product_facts
 
     enterprise = (
         Enterprise.objects.select_related("city")
-        .prefetch_related("qualifications", "ip_assets")
+        .prefetch_related(*firm_prefetches())
         .get(pk=user.enterprise_id)
     )
     return evaluate(

@@ -5,15 +5,30 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from enterprises.models import Enterprise, FinancingNeed, IPAsset
+from django.db.models import Prefetch
+
+from enterprises.models import LATEST_SCORE, Enterprise, FinancingNeed, IPAsset
 from products.models import Criteria, Product
 
 from .engine import FirmFacts, NeedFacts, ProductFacts, QualificationFact
 
 
+def firm_prefetches(through: str = "") -> list:
+    """What :func:`firm_facts` reads of each firm of a list, as ``prefetch_related`` lookups:
+    qualifications, IP assets and the current 科创积分 (``enterprises.models.LATEST_SCORE``).
+    ``through`` is the path to the firm from the listed model, e.g. ``"enterprise"`` for needs."""
+    if not through:
+        return ["qualifications", "ip_assets", LATEST_SCORE]
+    prefix = f"{through}__"
+    score = Prefetch(
+        prefix + LATEST_SCORE.prefetch_through, queryset=LATEST_SCORE.queryset, to_attr=LATEST_SCORE.to_attr
+    )
+    return [prefix + "qualifications", prefix + "ip_assets", score]
+
+
 def firm_facts(enterprise: Enterprise) -> FirmFacts:
-    """Facts of one firm. Expects ``qualifications`` and ``ip_assets`` prefetched for lists
-    (see ``matching.selectors.enterprises_with_facts``); works without, at a query each."""
+    """Facts of one firm. Expects :func:`firm_prefetches` prefetched for lists; works without, at
+    a query each."""
     quals = tuple(
         QualificationFact(code=q.code, issued_on=q.issued_on, expires_on=q.expires_on, official=q.is_official)
         for q in enterprise.qualifications.all()
@@ -34,7 +49,13 @@ def firm_facts(enterprise: Enterprise) -> FirmFacts:
         invention_patents=sum(1 for a in assets if a.kind == IPAsset.Kind.INVENTION_PATENT),
         ip_assets=len(assets),
         qualifications=quals,
+        innovation_score=_score_total(enterprise),
     )
+
+
+def _score_total(enterprise: Enterprise) -> Decimal | None:
+    row = enterprise.current_score
+    return None if row is None else Decimal(row.total)
 
 
 def city_names() -> dict[str, str]:
@@ -76,4 +97,7 @@ def product_facts(product: Product) -> ProductFacts:
         min_years=criteria.min_years,
         export_required=criteria.export_required,
         max_amount_revenue_ratio=criteria.max_amount_revenue_ratio,
+        min_innovation_score=(
+            None if criteria.min_innovation_score is None else Decimal(criteria.min_innovation_score)
+        ),
     )

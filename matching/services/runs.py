@@ -10,7 +10,7 @@ Every run — one need, one product, or everything — is a :class:`MatchRun` sp
 
 1. lock its needs (PostgreSQL advisory locks, see :func:`_lock_needs`);
 2. load the published products once (their engine facts, institution and routing), the chunk's
-   needs with their firms' qualifications and IP in bulk (prefetch), and the existing matches of
+   needs with their firms' qualifications, IP and 科创积分 in bulk (prefetch), and the existing matches of
    those needs (light columns only);
 3. judge every need against the products with ``engine.Matcher``: it screens each pair with the
    engine's ``failed_count`` and evaluates only pairs that are eligible or near misses — the only
@@ -56,7 +56,7 @@ from enterprises.models import Enterprise, FinancingNeed
 from lenders.models import Branch, Institution
 from lenders.services import webhook_leads_created
 from matching import engine
-from matching.facts import city_names, firm_facts, need_facts, product_facts
+from matching.facts import city_names, firm_facts, firm_prefetches, need_facts, product_facts
 from matching.models import Match, MatchRun, MatchRunChunk
 from portal.api.caching import lists_changed
 from portal.models import Role, User
@@ -139,9 +139,10 @@ def _dispatch(run_id: int, chunk_size: int | None = None) -> bool:
     from matching import tasks
 
     if tasks.run_start.app.conf.task_always_eager:  # no broker: the run happens in this process
-        if settings.MATCH_EAGER_BACKGROUND and MatchRun.objects.filter(
-            pk=run_id, trigger=MatchRun.Trigger.MANUAL
-        ).exists():
+        if (
+            settings.MATCH_EAGER_BACKGROUND
+            and MatchRun.objects.filter(pk=run_id, trigger=MatchRun.Trigger.MANUAL).exists()
+        ):
             _run_in_background(run_id, chunk_size or settings.MATCH_EAGER_CHUNK_SIZE)
         else:
             tasks.run_start.apply_async((run_id, chunk_size))
@@ -499,7 +500,7 @@ def match_needs(*, run: MatchRun, need_ids: list[int]) -> ChunkResult:
     needs_qs = (
         FinancingNeed.objects.filter(pk__in=need_ids, status=FinancingNeed.Status.OPEN)
         .select_related("enterprise__city")
-        .prefetch_related("enterprise__qualifications", "enterprise__ip_assets")
+        .prefetch_related(*firm_prefetches("enterprise"))
         .order_by("pk")
     )
     existing_qs = Match.objects.filter(need_id__in=need_ids)
@@ -860,7 +861,10 @@ def _tell_branches(new_leads: dict[int | None, int]) -> None:
         return
     members: dict[int, list[User]] = defaultdict(list)
     for user in User.objects.filter(
-        branch_id__in=branch_ids, role__in=[Role.OFFICER, Role.MANAGER], is_active=True, api_client__isnull=True
+        branch_id__in=branch_ids,
+        role__in=[Role.OFFICER, Role.MANAGER],
+        is_active=True,
+        api_client__isnull=True,
     ):
         members[user.branch_id].append(user)
     for branch_id, users in members.items():
