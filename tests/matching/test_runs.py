@@ -149,6 +149,7 @@ def test_the_deadline_is_read_in_beijing_time():
     friday_utc = datetime(2026, 11, 27, 23, 30, tzinfo=ZoneInfo("UTC"))
     assert add_working_days(friday_utc, 1) == datetime(2026, 11, 30, 7, 30, tzinfo=SHANGHAI)
 
+
 def test_a_lead_routed_gets_the_deadline_the_setting_names(run_full, settings):
     settings.LEAD_RESPONSE_WORKING_DAYS = 3
     need = f.NeedFactory(enterprise=strong_firm())
@@ -465,6 +466,10 @@ def random_firm(rng: random.Random, on: date = SCREEN_DAY) -> engine.FirmFacts:
         invention_patents=rng.randint(0, 3),
         ip_assets=rng.randint(3, 8),
         qualifications=quals,
+        # not scored yet, below, at and above the bars random_product sets
+        innovation_score=rng.choice(
+            [None, Decimal("45.50"), Decimal("60.00"), Decimal("72.50"), Decimal("100")]
+        ),
     )
 
 
@@ -487,6 +492,7 @@ def random_product(rng: random.Random) -> engine.ProductFacts:
         min_years=rng.choice([0, 0, 2]),
         export_required=rng.random() < 0.2,
         max_amount_revenue_ratio=rng.choice([None, Decimal("0.5")]),
+        min_innovation_score=rng.choice([None, None, Decimal(60), Decimal(70)]),
     )
 
 
