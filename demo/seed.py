@@ -265,6 +265,21 @@ PRODUCTS = [
         "criteria": {"required_qualifications": ["hitech"]},
     },
     {
+        # Lending on the 科创积分 (企业创新积分制, as 火炬贷 does): the score is the admission bar.
+        "institution": "中国建设银行山西省分行",
+        "name": "科创积分贷",
+        "product_type": "credit",
+        "amount": (100, 2000),
+        "term": (6, 36),
+        "rate": ("3.00", "5.20"),
+        "guarantee": ["credit"],
+        "exclusive": True,
+        "online": True,
+        "description": "以企业科创积分为主要授信依据的信用贷款：科创积分达到 60 分的科技型企业可申请，"
+        "无需抵押，最高2000万元。",
+        "criteria": {"min_innovation_score": 60},
+    },
+    {
         "institution": "山证投资有限责任公司",
         "name": "晋创天使基金",
         "product_type": "equity_linked",
@@ -548,6 +563,7 @@ def seed_reference_data(today: date | None = None) -> None:
                 "max_amount_revenue_ratio": Decimal(c["max_amount_revenue_ratio"])
                 if c.get("max_amount_revenue_ratio")
                 else None,
+                "min_innovation_score": c.get("min_innovation_score"),
             },
         )
     for spec in POLICIES:
@@ -830,9 +846,10 @@ def seed(*, password: str, firms: int = 300, today: date | None = None, seed: in
     from demo.enterprises import seed_firm_demo, seed_visits
     from demo.feedback import seed_feedback
     from demo.lenders import seed_bank_history, seed_loan_notices
-    from demo.matching import seed_matching
+    from demo.matching import seed_demo_scores, seed_matching
     from demo.subsidies import seed_subsidies
 
+    seed_demo_scores(today=today)
     eager = current_app.conf.task_always_eager
     current_app.conf.task_always_eager = True  # the demo's match run happens here, not on a worker
     try:

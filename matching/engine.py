@@ -14,8 +14,14 @@ and get back an :class:`Evaluation`:
   sentence carrying the real figures ("发明专利 1 件，需不少于 2 件"). ``eligible`` means all met;
   a pair failing one or two criteria is a *near miss* (:data:`NEAR_MISS_MAX_FAILED`), for which
   :func:`advice` tells the firm what to do.
-* **score** — 0–100, a weighted sum of soft factors (:data:`WEIGHTS`), computed even when the
-  pair is not eligible, split into :class:`ScorePart` items whose points add up to the score.
+* **score** — 0–100, a weighted sum of soft factors, computed even when the pair is not
+  eligible, split into :class:`ScorePart` items whose points add up to the score. The weights are
+  :data:`WEIGHTS_SCORED` for a firm with a 科创积分 (its innovation score, ``FirmFacts.innovation_score``)
+  and :data:`WEIGHTS` for a firm not scored yet: the 科创积分 factor is worth 10 points, its
+  fraction is the total ÷ 100 (a firm scoring 72.5 gets 7.25 of them), and since the 科创积分
+  already ranks R&D spend and patents among the firm's peers, R&D intensity and IP strength weigh 5
+  points less each for a scored firm. A firm without a score gets 0 of 0 points for the factor and
+  the other factors keep their full weights, so its match score is what it was before the 科创积分.
 
 Each hard criterion is written once, in the table :data:`_CRITERIA`: when the product sets it
 (``sets``), the rule itself (``met``) and the wording of its verdict (``explain``). The full
@@ -55,6 +61,7 @@ __all__ = [
     "SCORE_FACTORS",
     "STAGES",
     "WEIGHTS",
+    "WEIGHTS_SCORED",
     "CriterionResult",
     "Evaluation",
     "FirmFacts",
@@ -66,6 +73,7 @@ __all__ = [
     "advice",
     "evaluate",
     "failed_count",
+    "fmt_score",
     "fmt_wan",
 ]
 
@@ -83,6 +91,7 @@ CRITERIA: dict[str, str] = {
     "years": "成立年限",
     "export": "出口业务",
     "invention_patents": "发明专利",
+    "innovation_score": "科创积分",
     "amount": "融资金额",
     "term": "融资期限",
     "revenue_share": "额度占营收比例",
@@ -98,9 +107,11 @@ SCORE_FACTORS: dict[str, str] = {
     "ip_strength": "知识产权实力",
     "qualification_strength": "资质实力",
     "stage_fit": "阶段匹配度",
+    "innovation_score": "科创积分",
 }
 
-#: Maximum points of each score factor; they sum to 100.
+#: Maximum points of each score factor for a firm without a 科创积分 (not scored yet); they sum
+#: to 100. The 科创积分 factor weighs nothing here.
 WEIGHTS: dict[str, int] = {
     "amount_fit": 20,
     "rate_headroom": 15,
@@ -108,8 +119,23 @@ WEIGHTS: dict[str, int] = {
     "ip_strength": 15,
     "qualification_strength": 20,
     "stage_fit": 10,
+    "innovation_score": 0,
 }
-assert sum(WEIGHTS.values()) == 100 and WEIGHTS.keys() == SCORE_FACTORS.keys()
+
+#: Maximum points of each score factor for a firm with a 科创积分; they sum to 100. The score's 10
+#: points come from R&D intensity and IP strength, which the 科创积分 already ranks.
+WEIGHTS_SCORED: dict[str, int] = {
+    "amount_fit": 20,
+    "rate_headroom": 15,
+    "rd_intensity": 15,
+    "ip_strength": 10,
+    "qualification_strength": 20,
+    "stage_fit": 10,
+    "innovation_score": 10,
+}
+for _table in (WEIGHTS, WEIGHTS_SCORED):
+    if sum(_table.values()) != 100 or list(_table) != list(SCORE_FACTORS):
+        raise RuntimeError("each weight table must list SCORE_FACTORS in order and sum to 100")
 
 #: A pair that fails at least one and at most this many criteria is a near miss (not a lead).
 NEAR_MISS_MAX_FAILED = 2
@@ -150,6 +176,7 @@ class FirmFacts:
     invention_patents: int
     ip_assets: int  # all IP assets (patents of every kind, software copyrights, trademarks)
     qualifications: tuple[QualificationFact, ...] = ()
+    innovation_score: Decimal | None = None  # the current 科创积分, 0–100; None = not scored yet
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +211,7 @@ class ProductFacts:
     min_years: int = 0
     export_required: bool = False
     max_amount_revenue_ratio: Decimal | None = None  # Decimal('0.50'): amount <= 50% of last-year revenue
+    min_innovation_score: Decimal | None = None  # the firm's 科创积分 must be at least this (0–100)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -302,6 +330,20 @@ def _fmt_ratio(ratio: Decimal) -> str:
     """A ratio as a short percent: Decimal('0.50') → '50%', Decimal('0.335') → '33.5%'."""
     text = f"{_FMT_CTX.multiply(ratio, _HUNDRED).quantize(_CENT, context=_FMT_CTX):.2f}"
     return text.rstrip("0").rstrip(".") + "%"
+
+
+def _fmt_points(value: Decimal) -> str:
+    """Score points at most two decimals, none when whole: Decimal('70') → '70', '9.50' → '9.5'."""
+    text = f"{value.quantize(_CENT, context=_FMT_CTX):.2f}"
+    return text.rstrip("0").rstrip(".")
+
+
+@lru_cache(maxsize=4096)
+def fmt_score(value: Decimal) -> str:
+    """A firm's 科创积分 with one or two decimals: Decimal('72.50') → '72.5', '61' → '61.0',
+    '69.96' → '69.96' (never rounded up to the product's bar). Memoised like fmt_wan."""
+    text = f"{value.quantize(_CENT, context=_FMT_CTX):.2f}"
+    return text[:-1] if text.endswith("0") else text
 
 
 @lru_cache(maxsize=1024)
@@ -473,6 +515,7 @@ _STAGE_FIT: dict[str, dict[str, Decimal]] = {
 }
 
 _W = {code: Decimal(w) for code, w in WEIGHTS.items()}
+_W_SCORED = {code: Decimal(w) for code, w in WEIGHTS_SCORED.items()}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -481,23 +524,38 @@ _W = {code: Decimal(w) for code, w in WEIGHTS.items()}
 
 
 _MONEY_FIELDS = (
-    ("firm", ("revenue", "rd_spend")),
+    ("firm", ("revenue", "rd_spend", "innovation_score")),
     (
         "product",
-        ("amount_min", "amount_max", "rate_min", "rate_max", "min_revenue", "max_amount_revenue_ratio"),
+        (
+            "amount_min",
+            "amount_max",
+            "rate_min",
+            "rate_max",
+            "min_revenue",
+            "max_amount_revenue_ratio",
+            "min_innovation_score",
+        ),
     ),
     ("need", ("amount", "max_annual_rate")),
 )
 
 
 def _validate(firm: FirmFacts | None, product: ProductFacts | None, need: NeedFacts | None) -> None:
-    """Refuse floats (and anything else that is not Decimal) where money or rates are expected.
+    """Refuse floats (and anything else that is not Decimal) where money, rates or scores are expected.
     ``None`` skips that object (:class:`Matcher` checks its products once and each firm and need once).
 
     One combined test on the hot path; the field-by-field search runs only to name the culprit.
     """
     if (
-        (firm is None or (isinstance(firm.revenue, Decimal) and isinstance(firm.rd_spend, Decimal)))
+        (
+            firm is None
+            or (
+                isinstance(firm.revenue, Decimal)
+                and isinstance(firm.rd_spend, Decimal)
+                and (firm.innovation_score is None or isinstance(firm.innovation_score, Decimal))
+            )
+        )
         and (
             product is None
             or (
@@ -509,6 +567,9 @@ def _validate(firm: FirmFacts | None, product: ProductFacts | None, need: NeedFa
                 and (
                     product.max_amount_revenue_ratio is None
                     or isinstance(product.max_amount_revenue_ratio, Decimal)
+                )
+                and (
+                    product.min_innovation_score is None or isinstance(product.min_innovation_score, Decimal)
                 )
             )
         )
@@ -527,7 +588,7 @@ def _validate(firm: FirmFacts | None, product: ProductFacts | None, need: NeedFa
             value = getattr(objects[owner], name, None)
             if value is not None and not isinstance(value, Decimal):
                 raise TypeError(f"{owner}.{name} must be a Decimal, not {type(value).__name__}")
-    raise TypeError("money and rate fields must be Decimal")  # unreachable: the test above failed
+    raise TypeError("money, rate and score fields must be Decimal")  # unreachable: the test above failed
 
 
 def evaluate(
@@ -541,8 +602,8 @@ def evaluate(
     """Judge ``firm`` (and its ``need``) against ``product`` on day ``on``.
 
     Criteria come in :data:`CRITERIA` order. ``city`` is always present; ``industry``, ``stage``,
-    ``qualification``, ``revenue``, ``years``, ``export`` and ``invention_patents`` only when the
-    product sets that restriction. With a ``need``: ``amount``, ``term`` and ``guarantee`` are
+    ``qualification``, ``revenue``, ``years``, ``export``, ``invention_patents`` and
+    ``innovation_score`` only when the product sets that restriction. With a ``need``: ``amount``, ``term`` and ``guarantee`` are
     always present, ``revenue_share`` when the product caps the amount by revenue, and ``rate``
     when both the product's floor rate and the need's ceiling rate are set. With ``need=None`` (a
     firm browsing a product page) the need-level criteria are omitted and the need-level score
@@ -550,7 +611,7 @@ def evaluate(
 
     ``city_names`` (code → name) is used to name cities in reasons; without it codes are shown.
 
-    Raises ``TypeError`` when a money or rate field is not a ``Decimal`` (e.g. a float).
+    Raises ``TypeError`` when a money, rate or score field is not a ``Decimal`` (e.g. a float).
     """
     _validate(firm, product, need)
     with localcontext(_CTX):
@@ -717,6 +778,31 @@ def _explain_invention(met: bool, fv: _Firm, product: ProductFacts, need: Any, n
     )
 
 
+def _explain_innovation(
+    met: bool, fv: _Firm, product: ProductFacts, need: Any, names: Any
+) -> CriterionResult:
+    score, floor = fv.facts.innovation_score, product.min_innovation_score
+    bar = _fmt_points(floor)  # type: ignore[arg-type]
+    if score is None:
+        return _result(
+            "innovation_score",
+            False,
+            f"企业尚未取得科创积分（完成企业认证并填报年度经营数据后由平台计算），本产品要求科创积分不低于 {bar} 分",
+            f"本产品要求科创积分不低于 {bar} 分：完成企业认证并填报近三年年度经营数据后，平台按同阶段企业"
+            "的排名计算科创积分（每晚更新），可在「科创积分」页查看积分和提分建议",
+        )
+    have = fmt_score(score)
+    if met:
+        return _result("innovation_score", True, f"科创积分 {have} 分，达到产品要求的 {bar} 分")
+    return _result(
+        "innovation_score",
+        False,
+        f"科创积分 {have} 分，低于产品要求的 {bar} 分",
+        f"科创积分需再提高 {_fmt_points(floor - score)} 分（需不低于 {bar} 分）；"  # type: ignore[operator]
+        "可在「科创积分」页查看提分建议",
+    )
+
+
 def _explain_amount(
     met: bool, fv: _Firm, product: ProductFacts, need: NeedFacts, names: Any
 ) -> CriterionResult:
@@ -825,7 +911,7 @@ def _always(product: ProductFacts) -> bool:
 
 
 #: The hard criteria in the order :func:`evaluate` reports them (:data:`CRITERIA`). The first
-#: eight judge the firm; the rest judge its need and apply only when there is one.
+#: nine judge the firm; the rest judge its need and apply only when there is one.
 _CRITERIA: tuple[_Criterion, ...] = (
     _Criterion(
         "city",
@@ -868,6 +954,14 @@ _CRITERIA: tuple[_Criterion, ...] = (
         lambda p: p.min_invention_patents > 0,
         lambda fv, p, n: fv.facts.invention_patents >= p.min_invention_patents,
         _explain_invention,
+    ),
+    _Criterion(
+        "innovation_score",
+        lambda p: p.min_innovation_score is not None,
+        lambda fv, p, n: (
+            fv.facts.innovation_score is not None and fv.facts.innovation_score >= p.min_innovation_score
+        ),
+        _explain_innovation,
     ),
     _Criterion(
         "amount",
@@ -935,7 +1029,7 @@ def _evaluate(
     need: NeedFacts | None,
     on: date,
     city_names: Mapping[str, str] | None,
-    firm_factors: tuple[_Factor, _Factor, _Factor] | None = None,
+    firm_factors: _FirmFactors | None = None,
     fv: _Firm | None = None,
     criteria: tuple[_Criterion, ...] | None = None,
 ) -> Evaluation:
@@ -959,12 +1053,13 @@ def _evaluate(
 
 
 _Factor = tuple[str, Decimal, str]  # (code, fraction of the factor's weight in [0, 1], reason)
+_FirmFactors = tuple[_Factor, _Factor, _Factor, _Factor]
 
 
-def _firm_factors(firm: FirmFacts, on: date) -> tuple[_Factor, _Factor, _Factor]:
+def _firm_factors(firm: FirmFacts, on: date) -> _FirmFactors:
     """The factors that depend on the firm alone (the same for every product it is judged
-    against): R&D intensity, IP strength, qualification strength."""
-    return _rd_intensity(firm), _ip_strength(firm), _qualification_strength(firm, on)
+    against): R&D intensity, IP strength, qualification strength, 科创积分."""
+    return _rd_intensity(firm), _ip_strength(firm), _qualification_strength(firm, on), _innovation(firm)
 
 
 def _score(
@@ -972,17 +1067,18 @@ def _score(
     product: ProductFacts,
     need: NeedFacts | None,
     on: date,
-    firm_factors: tuple[_Factor, _Factor, _Factor] | None = None,
+    firm_factors: _FirmFactors | None = None,
 ) -> tuple[int, tuple[ScorePart, ...]]:
     """The score and its parts.
 
-    Each factor yields a fraction in [0, 1]; its exact points are fraction × weight (Decimal).
+    Each factor yields a fraction in [0, 1]; its exact points are fraction × weight (Decimal), the
+    weight from :data:`WEIGHTS_SCORED` for a firm with a 科创积分, else from :data:`WEIGHTS`.
     The score is the exact sum rounded ROUND_HALF_UP; the parts' integer points are the exact
     points apportioned by largest remainder (ties to the earlier factor), so they add up to the
     score exactly and each stays within its maximum. ``firm_factors`` is
     ``_firm_factors(firm, on)`` when the caller judges one firm against many products.
     """
-    rd, ip, qual = firm_factors if firm_factors is not None else _firm_factors(firm, on)
+    rd, ip, qual, innovation = firm_factors if firm_factors is not None else _firm_factors(firm, on)
     factors = (
         _amount_fit(product, need),
         _rate_headroom(product, need),
@@ -990,8 +1086,11 @@ def _score(
         ip,
         qual,
         _stage_fit(firm.stage, product.product_type),
+        innovation,
     )
-    exact = [_W[code] * frac for code, frac, _ in factors]
+    scored = firm.innovation_score is not None
+    weights, table = (_W_SCORED, WEIGHTS_SCORED) if scored else (_W, WEIGHTS)
+    exact = [weights[code] * frac for code, frac, _ in factors]
     total = int(sum(exact, _ZERO).to_integral_value(rounding=ROUND_HALF_UP))
     points = [int(e) for e in exact]  # exact >= 0, so int() is the floor
     spare = total - sum(points)
@@ -1001,7 +1100,7 @@ def _score(
         for i in order[:spare]:
             points[i] += 1
     parts = tuple(
-        ScorePart(code, SCORE_FACTORS[code], pts, WEIGHTS[code], reason)
+        ScorePart(code, SCORE_FACTORS[code], pts, table[code], reason)
         for (code, _, reason), pts in zip(factors, points, strict=True)
     )
     return total, parts
@@ -1121,6 +1220,24 @@ def _qualification_strength(firm: FirmFacts, on: date) -> tuple[str, Decimal, st
         "qualification_strength",
         _clamp01(total / _QUAL_FULL),
         f"有效资质：{'、'.join(names)}；官方名单确认的资质计分高于自主申报",
+    )
+
+
+def _innovation(firm: FirmFacts) -> tuple[str, Decimal, str]:
+    """The firm's 科创积分 ÷ 100 (clamped to [0, 1]); a firm not scored yet: nothing, out of nothing
+    (:data:`WEIGHTS` gives the factor no weight)."""
+    score = firm.innovation_score
+    if score is None:
+        return (
+            "innovation_score",
+            _ZERO,
+            "企业尚未取得科创积分，本项不计分；取得积分后按积分计入匹配度（最高 10 分）",
+        )
+    frac = _clamp01(score / _HUNDRED)
+    return (
+        "innovation_score",
+        frac,
+        f"科创积分 {fmt_score(score)} 分（满分 100 分），按积分比例计分",
     )
 
 

@@ -2,7 +2,8 @@
 engine's stored text into what a bank without consent sees.
 
 The engine's reasons quote the firm's figures ("上年营业收入 46,980.00万元", "成立于 2016-05-01",
-"发明专利 3 件"). Each criterion and score factor reveals one profile group (or none: the need and
+"发明专利 3 件", "科创积分 72.5 分" — the 科创积分 is computed from the firm's annual figures, so it
+reveals what ``financials`` does). Each criterion and score factor reveals one profile group (or none: the need and
 the product are the bank's own business, city and industry are always visible). A viewer whose
 ``groups`` (from ``enterprises.selectors.enterprise_profile_for_bank``) lack that group gets a text
 built from the code, the verdict and the points alone — never from the stored reason, so no firm
@@ -31,6 +32,7 @@ CRITERION_GROUP: dict[str, str | None] = {
     "years": ProfileGroup.BASIC,
     "export": ProfileGroup.FINANCIALS,
     "invention_patents": ProfileGroup.IP,
+    "innovation_score": ProfileGroup.FINANCIALS,  # the 科创积分 is built from the firm's figures
     "amount": None,
     "term": None,
     "revenue_share": ProfileGroup.FINANCIALS,
@@ -46,6 +48,7 @@ SCORE_GROUP: dict[str, str | None] = {
     "ip_strength": ProfileGroup.IP,
     "qualification_strength": ProfileGroup.QUALIFICATIONS,
     "stage_fit": ProfileGroup.BASIC,
+    "innovation_score": ProfileGroup.FINANCIALS,
 }
 
 # Every criterion and score factor of the engine says which group its reason reveals: a new one

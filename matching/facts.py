@@ -5,23 +5,28 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from enterprises.models import Enterprise, FinancingNeed, IPAsset, annual_figures_prefetch
+from django.db.models import Prefetch
+
+from enterprises.models import LATEST_SCORE, Enterprise, FinancingNeed, IPAsset, annual_figures_prefetch
 from products.models import Criteria, Product
 
 from .engine import FirmFacts, NeedFacts, ProductFacts, QualificationFact
 
 
 def firm_facts_prefetch(prefix: str = "") -> list:
-    """What :func:`firm_facts` reads of many firms, for ``prefetch_related``: ``prefix`` is the path
-    to the firm (``"enterprise__"`` from a need)."""
-    return [f"{prefix}qualifications", f"{prefix}ip_assets", annual_figures_prefetch(prefix)]
+    """What :func:`firm_facts` reads of many firms, for ``prefetch_related``: qualifications, IP
+    assets, the annual figures and the current 科创积分 (``enterprises.models.LATEST_SCORE``).
+    ``prefix`` is the path to the firm (``"enterprise__"`` from a need)."""
+    score = Prefetch(
+        prefix + LATEST_SCORE.prefetch_through, queryset=LATEST_SCORE.queryset, to_attr=LATEST_SCORE.to_attr
+    )
+    return [f"{prefix}qualifications", f"{prefix}ip_assets", annual_figures_prefetch(prefix), score]
 
 
 def firm_facts(enterprise: Enterprise) -> FirmFacts:
-    """Facts of one firm. Expects ``qualifications``, ``ip_assets`` and ``annual_figures`` prefetched
-    for lists (see :func:`firm_facts_prefetch`); works without, at a query each. The figures are the
-    latest recorded year's (``Enterprise.latest_figures``; not reported → 0); ``rd_staff`` is its
-    S&T staff (科技人员)."""
+    """Facts of one firm. Expects :func:`firm_facts_prefetch` prefetched for lists; works without,
+    at a query each. The figures are the latest recorded year's (``Enterprise.latest_figures``; not
+    reported → 0); ``rd_staff`` is its S&T staff (科技人员)."""
     quals = tuple(
         QualificationFact(code=q.code, issued_on=q.issued_on, expires_on=q.expires_on, official=q.is_official)
         for q in enterprise.qualifications.all()
@@ -43,7 +48,13 @@ def firm_facts(enterprise: Enterprise) -> FirmFacts:
         invention_patents=sum(1 for a in assets if a.kind == IPAsset.Kind.INVENTION_PATENT),
         ip_assets=len(assets),
         qualifications=quals,
+        innovation_score=_score_total(enterprise),
     )
+
+
+def _score_total(enterprise: Enterprise) -> Decimal | None:
+    row = enterprise.current_score
+    return None if row is None else Decimal(row.total)
 
 
 def city_names() -> dict[str, str]:
@@ -85,4 +96,7 @@ def product_facts(product: Product) -> ProductFacts:
         min_years=criteria.min_years,
         export_required=criteria.export_required,
         max_amount_revenue_ratio=criteria.max_amount_revenue_ratio,
+        min_innovation_score=(
+            None if criteria.min_innovation_score is None else Decimal(criteria.min_innovation_score)
+        ),
     )

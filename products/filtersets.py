@@ -9,6 +9,15 @@ from portal.vocabulary import GUARANTEE_TYPES, PRODUCT_TYPES
 
 from .models import Product
 
+#: The choices of the 最低科创积分要求 filter.
+SCORE_REQUIREMENTS = {
+    "required": _("有科创积分要求"),
+    "none": _("无科创积分要求"),
+    "reachable": _("我的科创积分可申请"),
+}
+# A LEFT JOIN: a product without a criteria row sets no requirement either.
+_NO_SCORE_REQUIREMENT = Q(criteria__min_innovation_score__isnull=True)
+
 
 class ProductFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_q", label=_("搜索"))
@@ -43,6 +52,19 @@ class ProductFilterSet(django_filters.FilterSet):
     )
     online = django_filters.BooleanFilter(field_name="fully_online", label=_("全流程线上"))
     exclusive = django_filters.BooleanFilter(field_name="is_exclusive", label=_("科技专属产品"))
+    # 最低科创积分要求: products that set one or none, the ones the caller's firm reaches with its
+    # current score, or those asking at most a given score (no requirement counts as 0).
+    score_req = django_filters.ChoiceFilter(
+        choices=list(SCORE_REQUIREMENTS.items()), method="filter_score_req", label=_("最低科创积分要求")
+    )
+    score_max = django_filters.NumberFilter(
+        method="filter_score_max",
+        label=_("最低科创积分要求不高于（分）"),
+        min_value=0,
+        max_value=100,
+        max_digits=5,
+        decimal_places=2,
+    )
     sort = django_filters.OrderingFilter(
         fields=(
             ("rate_min", "rate"),
@@ -76,6 +98,8 @@ class ProductFilterSet(django_filters.FilterSet):
             "guarantee",
             "online",
             "exclusive",
+            "score_req",
+            "score_max",
         ]
 
     def filter_q(self, queryset, name, value):
@@ -94,6 +118,30 @@ class ProductFilterSet(django_filters.FilterSet):
 
     def filter_term(self, queryset, name, value):
         return queryset.filter(term_min_months__lte=value, term_max_months__gte=value)
+
+    def filter_score_req(self, queryset, name, value):
+        """``required``: products with a 最低科创积分; ``none``: without one; ``reachable``: those the
+        caller's firm meets with its current score (a firm not scored yet: those without one). A
+        caller who is not a firm user has no score: ``reachable`` leaves the list as it is."""
+        if value == "required":
+            return queryset.filter(criteria__min_innovation_score__isnull=False)
+        if value == "none":
+            return queryset.filter(_NO_SCORE_REQUIREMENT)
+        if value == "reachable":
+            user = getattr(self.request, "user", None)
+            if user is None or not user.is_authenticated or not getattr(user, "enterprise_id", None):
+                return queryset
+            from enterprises.models import Enterprise
+
+            score = Enterprise.objects.get(pk=user.enterprise_id).current_score
+            return self.filter_score_max(queryset, name, None if score is None else score.total)
+        return queryset
+
+    def filter_score_max(self, queryset, name, value):
+        """Products without a score requirement or requiring at most ``value`` (None: none only)."""
+        if value is None:
+            return queryset.filter(_NO_SCORE_REQUIREMENT)
+        return queryset.filter(_NO_SCORE_REQUIREMENT | Q(criteria__min_innovation_score__lte=value))
 
     def filter_guarantee(self, queryset, name, value):
         # JSON list membership, portable between SQLite and PostgreSQL.

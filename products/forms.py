@@ -10,7 +10,7 @@ from portal.money import wan_to_yuan, yuan_to_wan
 from portal.text import DESCRIPTION_MAX
 from portal.vocabulary import GUARANTEE_TYPES, INDUSTRIES, PRODUCT_TYPES, QUALIFICATIONS, STAGES
 
-from .models import Product
+from .models import INNOVATION_SCORE_RANGE_MESSAGE, Product
 from .services import CRITERIA_FIELDS, PRODUCT_FIELDS
 
 
@@ -82,6 +82,18 @@ class ProductForm(forms.Form):
         min_value=Decimal("0.0001"),
         max_value=Decimal("1"),
         required=False,
+    )
+    min_innovation_score = forms.IntegerField(
+        label=_("最低科创积分（0–100 分，不填为不限）"),
+        min_value=0,
+        max_value=100,
+        required=False,
+        help_text=_("企业当前的科创积分须不低于此分；积分按同阶段企业排名计算，每晚更新"),
+        error_messages={
+            "min_value": INNOVATION_SCORE_RANGE_MESSAGE,
+            "max_value": INNOVATION_SCORE_RANGE_MESSAGE,
+            "invalid": _("最低科创积分应为 0–100 之间的整数"),
+        },
     )
 
     PRODUCT_FIELDS = PRODUCT_FIELDS

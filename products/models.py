@@ -15,6 +15,7 @@ from portal.vocabulary import GUARANTEE_TYPES, PRODUCT_TYPES
 
 MONEY = {"max_digits": 16, "decimal_places": 2}
 RATE = {"max_digits": 6, "decimal_places": 3}
+INNOVATION_SCORE_RANGE_MESSAGE = _("最低科创积分应在 0–100 分之间")
 
 
 class Product(models.Model):
@@ -109,6 +110,14 @@ class Product(models.Model):
         return self.status == self.Status.PUBLISHED
 
     @property
+    def score_requirement(self) -> int | None:
+        """The 最低科创积分 its criteria set (None: no requirement, or no criteria row)."""
+        try:
+            return self.criteria.min_innovation_score
+        except Criteria.DoesNotExist:
+            return None
+
+    @property
     def is_credit_loan(self) -> bool:
         return self.product_type == "credit" or list(self.guarantee_types) == ["credit"]
 
@@ -145,10 +154,23 @@ class Criteria(models.Model):
     max_amount_revenue_ratio = models.DecimalField(
         _("金额不超过营收的比例"), max_digits=5, decimal_places=4, null=True, blank=True
     )
+    min_innovation_score = models.PositiveSmallIntegerField(
+        _("最低科创积分"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(100, message=INNOVATION_SCORE_RANGE_MESSAGE)],
+        help_text=_("企业当前科创积分须不低于此分（0–100 分）；不填为不限"),
+    )
 
     class Meta:
         verbose_name = _("准入条件")
         verbose_name_plural = _("准入条件")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(min_innovation_score__isnull=True) | Q(min_innovation_score__lte=100),
+                name="criteria_min_innovation_score_range",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.product.name} 准入条件"

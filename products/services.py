@@ -40,6 +40,7 @@ CRITERIA_FIELDS = (
     "min_years",
     "export_required",
     "max_amount_revenue_ratio",
+    "min_innovation_score",
 )
 
 

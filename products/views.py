@@ -18,17 +18,40 @@ from portal.models import Region, Role
 from portal.money import format_wan
 from portal.vocabulary import GUARANTEE_TYPES, INDUSTRIES, QUALIFICATIONS, STAGES
 
-from .filtersets import ProductFilterSet
+from .filtersets import SCORE_REQUIREMENTS, ProductFilterSet
 from .models import Criteria
 from .selectors import product_for_user
 
 PAGE_SIZE = 12
-FILTER_KEYS = ("q", "institution", "type", "amount_wan", "term", "guarantee", "online", "sort")
+FILTER_KEYS = (
+    "q",
+    "institution",
+    "type",
+    "amount_wan",
+    "term",
+    "guarantee",
+    "online",
+    "score_req",
+    "score_max",
+    "sort",
+)
+
+
+def _firm_score_text(user) -> str:
+    """A firm user's current 科创积分 as the engine words it ("72.5"), what the "我的科创积分可申请"
+    filter compares; empty when not scored yet or for anyone else."""
+    if not (user.is_authenticated and user.role == Role.FIRM and user.enterprise_id):
+        return ""
+    from enterprises.models import Enterprise
+    from matching.engine import fmt_score
+
+    row = Enterprise.objects.get(pk=user.enterprise_id).current_score
+    return "" if row is None else fmt_score(row.total)
 
 
 def product_list(request):
     base = product_for_user(request.user).order_by("institution__name", "name", "pk")
-    filterset = ProductFilterSet(request.GET or None, queryset=base)
+    filterset = ProductFilterSet(request.GET or None, queryset=base, request=request)
     qs = filterset.qs if filterset.is_bound and filterset.is_valid() else base
     if request.GET.get("sort") and filterset.is_bound and filterset.is_valid():
         qs = qs.order_by(*qs.query.order_by, "pk")
@@ -39,6 +62,12 @@ def product_list(request):
         "filterset": filterset,
         "institutions": Institution.objects.filter(is_lender=True).order_by("name"),
         "guarantees": list(GUARANTEE_TYPES.items()),
+        "score_requirements": [
+            (value, label)
+            for value, label in SCORE_REQUIREMENTS.items()
+            if value != "reachable" or (request.user.is_authenticated and request.user.role == Role.FIRM)
+        ],
+        "firm_score_text": _firm_score_text(request.user),
         "query": query,
         "filtered": any(request.GET.get(k) for k in FILTER_KEYS if k != "sort"),
     }
@@ -75,6 +104,8 @@ def _criteria_lines(criteria: Criteria | None) -> list[str]:
     if criteria.max_amount_revenue_ratio:
         pct = (criteria.max_amount_revenue_ratio * 100).normalize()
         lines.append(_("融资金额不超过上年营业收入的 %(p)s%%") % {"p": f"{pct:f}"})
+    if criteria.min_innovation_score is not None:
+        lines.append(_("科创积分不低于 %(n)s 分") % {"n": criteria.min_innovation_score})
     return lines
 
 

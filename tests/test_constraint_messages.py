@@ -72,6 +72,13 @@ CASES = {
         "rate_max",
         "最高利率不能低于最低利率",
     ),
+    "criteria_min_innovation_score_range": (
+        "manager_a",
+        "/bank/products/new/",
+        {**PRODUCT, "min_innovation_score": "120"},
+        "min_innovation_score",
+        "最低科创积分应在 0–100 分之间",
+    ),
     "product_unique_name": (
         "manager_a",
         "/bank/products/new/",

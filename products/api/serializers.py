@@ -1,10 +1,24 @@
 from rest_framework import serializers
 
 from portal.vocabulary import GUARANTEE_TYPES
-from products.models import Criteria, Product
+from products.models import INNOVATION_SCORE_RANGE_MESSAGE, Criteria, Product
 
 
 class CriteriaSerializer(serializers.ModelSerializer):
+    min_innovation_score = serializers.IntegerField(
+        label="最低科创积分",
+        help_text="企业当前科创积分须不低于此分（0–100）；null 为不限",
+        min_value=0,
+        max_value=100,
+        allow_null=True,
+        required=False,
+        error_messages={
+            "min_value": INNOVATION_SCORE_RANGE_MESSAGE,
+            "max_value": INNOVATION_SCORE_RANGE_MESSAGE,
+            "invalid": "最低科创积分应为 0–100 之间的整数",
+        },
+    )
+
     class Meta:
         model = Criteria
         fields = [
@@ -17,6 +31,7 @@ class CriteriaSerializer(serializers.ModelSerializer):
             "min_years",
             "export_required",
             "max_amount_revenue_ratio",
+            "min_innovation_score",
         ]
 
 

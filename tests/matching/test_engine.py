@@ -443,8 +443,9 @@ def test_criteria_follow_the_documented_order_when_all_are_present() -> None:
         min_years=1,
         export_required=True,
         max_amount_revenue_ratio=Decimal("0.5"),
+        min_innovation_score=Decimal(60),
     )
-    ev = evaluate(FIRM, product, NEED, on=TODAY)
+    ev = evaluate(replace(FIRM, innovation_score=Decimal("72.5")), product, NEED, on=TODAY)
     assert [c.code for c in ev.criteria] == list(CRITERIA)
 
 
@@ -515,6 +516,8 @@ def test_as_dict_holds_no_float_decimal_or_date(case: Case) -> None:
         (FIRM, replace(PRODUCT, rate_min=3.0), NEED),
         (FIRM, replace(PRODUCT, min_revenue=1e6), None),
         (FIRM, replace(PRODUCT, max_amount_revenue_ratio=0.5), NEED),
+        (replace(FIRM, innovation_score=72.5), PRODUCT, NEED),
+        (FIRM, replace(PRODUCT, min_innovation_score=60), None),
     ],
     ids=[
         "float amount",
@@ -526,6 +529,8 @@ def test_as_dict_holds_no_float_decimal_or_date(case: Case) -> None:
         "float rate_min",
         "float min_revenue",
         "float ratio",
+        "float innovation score",
+        "int min innovation score",
     ],
 )
 def test_non_decimal_money_or_rate_raises_type_error(firm: FirmFacts, product: ProductFacts, need) -> None:

@@ -461,6 +461,10 @@ def random_firm(rng: random.Random, on: date = SCREEN_DAY) -> engine.FirmFacts:
         invention_patents=rng.randint(0, 3),
         ip_assets=rng.randint(3, 8),
         qualifications=quals,
+        # not scored yet, below, at and above the bars random_product sets
+        innovation_score=rng.choice(
+            [None, Decimal("45.50"), Decimal("60.00"), Decimal("72.50"), Decimal("100")]
+        ),
     )
 
 
@@ -483,6 +487,7 @@ def random_product(rng: random.Random) -> engine.ProductFacts:
         min_years=rng.choice([0, 0, 2]),
         export_required=rng.random() < 0.2,
         max_amount_revenue_ratio=rng.choice([None, Decimal("0.5")]),
+        min_innovation_score=rng.choice([None, None, Decimal(60), Decimal(70)]),
     )
 
 
