@@ -14,7 +14,8 @@ transaction commits), so the next request rebuilds the page. It is called from t
 below (saves and deletes, the admin included), from ``transition_record`` (every state change of
 a match goes through it) and by the matching run after its bulk writes. Figures shown beside the
 rows that belong to other tables (a firm's name, a branch's name) and the ``is_overdue`` flag,
-which turns with the clock, may lag by at most the cache lifetime (15 s by default).
+which turns with the clock, may lag by at most the cache lifetime (15 s by default). A loan's save
+moves the match lists too: it ends its firm's 首贷户 status (the ``first_loan`` flag and filter).
 """
 
 from __future__ import annotations
@@ -86,7 +87,7 @@ class CachedListMixin:
 def _connect() -> None:
     """Saves and deletes of the rows the cached lists show (the admin's included)."""
     from lenders.models import Institution
-    from matching.models import Match
+    from matching.models import Loan, Match
     from products.models import Criteria, Product
 
     def on_change(topics):
@@ -100,6 +101,8 @@ def _connect() -> None:
         (Criteria, ("products.product",)),
         (Institution, ("products.product", "matching.match")),
         (Match, ("matching.match",)),
+        # a disbursement ends the firm's 首贷户 status (the lists' first_loan flag and filter)
+        (Loan, ("matching.match",)),
     ):
         receiver = on_change(topics)
         post_save.connect(
