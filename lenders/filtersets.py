@@ -76,7 +76,16 @@ class ApplicationReviewFilterSet(django_filters.FilterSet):
 
     class Meta:
         model = Application
-        fields = ["q", "status", "product", "city", "industry", "submitted_from", "submitted_to", "first_loan"]
+        fields = [
+            "q",
+            "status",
+            "product",
+            "city",
+            "industry",
+            "submitted_from",
+            "submitted_to",
+            "first_loan",
+        ]
 
     def filter_q(self, queryset, name, value):
         value = value.strip()

@@ -1136,10 +1136,8 @@ def _figure_list(*, user, filters: Filters, kind: str) -> QuerySet:
         qs = loans(user, f).filter(_on(f, "start_date"))
         if kind == "first_loans":
             qs = qs.filter(_first_loan())
-        return (
-            qs
-            .select_related("application__enterprise", "application__product__institution")
-            .order_by("-start_date", "pk")
+        return qs.select_related("application__enterprise", "application__product__institution").order_by(
+            "-start_date", "pk"
         )
     if kind in ("renewals_due", "renewals"):
         qs = loans(user, f)

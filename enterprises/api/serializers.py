@@ -36,7 +36,8 @@ class EnterpriseSerializer(serializers.ModelSerializer):
     city = serializers.PrimaryKeyRelatedField(queryset=Region.objects.all())
     city_name = serializers.CharField(source="city.name", read_only=True)
     is_first_loan_firm = serializers.BooleanField(
-        read_only=True, help_text="首贷户：声明从未获得过银行贷款（had_bank_loan 为 false）且平台上没有放款记录"
+        read_only=True,
+        help_text="首贷户：声明从未获得过银行贷款（had_bank_loan 为 false）且平台上没有放款记录",
     )
 
     class Meta:

@@ -303,7 +303,12 @@ def test_the_summary_api_returns_exactly_the_contract_keys(world, api_for):
     response = api_for(world.cast.staff).get("/api/v1/dashboard/summary/", PERIOD)
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {*dashboard.SUMMARY_KEYS, "funnel", "first_loans_by_institution", "first_loans_by_city"}
+    assert set(body) == {
+        *dashboard.SUMMARY_KEYS,
+        "funnel",
+        "first_loans_by_institution",
+        "first_loans_by_city",
+    }
     assert body["loans_disbursed_amount"] == "4000000.00"
     assert [(s["stage"], s["count"], s["conversion"]) for s in body["funnel"]] == [
         ("need", 3, None),

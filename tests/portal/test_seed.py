@@ -155,7 +155,9 @@ def test_the_demo_has_first_loans_this_month_and_this_year_and_firms_with_an_ear
     staff = User.objects.get(username="demo_staff")
     for period in ("month", "year"):
         start, end = dashboard.period_bounds(period)
-        figures = dashboard.summary(user=staff, filters=dashboard.Filters(start=start, end=end, period=period))
+        figures = dashboard.summary(
+            user=staff, filters=dashboard.Filters(start=start, end=end, period=period)
+        )
         assert figures["first_loans"] >= 1, period
         assert Decimal(figures["first_loan_amount"]) > 0
         assert Decimal("0") < Decimal(figures["first_loan_share"]) <= Decimal("1")
