@@ -1073,7 +1073,8 @@ FIGURE_LISTS = {
 def figure_list(*, user, filters: Filters, kind: str, first_loan: bool = False) -> QuerySet:
     """The rows behind one figure, with what the list page and the export show already joined.
     A firm list carries ``first_loan_firm_flag`` (首贷户) and with ``first_loan`` keeps only
-    首贷户 (``enterprises.models.FIRST_LOAN_FIRMS``); a loan list carries ``is_first_loan`` (首贷)."""
+    首贷户 (``enterprises.models.FIRST_LOAN_FIRMS``); a lead or application list carries its firm's
+    ``is_first_loan_firm``; a loan list carries ``is_first_loan`` (首贷)."""
     qs = _figure_list(user=user, filters=filters, kind=kind)
     model = FIGURE_LISTS[kind][0]
     if model == "firm":
@@ -1082,6 +1083,8 @@ def figure_list(*, user, filters: Filters, kind: str, first_loan: bool = False) 
             qs = qs.filter(FIRST_LOAN_FIRMS)
     elif model == "loan":
         qs = qs.annotate(is_first_loan=_flag(_first_loan()))
+    elif model in ("match", "application"):
+        qs = qs.annotate(is_first_loan_firm=first_loan_firm("enterprise_id"))
     return qs
 
 

@@ -256,6 +256,7 @@ COLUMNS = {
         (_("响应期限"), lambda o: _dt(o.response_deadline)),
         (_("首次响应"), lambda o: _dt(o.first_response_at)),
         (_("创建时间"), lambda o: _dt(o.created_at)),
+        (_("首贷户"), lambda o: _("是") if getattr(o, "is_first_loan_firm", False) else ""),
     ],
     "application": [
         (_("企业"), lambda o: o.enterprise.name),
@@ -266,6 +267,7 @@ COLUMNS = {
         (_("授信额度（万元）"), lambda o: _wan(o.credit_line)),
         (_("提交时间"), lambda o: _dt(o.created_at)),
         (_("状态更新"), lambda o: _dt(o.status_changed_at)),
+        (_("首贷户"), lambda o: _("是") if getattr(o, "is_first_loan_firm", False) else ""),
     ],
     "loan": [
         (_("企业"), lambda o: o.application.enterprise.name),

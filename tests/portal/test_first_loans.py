@@ -351,6 +351,12 @@ def test_the_badge_and_the_filter_on_the_lead_inbox_detail_and_api(cast, leads, 
     assert every[leads["a"].pk] is True and every[leads["b"].pk] is False
     others = [r["id"] for r in api.get("/api/v1/matches/", {"first_loan": "false"}).json()["results"]]
     assert leads["b"].pk in others and leads["a"].pk not in others
+    export = client.get("/bank/leads/export/")
+    rows = list(
+        load_workbook(io.BytesIO(b"".join(export.streaming_content))).active.iter_rows(values_only=True)
+    )
+    column = rows[0].index("首贷户")
+    assert {r[0]: r[column] for r in rows[1:]} == {leads["a"].pk: "是", leads["b"].pk: "否"}
 
 
 def _row_lead(html, pk) -> str:
@@ -382,6 +388,12 @@ def test_the_badge_and_the_filter_on_applications_until_the_first_disbursement(
     assert f'data-application="{app_a.pk}"' in only and f'data-application="{app_b.pk}"' not in only
     rows = api_for(cast.officer_a).get("/api/v1/applications/", {"first_loan": "true"}).json()["results"]
     assert [(r["id"], r["first_loan_firm"]) for r in rows] == [(app_a.pk, True)]
+    export = bank.get("/bank/applications/export/")
+    table = list(
+        load_workbook(io.BytesIO(b"".join(export.streaming_content))).active.iter_rows(values_only=True)
+    )
+    column = table[0].index("首贷户")
+    assert {r[0]: r[column] for r in table[1:]} == {app_a.pk: "是", app_b.pk: "否"}
     # The firm's own list and detail; the staff's record.
     firm = client_for(cast.firm_a)
     assert "data-first-loan" in _row_app(firm.get("/firm/applications/").content.decode(), app_a.pk)
