@@ -42,7 +42,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 
-from enterprises.models import Enterprise, FinancingNeed, ServiceVisit
+from enterprises.models import FIRST_LOAN_FIRMS, Enterprise, FinancingNeed, ServiceVisit, first_loan_firm
 from enterprises.visits import follow_up_due_q
 from feedback.selectors import complaints_overdue_by_institution, institution_ratings
 from lenders.models import Institution
@@ -391,6 +391,9 @@ SUMMARY_KEYS = (
     "credit_granted",
     "loans_disbursed_count",
     "loans_disbursed_amount",
+    "first_loans",
+    "first_loan_amount",
+    "first_loan_share",
     "subsidy_paid",
     "leverage",
     "needs",
@@ -547,6 +550,76 @@ def _application_rollup(user, f: Filters) -> tuple[dict, dict]:
     )
 
 
+def _first_loan() -> Q:
+    """:func:`kpi.first_loan` over all the portal's loans (a firm's first is its first anywhere)."""
+    return kpi.first_loan(Loan.objects.all())
+
+
+def _loan_rollup(user, f: Filters, key: str) -> tuple[dict, dict]:
+    """Loans started in the period per institution (``key="inst"``) or per firm's city
+    (``key="city"``), and in total: count and principal, of all and of the first loans."""
+    path = _GROUP_PATHS["loan"]["institution" if key == "inst" else "city"]
+    rows = (
+        loans(user, f)
+        .filter(_on(f, "start_date"))
+        .annotate(**{key: F(path)}, is_first=_flag(_first_loan()))
+        .values(key, "principal", "is_first")
+    )
+    return _rollup(
+        rows,
+        key=key,
+        aggregates={
+            "n": "COUNT(*)",
+            "amount": "SUM(principal)",
+            "first_n": "COUNT(*) FILTER (WHERE is_first)",
+            "first_amount": "SUM(principal) FILTER (WHERE is_first)",
+        },
+    )
+
+
+def _first_loan_figures(figures: dict) -> dict:
+    """A rollup row → the first-loan KPIs (with the disbursements they are a share of)."""
+    amount, first_amount = figures.get("amount") or ZERO, figures.get("first_amount") or ZERO
+    return {
+        "loans_disbursed_count": figures.get("n") or 0,
+        "loans_disbursed_amount": _money(amount),
+        "first_loans": figures.get("first_n") or 0,
+        "first_loan_amount": _money(first_amount),
+        "first_loan_share": _share(first_amount, amount),
+    }
+
+
+def first_loans_by_institution(*, user, filters: Filters) -> list[dict]:
+    """Per lending institution with loans started in the period (the league table's columns):
+    ``{"institution_id", "institution", "loans_disbursed_count", …, "first_loan_share"}``, most
+    first-loan amount first; one query (and one for the names)."""
+    f = scoped_filters(user, filters)
+    _total, by_inst = _loan_rollup(user, f, "inst")
+    names = dict(Institution.objects.filter(pk__in=set(by_inst)).values_list("pk", "short_name"))
+    rows = [
+        {"institution_id": pk, "institution": names.get(pk, ""), **_first_loan_figures(figures)}
+        for pk, figures in by_inst.items()
+    ]
+    rows.sort(key=lambda r: (-Decimal(r["first_loan_amount"]), -r["first_loans"], r["institution"]))
+    return rows
+
+
+def first_loans_by_city(*, user, filters: Filters) -> list[dict]:
+    """Per city (every region of the chart by city; only the filtered one when a city is set — a
+    region desk's own): ``{"city", "city_name", "loans_disbursed_count", "loans_disbursed_amount",
+    "first_loans", "first_loan_amount", "first_loan_share"}`` (kpi ``first_loans`` …), one query
+    (and one for the regions' names)."""
+    f = scoped_filters(user, filters)
+    _total, by_city = _loan_rollup(user, f, "city")
+    regions = _labels(f, "city")
+    if f.city:
+        regions = [(code, name) for code, name in regions if code == f.city]
+    return [
+        {"city": code, "city_name": name, **_first_loan_figures(by_city.get(code) or {})}
+        for code, name in regions
+    ]
+
+
 def summary(*, user, filters: Filters) -> dict:
     """The headline figures (keys of :data:`SUMMARY_KEYS`) and ``funnel``: seven queries."""
     return overview(user=user, filters=filters, league=False)["summary"]
@@ -606,12 +679,15 @@ def overview(*, user, filters: Filters, league: bool = True) -> dict:
             )
         )
     )
+    first = started & _first_loan()
     loan_figures = (
         loans(user, f)
         .filter(started | due | requested)
         .aggregate(
             n=Count("pk", filter=started),
             amount=Sum("principal", filter=started),
+            first_n=Count("pk", filter=first),
+            first_amount=Sum("principal", filter=first),
             renewals_due=Count("pk", filter=due),
             renewals_requested=Count("pk", filter=requested),
             renewals_granted=Count("pk", filter=granted),
@@ -643,6 +719,9 @@ def overview(*, user, filters: Filters, league: bool = True) -> dict:
         "credit_granted": _money(app_total.get("credit")),
         "loans_disbursed_count": loan_figures["n"],
         "loans_disbursed_amount": _money(disbursed),
+        "first_loans": loan_figures["first_n"],
+        "first_loan_amount": _money(loan_figures["first_amount"]),
+        "first_loan_share": _share(loan_figures["first_amount"] or ZERO, disbursed),
         "subsidy_paid": _money(paid),
         "leverage": _str(lev["ratio"]),
         "needs": need_figures["total"],
@@ -655,7 +734,8 @@ def overview(*, user, filters: Filters, league: bool = True) -> dict:
     figures["funnel"] = funnel_steps(_funnel_counts(user, f))
     result = {"summary": figures}
     if league:
-        result["league"] = _league(match_by, app_by, user=user)
+        _loan_total, loan_by = _loan_rollup(user, f, "inst")
+        result["league"] = _league(match_by, app_by, loan_by, user=user)
     return result
 
 
@@ -689,10 +769,20 @@ METRICS = {
         Metric("credit_granted", kpi.KPIS["credit_granted"].label, "application", money=True),
         Metric("loans_disbursed_count", kpi.KPIS["loans_disbursed_count"].label, "loan"),
         Metric("loans_disbursed_amount", kpi.KPIS["loans_disbursed_amount"].label, "loan", money=True),
+        Metric("first_loans", kpi.KPIS["first_loans"].label, "loan"),
+        Metric("first_loan_amount", kpi.KPIS["first_loan_amount"].label, "loan", money=True),
         Metric("subsidy_paid", kpi.KPIS["subsidy_paid"].label, "payment", money=True),
     )
 }
-CHART_METRICS = ("loans_disbursed_amount", "loans_disbursed_count", "credit_granted", "applications", "leads")
+CHART_METRICS = (
+    "loans_disbursed_amount",
+    "loans_disbursed_count",
+    "first_loan_amount",
+    "first_loans",
+    "credit_granted",
+    "applications",
+    "leads",
+)
 
 # Paths from each model to the grouping dimensions; None: that grouping does not apply.
 _GROUP_PATHS = {
@@ -748,6 +838,8 @@ def _metric_queryset(user, f: Filters, metric: Metric):
         return applications(user, f).filter(_in(f, "created_at")), Count("*")
     if metric.model == "loan":
         qs = loans(user, f).filter(_on(f, "start_date"))
+        if metric.key in ("first_loans", "first_loan_amount"):
+            qs = qs.filter(_first_loan())
         return qs, (Sum("principal") if metric.money else Count("*"))
     return payments(user, f).filter(_in(f, "at")), Sum("amount")
 
@@ -872,13 +964,16 @@ def league_table(*, user, filters: Filters) -> list[dict]:
     return overview(user=user, filters=filters)["league"]
 
 
-def _league(match_by: dict, app_by: dict, *, user=None) -> list[dict]:
-    """…and per institution, the firms' ratings (kpi ``rating_average``, ``rating_count``) and the
-    complaints past their reply deadline (kpi ``complaints_overdue``) — both over all time."""
+def _league(match_by: dict, app_by: dict, loan_by: dict | None = None, *, user=None) -> list[dict]:
+    """…the loans started in the period and the first loans among them (kpi ``first_loans``,
+    ``first_loan_amount``, ``first_loan_share``), and per institution, the firms' ratings (kpi
+    ``rating_average``, ``rating_count``) and the complaints past their reply deadline (kpi
+    ``complaints_overdue``) — both over all time."""
     overdue = complaints_overdue_by_institution(user) if user is not None else {}
+    loan_by = loan_by or {}
     names = dict(
         Institution.objects.filter(
-            pk__in={k for k, v in match_by.items() if v["leads"]} | set(app_by) | set(overdue)
+            pk__in={k for k, v in match_by.items() if v["leads"]} | set(app_by) | set(loan_by) | set(overdue)
         ).values_list("pk", "short_name")
     )
     ratings = institution_ratings(names)
@@ -900,6 +995,7 @@ def _league(match_by: dict, app_by: dict, *, user=None) -> list[dict]:
                 "rating_average": _str(rating.get("average")),
                 "rating_count": rating.get("count") or 0,
                 "complaints_overdue": overdue.get(pk) or 0,
+                **_first_loan_figures(loan_by.get(pk) or {}),
             }
         )
     table.sort(key=lambda r: (-Decimal(r["answered_in_time_share"] or -1), -r["leads"], r["institution"]))
@@ -963,6 +1059,7 @@ FIGURE_LISTS = {
     "applications": ("application", _l("融资申请")),
     "approvals": ("application", _l("已授信申请")),
     "loans": ("loan", _l("放款记录")),
+    "first_loans": ("loan", _l("首贷记录")),
     "renewals_due": ("loan", _l("60 天内到期待续贷的贷款")),
     "renewals": ("loan", _l("本期申请续贷的贷款")),
     "subsidy_paid": ("payment", _l("补贴拨付")),
@@ -972,8 +1069,25 @@ FIGURE_LISTS = {
 }
 
 
-def figure_list(*, user, filters: Filters, kind: str) -> QuerySet:
-    """The rows behind one figure, with what the list page and the export show already joined."""
+def figure_list(*, user, filters: Filters, kind: str, first_loan: bool = False) -> QuerySet:
+    """The rows behind one figure, with what the list page and the export show already joined.
+    A firm list carries ``first_loan_firm_flag`` (首贷户) and with ``first_loan`` keeps only
+    首贷户 (``enterprises.models.FIRST_LOAN_FIRMS``); a lead or application list carries its firm's
+    ``is_first_loan_firm``; a loan list carries ``is_first_loan`` (首贷)."""
+    qs = _figure_list(user=user, filters=filters, kind=kind)
+    model = FIGURE_LISTS[kind][0]
+    if model == "firm":
+        qs = qs.annotate(first_loan_firm_flag=first_loan_firm())
+        if first_loan:
+            qs = qs.filter(FIRST_LOAN_FIRMS)
+    elif model == "loan":
+        qs = qs.annotate(is_first_loan=_flag(_first_loan()))
+    elif model in ("match", "application"):
+        qs = qs.annotate(is_first_loan_firm=first_loan_firm("enterprise_id"))
+    return qs
+
+
+def _figure_list(*, user, filters: Filters, kind: str) -> QuerySet:
     f = scoped_filters(user, filters)
     if kind == "firms_registered":
         return (
@@ -1020,12 +1134,12 @@ def figure_list(*, user, filters: Filters, kind: str) -> QuerySet:
             .select_related("enterprise", "product", "product__institution")
             .order_by("-approved_at", "pk")
         )
-    if kind == "loans":
-        return (
-            loans(user, f)
-            .filter(_on(f, "start_date"))
-            .select_related("application__enterprise", "application__product__institution")
-            .order_by("-start_date", "pk")
+    if kind in ("loans", "first_loans"):
+        qs = loans(user, f).filter(_on(f, "start_date"))
+        if kind == "first_loans":
+            qs = qs.filter(_first_loan())
+        return qs.select_related("application__enterprise", "application__product__institution").order_by(
+            "-start_date", "pk"
         )
     if kind in ("renewals_due", "renewals"):
         qs = loans(user, f)

@@ -55,6 +55,9 @@ FIGURE_LINKS = {
     "credit_granted": "approvals",
     "loans_disbursed_count": "loans",
     "loans_disbursed_amount": "loans",
+    "first_loans": "first_loans",
+    "first_loan_amount": "first_loans",
+    "first_loan_share": "first_loans",
     "subsidy_paid": "subsidy_paid",
     "leverage": "subsidy_paid",
     "leverage_fiscal": "subsidy_paid",
@@ -71,6 +74,8 @@ CARDS = [(code, kpi.KPIS[code].label, kpi.KPIS[code].unit) for code in CARD_CODE
 CHART_LISTS = {
     "loans_disbursed_amount": "loans",
     "loans_disbursed_count": "loans",
+    "first_loan_amount": "first_loans",
+    "first_loans": "first_loans",
     "credit_granted": "approvals",
     "applications": "applications",
     "leads": "leads",
@@ -180,6 +185,7 @@ def index(request):
         "charts": charts,
         "chart_data": {"charts": charts},
         "league": data["league"],
+        "first_loan_cities": dashboard.first_loans_by_city(user=user, filters=f),
         "kpi_codes": [*CARD_CODES, *(f"funnel_{s}" for s in kpi.FUNNEL_STAGES)],
         "overdue": [(m, lead_url(user, m.pk)) for m in overdue],
         "stalled": [(a, application_url(user, a.pk)) for a in stalled],
@@ -227,6 +233,7 @@ COLUMNS = {
         (_("城市"), lambda o: o.city.short_name or o.city.name),
         (_("行业"), lambda o: o.get_industry_display()),
         (_("认证状态"), lambda o: o.get_verification_status_display()),
+        (_("首贷户"), lambda o: _("是") if o.is_first_loan_firm else ""),
         (_("注册时间"), lambda o: _dt(o.created_at)),
     ],
     "need": [
@@ -249,6 +256,7 @@ COLUMNS = {
         (_("响应期限"), lambda o: _dt(o.response_deadline)),
         (_("首次响应"), lambda o: _dt(o.first_response_at)),
         (_("创建时间"), lambda o: _dt(o.created_at)),
+        (_("首贷户"), lambda o: _("是") if getattr(o, "is_first_loan_firm", False) else ""),
     ],
     "application": [
         (_("企业"), lambda o: o.enterprise.name),
@@ -259,6 +267,7 @@ COLUMNS = {
         (_("授信额度（万元）"), lambda o: _wan(o.credit_line)),
         (_("提交时间"), lambda o: _dt(o.created_at)),
         (_("状态更新"), lambda o: _dt(o.status_changed_at)),
+        (_("首贷户"), lambda o: _("是") if getattr(o, "is_first_loan_firm", False) else ""),
     ],
     "loan": [
         (_("企业"), lambda o: o.application.enterprise.name),
@@ -269,6 +278,7 @@ COLUMNS = {
         (_("起息日"), lambda o: _d(o.start_date)),
         (_("到期日"), lambda o: _d(o.maturity_date)),
         (_("状态"), lambda o: o.get_status_display()),
+        (_("首贷"), lambda o: _("是") if getattr(o, "is_first_loan", False) else ""),
     ],
     "payment": [
         (_("拨付时间"), lambda o: _dt(o.at)),
@@ -317,7 +327,8 @@ def figure_list(request, kind: str):
         raise Http404
     model, title = dashboard.FIGURE_LISTS[kind]
     _form, f = _filters(request)
-    qs = dashboard.figure_list(user=request.user, filters=f, kind=kind)
+    first_loan = model == "firm" and request.GET.get("first_loan") == "true"
+    qs = dashboard.figure_list(user=request.user, filters=f, kind=kind, first_loan=first_loan)
     columns = COLUMNS[model]
     if request.GET.get("export") == "xlsx":
         rows = ([getter(obj) for _label, getter in columns] for obj in qs[:EXPORT_LIMIT])
@@ -325,6 +336,7 @@ def figure_list(request, kind: str):
         return xlsx_response(f"{kind}-{stamp}.xlsx", [label for label, _g in columns], rows)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     query = urlencode(f.as_query())
+    list_query = query + ("&first_loan=true" if first_loan else "")
     rows = [([getter(obj) for _label, getter in columns], _row_url(request.user, model, obj)) for obj in page]
     return render(
         request,
@@ -336,8 +348,11 @@ def figure_list(request, kind: str):
             "headers": [label for label, _g in columns],
             "rows": rows,
             "page": page,
-            "query": query,
-            "export_url": request.path + "?" + query + "&export=xlsx",
+            "query": list_query,
+            "dashboard_query": query,
+            "firm_list": model == "firm",
+            "first_loan": first_loan,
+            "export_url": request.path + "?" + list_query + "&export=xlsx",
         },
     )
 

@@ -9,6 +9,7 @@ and ``seed`` give the same data; firms' identities depend on ``seed`` only."""
 
 from __future__ import annotations
 
+import hashlib
 import random
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -660,6 +661,7 @@ def _upsert_firm_row(uscc: str, spec: dict, *, verified: bool, shares: bool) -> 
             "stage": spec["stage"],
             "total_assets": spec["revenue"] * 2,
             "export_business": spec["export"],
+            "had_bank_loan": _declares_bank_loan(uscc),
             "export_amount_last_year": (spec["revenue"] * Decimal("0.3")).quantize(Decimal("0.01"))
             if spec["export"]
             else Decimal("0"),
@@ -732,6 +734,27 @@ def _ensure_figures(firm: Enterprise, spec: dict, *, today: date) -> None:
     """The firm's 年度经营数据 (idempotent: one row per year, the same figures every seeding)."""
     for year, figures in _figure_rows(spec, firm.uscc, today).items():
         AnnualFigures.objects.update_or_create(enterprise=firm, year=year, defaults=figures)
+
+
+def _declares_bank_loan(uscc: str) -> bool:
+    """Whether a demo firm declares an earlier bank loan: about two in five, a stable function of
+    the USCC (so the random stream of the rest of the demo is untouched)."""
+    return int(hashlib.sha256(uscc.encode()).hexdigest(), 16) % 5 < 2
+
+
+def seed_first_loans(*, today: date) -> None:
+    """Keep a 首贷 in the current month, so this month's and this year's first-loan figures are
+    not zero whatever day the demo is seeded on: the month's first loan that is its firm's first
+    on the portal (the bank history disburses one today) gets a firm that declared no bank loan."""
+    from matching.models import Loan
+
+    month = Loan.objects.filter(start_date__gte=today.replace(day=1), start_date__lte=today)
+    for loan in month.select_related("application").order_by("start_date", "pk"):
+        firm_id = loan.application.enterprise_id
+        firm_loans = Loan.objects.filter(application__enterprise_id=firm_id).order_by("start_date", "pk")
+        if firm_loans.values_list("pk", flat=True).first() == loan.pk:
+            Enterprise.objects.filter(pk=firm_id).update(had_bank_loan=False)
+            return
 
 
 def _qualification(kind: str, level: str, days_ago: int, today: date) -> tuple[str, str, date, date]:
@@ -863,6 +886,7 @@ def seed(*, password: str, firms: int = 300, today: date | None = None, seed: in
     for year in policy_years(today):
         seed_subsidies(today=today, year=year)
     seed_feedback(today=today)
+    seed_first_loans(today=today)
     return SeedReport(password=password, counts=row_counts())
 
 

@@ -5,7 +5,24 @@ from django.utils.translation import gettext_lazy as _
 
 from matching.models import Application
 
-from .models import FinancingNeed
+from .models import FinancingNeed, first_loan_firm
+
+
+class FirstLoanFilter(django_filters.BooleanFilter):
+    """仅首贷户 (``first_loan=true``; ``false``: only the others) on any list whose rows name a firm:
+    ``ref`` is the path to the firm's id (the rule is ``enterprises.models.FIRST_LOAN_FIRMS``)."""
+
+    def __init__(self, *args, ref: str = "enterprise_id", **kwargs):
+        self.ref = ref
+        kwargs.setdefault("label", _("仅首贷户"))
+        kwargs.setdefault("help_text", _("true：只看首贷户（从未获得银行贷款、平台上也没有放款记录的企业）"))
+        super().__init__(*args, **kwargs)
+
+    def filter(self, qs, value):
+        if value is None:
+            return qs
+        flag = first_loan_firm(self.ref)
+        return qs.filter(flag) if value else qs.exclude(flag)
 
 
 class NeedFilterSet(django_filters.FilterSet):
@@ -20,7 +37,8 @@ class NeedFilterSet(django_filters.FilterSet):
 class ApplicationFilterSet(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=Application.Status.choices, label=_("状态"))
     product = django_filters.NumberFilter(field_name="product_id", label=_("产品"))
+    first_loan = FirstLoanFilter()
 
     class Meta:
         model = Application
-        fields = ["status", "product"]
+        fields = ["status", "product", "first_loan"]

@@ -6,7 +6,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Prefetch, Q
+from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -95,8 +95,13 @@ class Enterprise(models.Model):
     def is_first_loan_firm(self) -> bool:
         """首贷户: never had a bank loan by its own declaration, and none recorded on the portal.
 
-        The one rule; :meth:`EnterpriseQuerySet`-free callers filter with :data:`FIRST_LOAN_FIRMS`."""
-        return not self.had_bank_loan and not self.applications.filter(loan__isnull=False).exists()
+        The rule is :data:`FIRST_LOAN_FIRMS` (lists annotate it with :func:`first_loan_firm`); an
+        Enterprise read through ``annotate(first_loan_firm_flag=first_loan_firm())`` costs nothing
+        more, otherwise this costs one query."""
+        flag = getattr(self, "first_loan_firm_flag", None)
+        if flag is None:
+            flag = Enterprise.objects.filter(FIRST_LOAN_FIRMS, pk=self.pk).exists()
+        return flag
 
     @property
     def latest_figures(self) -> "AnnualFigures | None":
@@ -128,8 +133,17 @@ class Enterprise(models.Model):
         return self.verification_status == self.Verification.VERIFIED
 
 
-#: 首贷户 as a filter on Enterprise (the rule of :attr:`Enterprise.is_first_loan_firm`, in SQL).
+#: 首贷户 as a filter on Enterprise — the one rule (:attr:`Enterprise.is_first_loan_firm`, the lists'
+#: :func:`first_loan_firm` annotation and every "仅首贷户" filter go through it): declared it never
+#: had a bank loan, and no loan (``matching.Loan``, a disbursement) is recorded on the portal.
 FIRST_LOAN_FIRMS = Q(had_bank_loan=False) & ~Q(applications__loan__isnull=False)
+
+
+def first_loan_firm(ref: str = "pk") -> Exists:
+    """首贷户 as an annotation (or filter) on any row that names a firm: ``ref`` is the path to the
+    firm's id on the outer row (``"enterprise_id"`` on a lead or an application, ``"pk"`` on an
+    Enterprise). One EXISTS subquery over :data:`FIRST_LOAN_FIRMS`, so a list costs no extra query."""
+    return Exists(Enterprise.objects.filter(FIRST_LOAN_FIRMS, pk=OuterRef(ref)))
 
 
 def statutory_expiry(kind: str, issued_on: date) -> date:

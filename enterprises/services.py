@@ -69,6 +69,7 @@ PROFILE_FIELDS = (
     "total_assets",
     "export_business",
     "export_amount_last_year",
+    "had_bank_loan",
     "contact_name",
     "contact_mobile",
     "contact_email",

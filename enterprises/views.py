@@ -42,7 +42,7 @@ from .forms import (
     RegisterForm,
     ShareProfileForm,
 )
-from .models import ANNUAL_FIGURES, Enterprise, FinancingNeed, financial_years
+from .models import ANNUAL_FIGURES, Enterprise, FinancingNeed, financial_years, first_loan_firm
 from .selectors import (
     consent_overview,
     consent_switch,
@@ -470,7 +470,11 @@ def apply(request, product_pk: int):
 
 @firm_required
 def application_list(request):
-    qs = application_for_user(request.user).order_by("-created_at", "-id")
+    qs = (
+        application_for_user(request.user)
+        .annotate(is_first_loan_firm=first_loan_firm("enterprise_id"))
+        .order_by("-created_at", "-id")
+    )
     status = request.GET.get("status")
     if status in Application.Status.values:
         qs = qs.filter(status=status)
@@ -492,7 +496,8 @@ def application_detail(request, pk: int):
     application = get_object_or_404(
         application_for_user(request.user)
         .select_related("match", "need", "submitted_by")
-        .prefetch_related("documents"),
+        .prefetch_related("documents")
+        .annotate(is_first_loan_firm=first_loan_firm("enterprise_id")),
         pk=pk,
     )
     labels = dict(Application.Status.choices)

@@ -78,6 +78,14 @@ def _profile_cells(view: dict) -> list:
     ]
 
 
+def _first_loan_cell(row) -> str:
+    """首贷户 of a lead's or an application's firm: the list's annotation (lenders.selectors)."""
+    flag = getattr(row, "is_first_loan_firm", None)
+    if flag is None:
+        flag = row.enterprise.is_first_loan_firm
+    return _("是") if flag else _("否")
+
+
 def leads_xlsx(queryset, *, user) -> FileResponse:
     """The inbox as filtered. Firm data through the bank view (purpose ``lead``); the match reasons
     through ``matching.explain`` (generic where the consent does not cover what they reveal)."""
@@ -102,6 +110,7 @@ def leads_xlsx(queryset, *, user) -> FileResponse:
         _("首次响应时间"),
         _("是否超时"),
         _("婉拒原因"),
+        _("首贷户"),
         *PROFILE_HEADERS,
         _("匹配理由"),
     ]
@@ -126,6 +135,7 @@ def leads_xlsx(queryset, *, user) -> FileResponse:
                 _dt(m.first_response_at),
                 _("是") if m.is_overdue else _("否"),
                 decline_label(m.decline_reason) if m.decline_reason else "",
+                _first_loan_cell(m),
                 *_profile_cells(view),
                 reasons_text(match_explanation(m, view["groups"])),
             ]
@@ -152,6 +162,7 @@ def applications_xlsx(queryset, *, user) -> FileResponse:
         _("放款本金（万元）"),
         _("提交时间"),
         _("状态更新时间"),
+        _("首贷户"),
         *PROFILE_HEADERS,
     ]
 
@@ -177,6 +188,7 @@ def applications_xlsx(queryset, *, user) -> FileResponse:
                 _wan(loan.principal) if loan else None,
                 _dt(a.created_at),
                 _dt(a.status_changed_at),
+                _first_loan_cell(a),
                 *_profile_cells(view),
             ]
 

@@ -5,6 +5,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from enterprises.filtersets import FirstLoanFilter
 from enterprises.models import Enterprise
 from matching.filtersets import MatchFilterSet
 from matching.models import Application, Match
@@ -15,7 +16,7 @@ OPEN = "open"
 
 class LeadFilterSet(MatchFilterSet):
     """The lead inbox: the matches API's filters (``GET /api/v1/matches/``: city, industry, product,
-    minimum score, status, overdue) plus firm name, officer and the 'open' status of the inbox."""
+    minimum score, status, overdue, first-loan firms) plus firm name, officer and the 'open' status of the inbox."""
 
     q = django_filters.CharFilter(method="filter_q", label=_("企业名称"))
     status = django_filters.ChoiceFilter(
@@ -27,7 +28,18 @@ class LeadFilterSet(MatchFilterSet):
     renewal = django_filters.BooleanFilter(field_name="need__is_renewal", label=_("续贷需求"))
 
     class Meta(MatchFilterSet.Meta):
-        fields = ["q", "city", "industry", "product", "score", "status", "overdue", "officer", "renewal"]
+        fields = [
+            "q",
+            "city",
+            "industry",
+            "product",
+            "score",
+            "status",
+            "overdue",
+            "officer",
+            "renewal",
+            "first_loan",
+        ]
 
     def filter_q(self, queryset, name, value):
         value = value.strip()
@@ -42,7 +54,8 @@ class LeadFilterSet(MatchFilterSet):
 
 
 class ApplicationReviewFilterSet(django_filters.FilterSet):
-    """The application queue: status, product, city, industry, firm name, submission period."""
+    """The application queue: status, product, city, industry, firm name, submission period,
+    first-loan firms."""
 
     q = django_filters.CharFilter(method="filter_q", label=_("企业名称"))
     status = django_filters.ChoiceFilter(
@@ -59,10 +72,20 @@ class ApplicationReviewFilterSet(django_filters.FilterSet):
     submitted_to = django_filters.DateFilter(
         field_name="created_at__date", lookup_expr="lte", label=_("提交止")
     )
+    first_loan = FirstLoanFilter()
 
     class Meta:
         model = Application
-        fields = ["q", "status", "product", "city", "industry", "submitted_from", "submitted_to"]
+        fields = [
+            "q",
+            "status",
+            "product",
+            "city",
+            "industry",
+            "submitted_from",
+            "submitted_to",
+            "first_loan",
+        ]
 
     def filter_q(self, queryset, name, value):
         value = value.strip()

@@ -19,5 +19,6 @@ class MatchingConfig(AppConfig):
 
         need_changed.connect(dispatch.need_changed_match, dispatch_uid="matching-need-changed")
 
-        # The match lists (a bank's lead inbox) show matches and the institution they went to.
-        stale_on_change("matching.match", "matching.Match", "lenders.Institution")
+        # The match lists (a bank's lead inbox) show matches and the institution they went to; a loan
+        # ends its firm's 首贷户 status (the lists' first_loan flag and filter).
+        stale_on_change("matching.match", "matching.Match", "lenders.Institution", "matching.Loan")

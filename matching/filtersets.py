@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from enterprises.filtersets import FirstLoanFilter
 from matching.models import Loan, Match, MatchRun
 from portal.vocabulary import INDUSTRIES
 
@@ -30,7 +31,7 @@ def overdue_q(now=None) -> Q:
 
 class MatchFilterSet(django_filters.FilterSet):
     """Matches: minimum score, status, city (a city includes its zones), industry, product, near
-    miss, overdue."""
+    miss, overdue, first-loan firms (``first_loan=true``)."""
 
     score = django_filters.NumberFilter(field_name="score", lookup_expr="gte", label=_("最低匹配度"))
     status = django_filters.ChoiceFilter(field_name="status", choices=Match.Status.choices, label=_("状态"))
@@ -41,10 +42,11 @@ class MatchFilterSet(django_filters.FilterSet):
     product = django_filters.NumberFilter(field_name="product_id", label=_("产品"))
     near_miss = django_filters.BooleanFilter(field_name="is_near_miss", label=_("差一点匹配"))
     overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("已超时未响应"))
+    first_loan = FirstLoanFilter()
 
     class Meta:
         model = Match
-        fields = ["score", "status", "city", "industry", "product", "near_miss", "overdue"]
+        fields = ["score", "status", "city", "industry", "product", "near_miss", "overdue", "first_loan"]
 
     def filter_city(self, queryset, name, value):
         return queryset.filter(Q(enterprise__city_id=value) | Q(enterprise__city__parent_id=value))

@@ -20,7 +20,7 @@ import statistics
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
@@ -94,6 +94,22 @@ KPIS: dict[str, Kpi] = {
         Kpi("credit_granted", _("授信金额"), _("统计期内批准（按批准时间）的授信额度合计。"), "wan"),
         Kpi("loans_disbursed_count", _("放款笔数"), _("起息日在统计期内的贷款笔数。"), "count"),
         Kpi("loans_disbursed_amount", _("放款金额"), _("起息日在统计期内的贷款本金合计。"), "wan"),
+        Kpi(
+            "first_loans",
+            _("首贷笔数"),
+            _(
+                "起息日在统计期内的首贷笔数。首贷：企业声明从未获得过银行贷款，且这笔贷款是它在平台上的"
+                "第一笔贷款（起息日最早，同一天按登记先后）；放款后企业不再是首贷户，这笔贷款仍是首贷。"
+            ),
+            "count",
+        ),
+        Kpi("first_loan_amount", _("首贷金额"), _("起息日在统计期内的首贷本金合计。"), "wan"),
+        Kpi(
+            "first_loan_share",
+            _("首贷占比"),
+            _("统计期内首贷本金 ÷ 同期放款本金（均按起息日计入统计期）。"),
+            "share",
+        ),
         Kpi(
             "subsidy_paid",
             _("拨付补贴"),
@@ -277,6 +293,20 @@ APPLICATION_REJECTED = Q(status="rejected", approved_at__isnull=True)
 RENEWAL_WINDOW_DAYS = 60
 #: Statuses of an application that became a loan.
 APPLICATION_DISBURSED_STATUSES = ("disbursed", "repaid", "defaulted")
+
+
+def first_loan(loans) -> Q:
+    """A 首贷 (over Loan fields): its firm declared it never had a bank loan, and no loan of that
+    firm on the portal comes before it — none with an earlier start date, nor on the same day with
+    a smaller id. ``loans`` is every loan on the portal (``Loan.objects``, unscoped: which loan is
+    the firm's first is a fact about the firm, not about who reads it; this module imports no app).
+
+    The firm is a 首贷户 (``enterprises.models.FIRST_LOAN_FIRMS``) until this loan; the loan stays
+    a 首贷 afterwards. Like every loan figure, a period counts it by its start date."""
+    earlier = loans.filter(application__enterprise_id=OuterRef("application__enterprise_id")).filter(
+        Q(start_date__lt=OuterRef("start_date")) | Q(start_date=OuterRef("start_date"), pk__lt=OuterRef("pk"))
+    )
+    return Q(application__enterprise__had_bank_loan=False) & ~Q(Exists(earlier.order_by()))
 
 
 def renewal_due(today) -> Q:

@@ -31,6 +31,13 @@ FILTER_PARAMETERS = [
 
 _DEC = serializers.CharField(help_text="十进制字符串")
 _DEC_NULL = serializers.CharField(allow_null=True, help_text="十进制字符串；无数据时为 null")
+_FIRST_LOAN_FIELDS = {
+    "loans_disbursed_count": serializers.IntegerField(),
+    "loans_disbursed_amount": _DEC,
+    "first_loans": serializers.IntegerField(),
+    "first_loan_amount": _DEC,
+    "first_loan_share": _DEC_NULL,
+}
 SummarySerializer = inline_serializer(
     "DashboardSummary",
     {
@@ -48,6 +55,9 @@ SummarySerializer = inline_serializer(
         "credit_granted": _DEC,
         "loans_disbursed_count": serializers.IntegerField(),
         "loans_disbursed_amount": _DEC,
+        "first_loans": serializers.IntegerField(help_text="首贷笔数（起息日在统计期内）"),
+        "first_loan_amount": _DEC,
+        "first_loan_share": _DEC_NULL,
         "subsidy_paid": _DEC,
         "leverage": _DEC_NULL,
         "needs": serializers.IntegerField(),
@@ -60,6 +70,20 @@ SummarySerializer = inline_serializer(
                 "count": serializers.IntegerField(),
                 "conversion": serializers.CharField(allow_null=True),
             },
+            many=True,
+        ),
+        "first_loans_by_institution": inline_serializer(
+            "DashboardFirstLoansInstitution",
+            {
+                "institution_id": serializers.IntegerField(),
+                "institution": serializers.CharField(),
+                **_FIRST_LOAN_FIELDS,
+            },
+            many=True,
+        ),
+        "first_loans_by_city": inline_serializer(
+            "DashboardFirstLoansCity",
+            {"city": serializers.CharField(), "city_name": serializers.CharField(), **_FIRST_LOAN_FIELDS},
             many=True,
         ),
     },
@@ -128,13 +152,19 @@ def _filters(request) -> dashboard.Filters:
 
 
 class DashboardSummaryView(APIView):
-    """信息直通车的总览指标与对接漏斗。金额为元（十进制字符串），比率为 0–1 的小数字符串。"""
+    """信息直通车的总览指标与对接漏斗，以及按金融机构、按城市的放款与首贷（首贷笔数、首贷金额、首贷占比）。
+    金额为元（十进制字符串），比率为 0–1 的小数字符串。"""
 
     permission_classes = [IsStaff | IsRegionDesk | IsManager]
 
     @extend_schema(parameters=FILTER_PARAMETERS, responses=SummarySerializer)
     def get(self, request):
-        figures = dashboard.summary(user=request.user, filters=_filters(request))
+        filters = _filters(request)
+        figures = dashboard.summary(user=request.user, filters=filters)
+        figures["first_loans_by_institution"] = dashboard.first_loans_by_institution(
+            user=request.user, filters=filters
+        )
+        figures["first_loans_by_city"] = dashboard.first_loans_by_city(user=request.user, filters=filters)
         figures["funnel"] = [
             {"stage": s["stage"], "count": s["count"], "conversion": s["conversion"]}
             for s in figures["funnel"]

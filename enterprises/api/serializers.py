@@ -52,6 +52,21 @@ class LatestCountField(LatestFigureMixin, serializers.IntegerField):
     pass
 
 
+@extend_schema_field(OpenApiTypes.BOOL)
+class FirstLoanFirmField(serializers.ReadOnlyField):
+    """首贷户 of the row's firm (a lead's, an application's): the list's ``is_first_loan_firm``
+    annotation (``enterprises.models.first_loan_firm``), else the firm's property (one query)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("source", "*")
+        kwargs.setdefault("help_text", "首贷户：企业声明从未获得过银行贷款，且在平台上也没有放款记录")
+        super().__init__(**kwargs)
+
+    def to_representation(self, obj):
+        flag = getattr(obj, "is_first_loan_firm", None)
+        return obj.enterprise.is_first_loan_firm if flag is None else bool(flag)
+
+
 class EnterpriseSerializer(serializers.ModelSerializer):
     city = serializers.PrimaryKeyRelatedField(queryset=Region.objects.all())
     city_name = serializers.CharField(source="city.name", read_only=True)
@@ -66,6 +81,10 @@ class EnterpriseSerializer(serializers.ModelSerializer):
     annual_figures = serializers.SerializerMethodField(
         help_text="最近三个财务年度的经营数据，新年度在前；修改用 PUT /api/v1/enterprises/me/figures/<year>/"
     )
+    is_first_loan_firm = serializers.BooleanField(
+        read_only=True,
+        help_text="首贷户：声明从未获得过银行贷款（had_bank_loan 为 false）且平台上没有放款记录",
+    )
 
     class Meta:
         model = Enterprise
@@ -76,6 +95,7 @@ class EnterpriseSerializer(serializers.ModelSerializer):
             *FIGURE_ALIASES,
             "annual_figures",
             "city_name",
+            "is_first_loan_firm",
             "verification_status",
             "verified_at",
             "shares_profile",
@@ -265,6 +285,7 @@ class ApplicationSerializer(serializers.ModelSerializer):
     institution_name = serializers.CharField(source="product.institution.name", read_only=True)
     enterprise_name = serializers.CharField(source="enterprise.name", read_only=True)
     enterprise_verified = serializers.BooleanField(source="enterprise.is_verified", read_only=True)
+    first_loan_firm = FirstLoanFirmField()
     amount = serializers.DecimalField(max_digits=16, decimal_places=2)
     term_months = serializers.IntegerField()
     purpose = serializers.ChoiceField(choices=FinancingNeed.Purpose.choices)
@@ -287,6 +308,7 @@ class ApplicationSerializer(serializers.ModelSerializer):
             "enterprise",
             "enterprise_name",
             "enterprise_verified",
+            "first_loan_firm",
             "amount",
             "term_months",
             "purpose",

@@ -24,7 +24,7 @@ from products.selectors import product_for_user
 
 from .. import services
 from ..filtersets import ApplicationFilterSet, NeedFilterSet
-from ..models import ANNUAL_FIGURES, AnnualFigures, ProfileView
+from ..models import ANNUAL_FIGURES, AnnualFigures, ProfileView, first_loan_firm
 from ..selectors import (
     consent_overview,
     consent_switch,
@@ -341,7 +341,9 @@ class ApplicationViewSet(
         return ApplicationSerializer
 
     def get_queryset(self):
-        return application_for_user(self.request.user)
+        return application_for_user(self.request.user).annotate(
+            is_first_loan_firm=first_loan_firm("enterprise_id")
+        )
 
     def perform_create(self, serializer):
         data = serializer.validated_data

@@ -4,7 +4,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from enterprises.api.serializers import NeedSerializer
+from enterprises.api.serializers import FirstLoanFirmField, NeedSerializer
 from matching import explain
 from matching.models import Loan, LoanRenewal, Match, MatchRun, Repayment
 
@@ -23,6 +23,7 @@ class MatchSerializer(serializers.ModelSerializer):
     branch_name = serializers.CharField(source="branch.name", read_only=True, default=None, allow_null=True)
     is_overdue = serializers.BooleanField(read_only=True)
     enterprise_verified = serializers.BooleanField(source="enterprise.is_verified", read_only=True)
+    first_loan_firm = FirstLoanFirmField()
 
     class Meta:
         model = Match
@@ -38,6 +39,7 @@ class MatchSerializer(serializers.ModelSerializer):
             "enterprise",
             "enterprise_name",
             "enterprise_verified",
+            "first_loan_firm",
             "city",
             "city_name",
             "industry",

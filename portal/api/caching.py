@@ -13,8 +13,10 @@ Freshness: every change to a topic's rows moves its version (:func:`lists_change
 transaction commits), so the next request rebuilds the page. It is called from the model signals
 that each app registers with :func:`stale_on_change` (saves and deletes, the admin included),
 from ``transition_record`` (every state change of a match goes through it) and by the matching
-run after its bulk writes. Figures shown beside the rows that belong to other tables (a firm's name, a branch's name) and the ``is_overdue`` flag,
-which turns with the clock, may lag by at most the cache lifetime (15 s by default).
+run after its bulk writes. Figures shown beside the rows that belong to other tables (a firm's
+name, a branch's name) and the ``is_overdue`` flag, which turns with the clock, may lag by at most
+the cache lifetime (15 s by default). A loan's save moves the match lists too: it ends its firm's
+首贷户 status (the ``first_loan`` flag and filter).
 """
 
 from __future__ import annotations

@@ -157,6 +157,10 @@ def test_every_headline_figure_and_funnel_step_of_the_whole_province(world):
         "credit_granted": "4000000.00",
         "loans_disbursed_count": 1,
         "loans_disbursed_amount": "4000000.00",
+        # 太原一号 declared no bank loan (the factory's default) and this is its first on the portal
+        "first_loans": 1,
+        "first_loan_amount": "4000000.00",
+        "first_loan_share": "1.0000",
         "subsidy_paid": "20000.00",
         "leverage": "200.00",
         "needs": 3,
@@ -299,7 +303,12 @@ def test_the_summary_api_returns_exactly_the_contract_keys(world, api_for):
     response = api_for(world.cast.staff).get("/api/v1/dashboard/summary/", PERIOD)
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {*dashboard.SUMMARY_KEYS, "funnel"}
+    assert set(body) == {
+        *dashboard.SUMMARY_KEYS,
+        "funnel",
+        "first_loans_by_institution",
+        "first_loans_by_city",
+    }
     assert body["loans_disbursed_amount"] == "4000000.00"
     assert [(s["stage"], s["count"], s["conversion"]) for s in body["funnel"]] == [
         ("need", 3, None),

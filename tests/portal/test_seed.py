@@ -1,4 +1,6 @@
 
+from decimal import Decimal
+
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
@@ -138,3 +140,24 @@ def test_the_demo_shows_a_loan_coming_up_for_renewal_and_a_guarantee_alternative
     route = guarantee_route(declined.need)
     assert [alt["product"].name for alt in route] == ["担保增信"]
     assert route[0]["fee_text"].startswith("担保费率 1%/年：担保 800.00万元、24 个月，担保费约 16.00万元。")
+
+
+def test_the_demo_has_first_loans_this_month_and_this_year_and_firms_with_an_earlier_bank_loan():
+    """首贷: some demo firms with a loan declared no earlier bank loan, some did; the dashboard's
+    first-loan figures of the current month and year are not zero (whatever the date)."""
+    from matching.models import Loan
+    from portal import dashboard
+    from portal.models import User
+
+    seed()
+    declared = set(Loan.objects.values_list("application__enterprise__had_bank_loan", flat=True))
+    assert declared == {True, False}
+    staff = User.objects.get(username="demo_staff")
+    for period in ("month", "year"):
+        start, end = dashboard.period_bounds(period)
+        figures = dashboard.summary(
+            user=staff, filters=dashboard.Filters(start=start, end=end, period=period)
+        )
+        assert figures["first_loans"] >= 1, period
+        assert Decimal(figures["first_loan_amount"]) > 0
+        assert Decimal("0") < Decimal(figures["first_loan_share"]) <= Decimal("1")
