@@ -58,6 +58,8 @@ from lenders.services import webhook_leads_created
 from matching import engine
 from matching.facts import city_names, firm_facts, need_facts, product_facts
 from matching.models import Match, MatchRun, MatchRunChunk
+from matching.services.lead_lifecycle import CLOSED_STATES as CLOSED_LEAD_STATES
+from matching.services.lead_lifecycle import TRANSITIONS as LEAD_TRANSITIONS
 from portal.api.caching import lists_changed
 from portal.models import Role, User
 from portal.services import NotAllowedError, ServiceError, notification_send, transition_record
@@ -66,15 +68,9 @@ from products.models import Product
 
 logger = logging.getLogger(__name__)
 
-#: Lead statuses in which a bank is still working the lead (a withdrawal closes them).
-ACTIVE_LEAD_STATUSES = (
-    Match.Status.SUGGESTED,
-    Match.Status.CLAIMED,
-    Match.Status.CONTACTED,
-    Match.Status.INVITED,
-)
-#: Lead statuses still waiting for a first response (the overdue check looks at these).
-AWAITING_RESPONSE = (Match.Status.SUGGESTED, Match.Status.CLAIMED)
+#: Lead statuses in which a bank is still working the lead (a withdrawal closes them): the
+#: sources of the lead table's ``withdraw``.
+ACTIVE_LEAD_STATUSES = tuple(LEAD_TRANSITIONS["withdraw"].moves)
 
 #: Columns the upsert refreshes on an existing (need, product) row: the engine's verdict only.
 VERDICT_FIELDS = [
@@ -639,7 +635,7 @@ def _held_for(need_id: int, first_institution: int | None, pairs, products, thre
     and later runs route it normally. Returns the institution holding the need, or None."""
     if first_institution is None:
         return None
-    closed = {Match.Status.DECLINED, Match.Status.EXPIRED, Match.Status.WITHDRAWN}
+    closed = CLOSED_LEAD_STATES
     statuses = set(
         Match.objects.filter(need_id=need_id, institution_id=first_institution, is_lead=True).values_list(
             "status", flat=True
@@ -831,7 +827,9 @@ def _withdraw(items: list[tuple[int, str]], now: datetime) -> None:
     note = "匹配条件已不再满足（需求、企业资料或产品已变更），线索撤回"
     done = []
     for pk, status in items:
-        if Match.objects.filter(pk=pk, status=status).update(status=Match.Status.WITHDRAWN):
+        if Match.objects.filter(pk=pk, status=status).update(
+            status=LEAD_TRANSITIONS["withdraw"].target(status)
+        ):
             done.append((pk, status))
     if not done:
         return
@@ -840,7 +838,11 @@ def _withdraw(items: list[tuple[int, str]], now: datetime) -> None:
     for pk, status in done:
         match = matches[pk]
         transition_record(
-            subject=match, from_state=status, to_state=Match.Status.WITHDRAWN, actor=None, note=note
+            subject=match,
+            from_state=status,
+            to_state=LEAD_TRANSITIONS["withdraw"].target(status),
+            actor=None,
+            note=note,
         )
         if match.assigned_officer_id:
             officers[match.assigned_officer_id].append(match)
@@ -942,26 +944,24 @@ class BranchRouter:
 # =============================================================================================
 
 
+def escalation_candidates(*, now: datetime | None = None):
+    """The leads the escalation takes at ``now``: overdue (``Match.objects.overdue``, the one
+    definition) and not escalated before."""
+    return Match.objects.overdue(now or timezone.now()).filter(escalated_at__isnull=True)
+
+
 def leads_escalate_overdue(*, now: datetime | None = None) -> int:
     """Mark leads past their first-response deadline 'expired' (``escalated_at`` set once), alert
     provincial staff, and pass each need on to the next-ranked product. Returns how many leads
     were escalated by this call; running it twice escalates each lead once."""
     now = now or timezone.now()
-    candidates = list(
-        Match.objects.filter(
-            is_lead=True,
-            status__in=AWAITING_RESPONSE,
-            first_response_at__isnull=True,
-            escalated_at__isnull=True,
-            response_deadline__lt=now,
-        ).values_list("pk", "status")
-    )
+    candidates = list(escalation_candidates(now=now).values_list("pk", "status"))
     escalated = 0
     for pk, status in candidates:
         with transaction.atomic():
             claimed = Match.objects.filter(
                 pk=pk, status=status, first_response_at__isnull=True, escalated_at__isnull=True
-            ).update(status=Match.Status.EXPIRED, escalated_at=now)
+            ).update(status=LEAD_TRANSITIONS["expire"].target(status), escalated_at=now)
             if not claimed:
                 continue  # answered or escalated meanwhile
             escalated += 1
@@ -970,7 +970,11 @@ def leads_escalate_overdue(*, now: datetime | None = None) -> int:
             )
             note = "超过首次响应期限未响应"
             transition_record(
-                subject=match, from_state=status, to_state=Match.Status.EXPIRED, actor=None, note=note
+                subject=match,
+                from_state=status,
+                to_state=LEAD_TRANSITIONS["expire"].target(status),
+                actor=None,
+                note=note,
             )
             deadline = timezone.localtime(match.response_deadline).strftime("%Y-%m-%d %H:%M")
             notification_send(
