@@ -157,7 +157,7 @@ def test_the_page_offers_the_tables_actions_and_refuses_the_others(
         assert page.status_code == 200
         assert offered_on(page.content.decode(), lead) == want
         if role in ("staff", "region"):
-            assert "/bank/leads/%d/claim/" % lead.pk not in page.content.decode()
+            assert f"/bank/leads/{lead.pk}/claim/" not in page.content.decode()
 
     before = snapshot(lead)
     for action in BANK_ACTIONS:
