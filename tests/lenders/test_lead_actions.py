@@ -155,9 +155,15 @@ def test_the_page_offers_the_tables_actions_and_refuses_the_others(
         assert page.status_code == 404  # a withdrawn lead is no live business of the bank's
     else:
         assert page.status_code == 200
-        assert offered_on(page.content.decode(), lead) == want
+        html = page.content.decode()
+        assert offered_on(html, lead) == want
+        if role in ("officer", "colleague", "manager"):
+            ended = state in ("declined", "expired")
+            held = role == "colleague" and state in ("claimed", "contacted", "invited")
+            assert ("该线索已结束，无需进一步处理。" in html) == ended
+            assert (f"该线索由 {cast.officer_a.display_name} 负责。" in html) == held
         if role in ("staff", "region"):
-            assert f"/bank/leads/{lead.pk}/claim/" not in page.content.decode()
+            assert f"/bank/leads/{lead.pk}/claim/" not in html
 
     before = snapshot(lead)
     for action in BANK_ACTIONS:
