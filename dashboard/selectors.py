@@ -1007,7 +1007,7 @@ def overdue_leads(*, user, filters: Filters) -> QuerySet[Match]:
     f = scoped_filters(user, filters)
     return (
         matches(user, f)
-        .filter(kpi.lead_overdue(timezone.now()))
+        .overdue()
         .select_related("enterprise", "product", "institution", "branch")
         .order_by("response_deadline", "pk")
     )
@@ -1035,7 +1035,7 @@ def desk_figures(*, user, province: bool = False) -> dict[str, int]:
         raise NotAllowedError(_("只有省级专班和区域专班有专班工作台。"))
     firms = Enterprise.objects.filter(verification_status=Enterprise.Verification.PENDING)
     visits = ServiceVisit.objects.filter(follow_up_due_q())
-    leads = Match.objects.filter(kpi.lead_overdue(timezone.now()))
+    leads = Match.objects.overdue()
     if not province:
         firms, visits, leads = (restrict(qs, user) for qs in (firms, visits, leads))
     return {

@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from enterprises.consent import ConsentPurpose
@@ -27,6 +28,8 @@ from matching.selectors import (
     renewals_due_for_user,
 )
 from matching.services import leads as lead_services
+from matching.services.lead_lifecycle import TRANSITIONS as LEAD_TRANSITIONS
+from matching.services.lead_lifecycle import lead_actions, lead_notice
 from matching.services.review import TRANSITIONS, allowed_actions, application_transition
 from portal.access import ACT, bank_required, manager_required, role_required
 from portal.models import Role
@@ -152,20 +155,15 @@ def lead_detail(request, pk: int):
     profile_view_record(viewer=request.user, enterprise=lead.enterprise, purpose=ConsentPurpose.LEAD)
     lender_services.lead_mark_read(user=request.user, match=lead)
     user = request.user
-    can_act = user.is_bank
     context = {
         "lead": lead,
         "profile": profile,
         "explained": match_explanation(lead, profile["groups"]),
         "timeline": transitions_for(lead),
-        "can_act": can_act,
-        "is_holder": lead.assigned_officer_id == user.pk,
-        "contact_form": ContactForm(auto_id="contact_%s"),
-        "invite_form": InviteForm(auto_id="invite_%s"),
-        "decline_form": DeclineForm(auto_id="decline_%s"),
-        "reassign_form": ReassignForm(officers=colleagues_for(user), auto_id="reassign_%s")
-        if user.is_manager
-        else None,
+        "can_act": user.is_bank,
+        # What the lead table offers this user now (the template renders these, nothing else).
+        "actions": _lead_action_forms(user, lead),
+        "action_notice": lead_notice(lead, user),
         "decline_reason": decline_label(lead.decline_reason) if lead.decline_reason else "",
         "decline_reasons": DECLINE_REASON_CHOICES,
         "applications": application_for_user(user).filter(
@@ -173,6 +171,66 @@ def lead_detail(request, pk: int):
         ),
     }
     return render(request, "lenders/lead_detail.html", context)
+
+
+#: How the lead page shows each action the lead table offers: heading, button, confirmation.
+#: Presentation only — which actions appear is ``lead_actions`` (the table).
+LEAD_ACTION_LOOK = {
+    "claim": {
+        "heading": "",
+        "button": gettext_lazy("认领线索"),
+        "button_class": "btn-primary w-100",
+        "form_class": "mb-3",
+    },
+    "contact": {
+        "heading": gettext_lazy("登记联系"),
+        "button": gettext_lazy("保存联系记录"),
+        "button_class": "btn-outline-primary",
+        "form_class": "mb-3 border-bottom pb-3",
+    },
+    "invite": {
+        "heading": gettext_lazy("邀请企业申请"),
+        "button": gettext_lazy("发送邀请"),
+        "button_class": "btn-success",
+        "form_class": "mb-3 border-bottom pb-3",
+    },
+    "decline": {
+        "heading": gettext_lazy("婉拒"),
+        "button": gettext_lazy("婉拒"),
+        "button_class": "btn-outline-danger",
+        "form_class": "mb-3",
+        "confirm": gettext_lazy("确定婉拒该线索吗？企业将看到婉拒原因，需求会推荐给下一家机构。"),
+    },
+    "reassign": {
+        "heading": gettext_lazy("转派（管理者）"),
+        "button": gettext_lazy("转派"),
+        "button_class": "btn-outline-secondary",
+        "form_class": "border-top pt-3",
+    },
+}
+
+
+def _lead_action_forms(user, lead) -> list[dict]:
+    """``lead_actions(lead, user)`` in the table's order, each with its form and its look."""
+    offered = []
+    for name in lead_actions(lead, user):
+        form_class = LEAD_ACTIONS[name][0]
+        if form_class is None:
+            form = None
+        elif form_class is ReassignForm:
+            form = ReassignForm(officers=colleagues_for(user), auto_id=f"{name}_%s")
+        else:
+            form = form_class(auto_id=f"{name}_%s")
+        offered.append(
+            {
+                "name": name,
+                "label": LEAD_TRANSITIONS[name].label,
+                "form": form,
+                "confirm": "",
+                **LEAD_ACTION_LOOK[name],
+            }
+        )
+    return offered
 
 
 LEAD_ACTIONS = {

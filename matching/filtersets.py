@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from enterprises.filtersets import FirstLoanFilter
 from matching.models import Loan, Match, MatchRun
+from portal import kpi
 from portal.vocabulary import INDUSTRIES
 
 MATURING_WITHIN_MAX = 366
@@ -20,13 +21,9 @@ class IntegerFilter(django_filters.NumberFilter):
 
 
 def overdue_q(now=None) -> Q:
-    """Leads past their first-response deadline with no response yet (as ``Match.is_overdue``)."""
-    return Q(
-        is_lead=True,
-        first_response_at__isnull=True,
-        response_deadline__lt=now or timezone.now(),
-        status__in=[Match.Status.SUGGESTED, Match.Status.CLAIMED],
-    )
+    """Leads past their first-response deadline with no response yet: ``portal.kpi.lead_overdue``,
+    the one definition (as ``Match.objects.overdue`` and ``Match.is_overdue``)."""
+    return kpi.lead_overdue(now or timezone.now())
 
 
 class MatchFilterSet(django_filters.FilterSet):

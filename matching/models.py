@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from portal import kpi
 from portal.money import format_wan
 from portal.text import NOTE_MAX
 
@@ -108,6 +109,13 @@ class MatchRunChunk(models.Model):
         return f"#{self.run_id}/{self.index}"
 
 
+class MatchQuerySet(models.QuerySet):
+    def overdue(self, now=None) -> "MatchQuerySet":
+        """Leads past their first-response deadline still waiting for a first response at ``now``
+        (default: now) — ``portal.kpi.lead_overdue``, the one definition (as ``Match.is_overdue``)."""
+        return self.filter(kpi.lead_overdue(now or timezone.now()))
+
+
 class Match(models.Model):
     """A (need, product) pairing: a suggestion to the firm, a near miss, or — above the threshold
     for a verified firm — a lead routed to a branch of the product's institution.
@@ -192,6 +200,8 @@ class Match(models.Model):
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
+    objects = MatchQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("匹配")
         verbose_name_plural = _("匹配")
@@ -245,13 +255,8 @@ class Match(models.Model):
 
     @property
     def is_overdue(self) -> bool:
-        return bool(
-            self.is_lead
-            and self.first_response_at is None
-            and self.response_deadline is not None
-            and self.response_deadline < timezone.now()
-            and self.status in (self.Status.SUGGESTED, self.Status.CLAIMED)
-        )
+        """This lead meets ``portal.kpi.lead_overdue`` now (as ``Match.objects.overdue()``)."""
+        return kpi.row_meets(kpi.lead_overdue(timezone.now()), self)
 
 
 class Application(models.Model):

@@ -16,6 +16,7 @@ deadline is stored on it when it is routed (that is where ``portal.workdays`` is
 
 from __future__ import annotations
 
+import operator
 import statistics
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -259,13 +260,21 @@ LEAD_ANSWERED_IN_TIME = Q(first_response_at__isnull=False) & (
 LEAD_CONTACTED_STATUSES = ("contacted", "invited")
 
 
+#: Statuses of a lead still waiting for its first response (a claim is not a response).
+LEAD_AWAITING_RESPONSE = ("suggested", "claimed")
+
+
 def lead_overdue(now) -> Q:
-    """A lead past its first-response deadline that is still waiting for a first response."""
+    """A lead past its first-response deadline that is still waiting for a first response.
+
+    The one definition of an overdue lead: the queryset (``Match.objects.overdue``), the row's
+    ``Match.is_overdue`` (through :func:`row_meets`), the inbox and API filter, the dashboard and
+    the escalation all read it."""
     return Q(
         is_lead=True,
         first_response_at__isnull=True,
         response_deadline__lt=now,
-        status__in=("suggested", "claimed"),
+        status__in=LEAD_AWAITING_RESPONSE,
     )
 
 
@@ -320,6 +329,50 @@ def renewal_due(today) -> Q:
         maturity_date__lte=today + timedelta(days=RENEWAL_WINDOW_DAYS),
         renewal__isnull=True,
     )
+
+
+_COMPARISONS = {
+    "exact": operator.eq,
+    "lt": operator.lt,
+    "lte": operator.le,
+    "gt": operator.gt,
+    "gte": operator.ge,
+    "in": lambda value, options: value in options,
+}
+
+
+def row_meets(predicate: Q, row) -> bool:
+    """Whether one row in memory (a model instance) meets ``predicate`` as the database filters
+    it, so that a property reads the same definition as the queryset. Only what the predicates
+    here need: an AND of lookups on the row's own fields (``exact``, ``in``, ``lt``, ``lte``,
+    ``gt``, ``gte``, ``isnull``); a comparison with a missing value is false, as in SQL. Anything
+    else is a ``ValueError`` (write it as a queryset)."""
+    if predicate.negated or predicate.connector != Q.AND:
+        raise ValueError(f"row_meets: only an AND of lookups, not {predicate!r}")
+    for child in predicate.children:
+        if isinstance(child, Q):
+            if not row_meets(child, row):
+                return False
+            continue
+        lookup, expected = child
+        name, _sep, op = lookup.partition("__")
+        op = op or "exact"
+        if (
+            "__" in op
+            or (op != "isnull" and op not in _COMPARISONS)
+            or hasattr(expected, "resolve_expression")
+        ):
+            raise ValueError(f"row_meets: unsupported lookup {lookup!r}")
+        value = getattr(row, name)
+        if op == "isnull":
+            met = (value is None) == bool(expected)
+        elif op == "exact" and expected is None:
+            met = value is None
+        else:
+            met = value is not None and _COMPARISONS[op](value, expected)
+        if not met:
+            return False
+    return True
 
 
 # ------------------------------------------------------------------------------------------------

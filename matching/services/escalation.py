@@ -23,7 +23,14 @@ from portal.workdays import add_working_days
 from products.models import Product
 
 from .events import webhook_leads_created
-from .routing import AWAITING_RESPONSE, BranchRouter, _tell_branches
+from .lead_lifecycle import TRANSITIONS as LEAD_TRANSITIONS
+from .routing import BranchRouter, _tell_branches
+
+
+def escalation_candidates(*, now: datetime | None = None):
+    """The leads the escalation takes at ``now``: overdue (``Match.objects.overdue``, the one
+    definition) and not escalated before."""
+    return Match.objects.overdue(now or timezone.now()).filter(escalated_at__isnull=True)
 
 
 def leads_escalate_overdue(*, now: datetime | None = None) -> int:
@@ -31,21 +38,13 @@ def leads_escalate_overdue(*, now: datetime | None = None) -> int:
     provincial staff, and pass each need on to the next-ranked product. Returns how many leads
     were escalated by this call; running it twice escalates each lead once."""
     now = now or timezone.now()
-    candidates = list(
-        Match.objects.filter(
-            is_lead=True,
-            status__in=AWAITING_RESPONSE,
-            first_response_at__isnull=True,
-            escalated_at__isnull=True,
-            response_deadline__lt=now,
-        ).values_list("pk", "status")
-    )
+    candidates = list(escalation_candidates(now=now).values_list("pk", "status"))
     escalated = 0
     for pk, status in candidates:
         with transaction.atomic():
             claimed = Match.objects.filter(
                 pk=pk, status=status, first_response_at__isnull=True, escalated_at__isnull=True
-            ).update(status=Match.Status.EXPIRED, escalated_at=now)
+            ).update(status=LEAD_TRANSITIONS["expire"].target(status), escalated_at=now)
             if not claimed:
                 continue  # answered or escalated meanwhile
             escalated += 1
@@ -54,7 +53,11 @@ def leads_escalate_overdue(*, now: datetime | None = None) -> int:
             )
             note = "超过首次响应期限未响应"
             transition_record(
-                subject=match, from_state=status, to_state=Match.Status.EXPIRED, actor=None, note=note
+                subject=match,
+                from_state=status,
+                to_state=LEAD_TRANSITIONS["expire"].target(status),
+                actor=None,
+                note=note,
             )
             deadline = timezone.localtime(match.response_deadline).strftime("%Y-%m-%d %H:%M")
             notification_send(

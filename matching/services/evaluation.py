@@ -59,6 +59,8 @@ from lenders.models import Institution
 from matching import engine
 from matching.facts import city_names, firm_facts, firm_facts_prefetch, need_facts, product_facts
 from matching.models import Match, MatchRun, MatchRunChunk
+from matching.services.lead_lifecycle import CLOSED_STATES as CLOSED_LEAD_STATES
+from matching.services.lead_lifecycle import TRANSITIONS as LEAD_TRANSITIONS
 from portal.api.caching import lists_changed
 from portal.models import User
 from portal.services import notification_send, transition_record
@@ -72,12 +74,7 @@ from .routing import BranchRouter, _tell_branches
 logger = logging.getLogger(__name__)
 
 #: Lead statuses in which a bank is still working the lead (a withdrawal closes them).
-ACTIVE_LEAD_STATUSES = (
-    Match.Status.SUGGESTED,
-    Match.Status.CLAIMED,
-    Match.Status.CONTACTED,
-    Match.Status.INVITED,
-)
+ACTIVE_LEAD_STATUSES = tuple(LEAD_TRANSITIONS["withdraw"].moves)
 
 #: Columns the upsert refreshes on an existing (need, product) row: the engine's verdict only.
 VERDICT_FIELDS = [
@@ -359,7 +356,7 @@ def _held_for(need_id: int, first_institution: int | None, pairs, products, thre
     and later runs route it normally. Returns the institution holding the need, or None."""
     if first_institution is None:
         return None
-    closed = {Match.Status.DECLINED, Match.Status.EXPIRED, Match.Status.WITHDRAWN}
+    closed = CLOSED_LEAD_STATES
     statuses = set(
         Match.objects.filter(need_id=need_id, institution_id=first_institution, is_lead=True).values_list(
             "status", flat=True
@@ -544,7 +541,9 @@ def _withdraw(items: list[tuple[int, str]], now: datetime) -> None:
     note = "匹配条件已不再满足（需求、企业资料或产品已变更），线索撤回"
     done = []
     for pk, status in items:
-        if Match.objects.filter(pk=pk, status=status).update(status=Match.Status.WITHDRAWN):
+        if Match.objects.filter(pk=pk, status=status).update(
+            status=LEAD_TRANSITIONS["withdraw"].target(status)
+        ):
             done.append((pk, status))
     if not done:
         return
@@ -553,7 +552,11 @@ def _withdraw(items: list[tuple[int, str]], now: datetime) -> None:
     for pk, status in done:
         match = matches[pk]
         transition_record(
-            subject=match, from_state=status, to_state=Match.Status.WITHDRAWN, actor=None, note=note
+            subject=match,
+            from_state=status,
+            to_state=LEAD_TRANSITIONS["withdraw"].target(status),
+            actor=None,
+            note=note,
         )
         if match.assigned_officer_id:
             officers[match.assigned_officer_id].append(match)

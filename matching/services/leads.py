@@ -1,5 +1,7 @@
 """What bank officers do with a lead: claim, log contact, invite to apply, decline, reassign.
 
+Which action is allowed in which state, to which role and by who holds the lead is the one table
+``lead_lifecycle.TRANSITIONS``; each service checks it and moves the lead to the table's target.
 Every action records a Transition on the Match, notifies the people concerned and emits a webhook
 event to the institution. Claiming is a conditional UPDATE: of two officers claiming at the same
 moment exactly one changes the row; the other is told who holds the lead."""
@@ -22,19 +24,21 @@ from ..models import Match
 from .escalation import pass_need_to_next_product
 from .events import lead_payload
 from .guarantee import guarantee_refer
+from .lead_lifecycle import HOLDER, MANAGER, TRANSITIONS, UNCLAIMED_OR_HOLDER, holds
+from .lead_lifecycle import status_label as _status_label
 
 S = Match.Status
-OPEN_FOR_WORK = (S.CLAIMED, S.CONTACTED, S.INVITED)
 
 
-def _status_label(status: str) -> str:
-    return str(S(status).label) if status in S.values else status
+def _require_role(user: User, action: str) -> None:
+    """The table's roles for ``action`` (a bank user, or a manager only); else 403."""
+    require_bank(user, manager=TRANSITIONS[action].roles == MANAGER)
 
 
-def _check_scope(user: User, match: Match) -> None:
-    """The user must be a bank user who may act on the lead by the one lead rule
-    (``matching.selectors.lead_scope_q`` through ``portal.access``); else 403 / 404."""
-    require_bank(user)
+def _check_scope(user: User, match: Match, action: str) -> None:
+    """The user must have the table's role for ``action`` and may act on the lead by the one lead
+    rule (``matching.selectors.lead_scope_q`` through ``portal.access``); else 403 / 404."""
+    _require_role(user, action)
     if not match.is_lead or not can(user, match, ACT):
         raise ServiceError(_("未找到该线索。"), status=404)
 
@@ -47,10 +51,23 @@ def _lock(match: Match) -> Match:
     )
 
 
-def _require_holder(user: User, match: Match) -> None:
+def _require_state(match: Match, action: str) -> None:
+    """The lead's state must be a source of ``action`` in the table; else 409 with its message."""
+    spec = TRANSITIONS[action]
+    if match.status not in spec.sources:
+        raise ConflictError(spec.refused % {"status": _status_label(match.status)}, code="illegal_state")
+
+
+def _require_holder(user: User, match: Match, action: str) -> None:
+    """Who may act by who holds the lead, as the table says for ``action``; else 409."""
+    rule = TRANSITIONS[action].holder
+    if rule == UNCLAIMED_OR_HOLDER and match.assigned_officer_id is None:
+        return
+    if rule not in (HOLDER, UNCLAIMED_OR_HOLDER):
+        return
     if match.assigned_officer_id is None:
         raise ConflictError(_("请先认领该线索。"), code="not_claimed")
-    if match.assigned_officer_id != user.pk and user.role != Role.MANAGER:
+    if not holds(user, match):
         holder = match.assigned_officer
         raise ConflictError(
             _("该线索已由 %(name)s 认领，只有认领人可以处理。")
@@ -71,10 +88,12 @@ def _lead_url(match: Match) -> str:
 def lead_claim(*, user: User, match: Match, note: str = "") -> Match:
     """One officer takes the lead. Exactly one of concurrent claimers wins; the others get a
     ConflictError naming the holder."""
-    _check_scope(user, match)
+    _check_scope(user, match, "claim")
+    spec = TRANSITIONS["claim"]
     now = timezone.now()
-    won = Match.objects.filter(pk=match.pk, assigned_officer__isnull=True, status=S.SUGGESTED).update(
-        assigned_officer=user, status=S.CLAIMED, claimed_at=now, updated_at=now
+    # The table's sources and holder rule (unclaimed) as one conditional UPDATE: one claimer wins.
+    won = Match.objects.filter(pk=match.pk, assigned_officer__isnull=True, status__in=spec.sources).update(
+        assigned_officer=user, status=spec.target(S.SUGGESTED), claimed_at=now, updated_at=now
     )
     current = Match.objects.select_related(
         "assigned_officer", "assigned_officer__branch", "enterprise", "product"
@@ -89,11 +108,8 @@ def lead_claim(*, user: User, match: Match, note: str = "") -> Match:
                 % {"name": holder.display_name, "branch": holder.branch.name if holder.branch_id else "—"},
                 code="held_by_other",
             )
-        raise ConflictError(
-            _("该线索当前状态为“%(status)s”，不能认领。") % {"status": _status_label(current.status)},
-            code="illegal_state",
-        )
-    transition_record(subject=current, from_state=S.SUGGESTED, to_state=S.CLAIMED, actor=user, note=note)
+        raise ConflictError(spec.refused % {"status": _status_label(current.status)}, code="illegal_state")
+    transition_record(subject=current, from_state=S.SUGGESTED, to_state=current.status, actor=user, note=note)
     notification_send(
         users=_firm_users(current),
         title=_("%(bank)s 的客户经理已认领您的融资需求") % {"bank": current.product.institution.short_name},
@@ -107,23 +123,18 @@ def lead_claim(*, user: User, match: Match, note: str = "") -> Match:
 @transaction.atomic
 def lead_contact(*, user: User, match: Match, channel: str, note: str = "") -> Match:
     """Log a contact with the firm. The first response stops the deadline clock."""
-    _check_scope(user, match)
+    _check_scope(user, match, "contact")
     if channel not in CONTACT_CHANNELS:
         raise ServiceError(_("请选择联系方式（电话、上门拜访或线上沟通）。"), field="channel")
     match = _lock(match)
-    if match.status not in OPEN_FOR_WORK:
-        raise ConflictError(
-            _("该线索当前状态为“%(status)s”，不能登记联系。") % {"status": _status_label(match.status)},
-            code="illegal_state",
-        )
-    _require_holder(user, match)
+    _require_state(match, "contact")
+    _require_holder(user, match, "contact")
     now = timezone.now()
     from_state = match.status
     first = match.first_response_at is None
     if first:
         match.first_response_at = now
-    if match.status == S.CLAIMED:
-        match.status = S.CONTACTED
+    match.status = TRANSITIONS["contact"].target(from_state)
     match.save(update_fields=["first_response_at", "status", "updated_at"])
     transition_record(
         subject=match,
@@ -148,20 +159,16 @@ def lead_contact(*, user: User, match: Match, channel: str, note: str = "") -> M
 @transaction.atomic
 def lead_invite(*, user: User, match: Match, note: str = "") -> Match:
     """Invite the firm to apply for the product. Counts as a response."""
-    _check_scope(user, match)
+    _check_scope(user, match, "invite")
     match = _lock(match)
-    if match.status not in (S.CLAIMED, S.CONTACTED):
-        raise ConflictError(
-            _("该线索当前状态为“%(status)s”，不能邀请申请。") % {"status": _status_label(match.status)},
-            code="illegal_state",
-        )
-    _require_holder(user, match)
+    _require_state(match, "invite")
+    _require_holder(user, match, "invite")
     from_state = match.status
-    match.status = S.INVITED
+    match.status = TRANSITIONS["invite"].target(from_state)
     if match.first_response_at is None:
         match.first_response_at = timezone.now()
     match.save(update_fields=["first_response_at", "status", "updated_at"])
-    transition_record(subject=match, from_state=from_state, to_state=S.INVITED, actor=user, note=note)
+    transition_record(subject=match, from_state=from_state, to_state=match.status, actor=user, note=note)
     notification_send(
         users=_firm_users(match),
         title=_("%(bank)s 邀请您申请“%(product)s”")
@@ -177,22 +184,17 @@ def lead_invite(*, user: User, match: Match, note: str = "") -> Match:
 def lead_decline(*, user: User, match: Match, reason_code: str, note: str = "") -> Match:
     """Decline with a coded reason. The firm sees the category and what it can do; the lead counts
     as answered; the need is offered to the next-ranked product."""
-    _check_scope(user, match)
+    _check_scope(user, match, "decline")
     if reason_code not in DECLINE_REASONS:
         raise ServiceError(_("请选择婉拒原因。"), field="reason_code")
     if reason_code == "other" and not note.strip():
         raise ServiceError(_("选择“其他”时请填写说明。"), field="note")
     match = _lock(match)
-    if match.status not in (S.SUGGESTED, S.CLAIMED, S.CONTACTED):
-        raise ConflictError(
-            _("该线索当前状态为“%(status)s”，不能婉拒。") % {"status": _status_label(match.status)},
-            code="illegal_state",
-        )
-    if match.assigned_officer_id is not None:
-        _require_holder(user, match)
+    _require_state(match, "decline")
+    _require_holder(user, match, "decline")
     now = timezone.now()
     from_state = match.status
-    match.status = S.DECLINED
+    match.status = TRANSITIONS["decline"].target(from_state)
     match.decline_reason = reason_code
     match.decline_note = note.strip()
     if match.first_response_at is None:
@@ -214,7 +216,7 @@ def lead_decline(*, user: User, match: Match, reason_code: str, note: str = "") 
     transition_record(
         subject=match,
         from_state=from_state,
-        to_state=S.DECLINED,
+        to_state=match.status,
         actor=user,
         note=note,
         data={"reason_code": reason_code, "reason": decline_label(reason_code)},
@@ -245,24 +247,20 @@ def lead_decline(*, user: User, match: Match, reason_code: str, note: str = "") 
 @transaction.atomic
 def lead_reassign(*, user: User, match: Match, officer: User, note: str = "") -> Match:
     """A manager hands a lead to another officer of the same institution."""
-    require_bank(user, manager=True)
-    _check_scope(user, match)
+    _check_scope(user, match, "reassign")
     if officer.role not in (Role.OFFICER, Role.MANAGER) or officer.institution_id != user.institution_id:
         raise ServiceError(_("只能转派给本机构的客户经理。"), field="officer")
     match = _lock(match)
-    if match.status not in (S.SUGGESTED, *OPEN_FOR_WORK):
-        raise ConflictError(
-            _("该线索当前状态为“%(status)s”，不能转派。") % {"status": _status_label(match.status)},
-            code="illegal_state",
-        )
+    _require_state(match, "reassign")
+    _require_holder(user, match, "reassign")
     if match.assigned_officer_id == officer.pk:
         raise ConflictError(_("该线索已由 %(name)s 负责。") % {"name": officer.display_name})
     previous = match.assigned_officer
     from_state = match.status
     match.assigned_officer = officer
     match.branch_id = officer.branch_id
-    if match.status == S.SUGGESTED:
-        match.status = S.CLAIMED
+    match.status = TRANSITIONS["reassign"].target(from_state)
+    if from_state == S.SUGGESTED:
         match.claimed_at = timezone.now()
     match.save(update_fields=["assigned_officer", "branch", "status", "claimed_at", "updated_at"])
     transition_record(

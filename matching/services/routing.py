@@ -8,12 +8,8 @@ from __future__ import annotations
 from collections import defaultdict
 
 from lenders.models import Branch
-from matching.models import Match
 from portal.models import Role, User
 from portal.services import notification_send
-
-#: Lead statuses still waiting for a first response (the overdue check looks at these).
-AWAITING_RESPONSE = (Match.Status.SUGGESTED, Match.Status.CLAIMED)
 
 
 class BranchRouter:

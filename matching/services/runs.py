@@ -18,7 +18,7 @@ from .dispatch import (
     runs_dispatch_pending,
     start_full_run,
 )
-from .escalation import leads_escalate_overdue, pass_need_to_next_product
+from .escalation import escalation_candidates, leads_escalate_overdue, pass_need_to_next_product
 from .evaluation import (
     ACTIVE_LEAD_STATUSES,
     VERDICT_FIELDS,
@@ -29,17 +29,17 @@ from .evaluation import (
     run_finish,
     verdict,
 )
-from .routing import AWAITING_RESPONSE, BranchRouter
+from .routing import BranchRouter
 
 __all__ = [
     "ACTIVE_LEAD_STATUSES",
-    "AWAITING_RESPONSE",
     "FULL_TRIGGERS",
     "VERDICT_FIELDS",
     "BranchRouter",
     "ChunkResult",
     "enqueue_need_match",
     "enqueue_product_match",
+    "escalation_candidates",
     "leads_escalate_overdue",
     "match_needs",
     "needs_sweep_unmatched",
