@@ -50,7 +50,7 @@ GROUP_CONTENTS = {
     ProfileGroup.BASIC: _(
         "统一社会信用代码、法定代表人、地址、成立日期、注册资本、发展阶段、联系人与企业简介"
     ),
-    ProfileGroup.FINANCIALS: _("职工与研发人员、上年营业收入、研发投入、资产总额、出口情况"),
+    ProfileGroup.FINANCIALS: _("职工与研发人员、上年营业收入、研发投入、资产总额、出口情况、科创积分"),
     ProfileGroup.IP: _("专利、软件著作权等知识产权"),
     ProfileGroup.QUALIFICATIONS: _("高新技术企业、科技型中小企业等有效资质"),
     ProfileGroup.DOCUMENTS: _("营业执照、财务报表等上传的证明材料"),
