@@ -755,7 +755,7 @@ def seed(*, password: str, firms: int = 300, today: date | None = None, seed: in
 
     from celery import current_app
 
-    from enterprises.demo import seed_firm_demo, seed_visits
+    from enterprises.demo import seed_firm_demo, seed_scores, seed_visits
     from feedback.demo import seed_feedback
     from lenders.demo import seed_bank_history, seed_loan_notices
     from matching.demo import seed_matching
@@ -774,6 +774,7 @@ def seed(*, password: str, firms: int = 300, today: date | None = None, seed: in
     for year in policy_years(today):
         seed_subsidies(today=today, year=year)
     seed_feedback(today=today)
+    seed_scores(today=today)  # last: the 科创积分 of every verified firm, on what the seed made
     return SeedReport(password=password, counts=row_counts())
 
 
