@@ -9,7 +9,8 @@ is in no cohort and gets no score (its earlier current score, if any, stops bein
 What is stored. One :class:`InnovationScore` row per firm per computation, the newest one
 ``is_latest``; the history is kept. A firm whose result (group, total, percentile, cohort size,
 parts and advice) is the same as its current row gets no new row, so the history lists changes
-only and ``as_of`` is the day the current result was first computed. ``parts`` and ``advice`` are
+only: ``as_of`` is the day the current result was first computed, ``computed_at`` the last time a
+recompute confirmed it. ``parts`` and ``advice`` are
 stored as the API returns them: numbers as decimal strings (points and totals to 0.01, money in yuan
 to 0.01, shares and growth rates as fractions to 0.0001, counts as whole numbers); the advice also
 keeps the figure it names and the target value (``figure``, ``target``), which the API leaves out.
@@ -174,7 +175,7 @@ def score_recompute(*, as_of: date | None = None, groups: Iterable[str] | None =
             for row in InnovationScore.objects.filter(is_latest=True).values("pk", "enterprise_id", *_SAME)
         }
         now = timezone.now()
-        new_rows, flip = [], []
+        new_rows, flip, same = [], [], []
         for firm_id, s in scores.items():
             fields = {
                 "stage_group": s.group,
@@ -186,6 +187,7 @@ def score_recompute(*, as_of: date | None = None, groups: Iterable[str] | None =
             }
             old = current.get(firm_id)
             if old is not None and all(old[k] == fields[k] for k in _SAME):
+                same.append(old["pk"])
                 continue
             if old is not None:
                 flip.append(old["pk"])
@@ -200,6 +202,8 @@ def score_recompute(*, as_of: date | None = None, groups: Iterable[str] | None =
         if flip or gone:
             InnovationScore.objects.filter(pk__in=flip + gone).update(is_latest=False)
         InnovationScore.objects.bulk_create(new_rows, batch_size=1000)
+        if same:  # checked again and still right: when it was last checked, not a new row
+            InnovationScore.objects.filter(pk__in=same).update(computed_at=now)
     result = {
         "scored": len(scores),
         "written": len(new_rows),

@@ -609,7 +609,8 @@ def score_class_totals(row: InnovationScore) -> list[dict]:
 
 def score_summary(enterprise: Enterprise) -> dict | None:
     """The score as the bank view shows it under ``financials``: total, percentile, stage group
-    (code and label), cohort size, as_of and the three class totals (decimal strings); None before
+    (code and label), cohort size, as_of (the day the result was first computed), computed_at (last
+    confirmed) and the three class totals (decimal strings); None before
     the first score. Reads ``Enterprise.current_score`` (prefetch :data:`LATEST_SCORE` for lists)."""
     from . import score as engine
 
@@ -623,6 +624,7 @@ def score_summary(enterprise: Enterprise) -> dict | None:
         "stage_group_label": engine.STAGE_GROUP_LABELS.get(row.stage_group, row.stage_group),
         "cohort_size": row.cohort_size,
         "as_of": row.as_of,
+        "computed_at": row.computed_at,
         "classes": [
             {
                 "code": c["code"],

@@ -219,7 +219,9 @@ ROUTES = {
     "subsidies:bank_risk_claim": R("POST", roles=BANK, obj="loan", owner="bank", kwargs_from="loan_pk"),
     # --- dashboard, visits, official lists -----------------------------------------------------------
     "dashboard:index": R(roles=(*GOV, MANAGER)),
-    "dashboard:scores": R(roles=GOV),  # a region desk: its region's firms only (tests/enterprises/test_scoring.py)
+    "dashboard:scores": R(
+        roles=GOV
+    ),  # a region desk: its region's firms only (tests/enterprises/test_scoring.py)
     "dashboard:list": R(roles=(*GOV, MANAGER), kwargs={"kind": "matches"}),
     "dashboard:chart_export": R(roles=(*GOV, MANAGER), kwargs={"group_by": "city"}),
     "dashboard:lead_record": R(roles=GOV, obj="lead"),
@@ -503,7 +505,9 @@ def world(cast, django_user_model):
             "run": run,
             "batch": batch,
             "enterprise": firm,
-            "api_client": api_client_create(user=cast.manager_a, name="甲行信贷系统", scopes=["leads:read"])[0],
+            "api_client": api_client_create(user=cast.manager_a, name="甲行信贷系统", scopes=["leads:read"])[
+                0
+            ],
             "identity_change": IdentityChange.objects.create(
                 enterprise=firm, changes={"name": {"old": firm.name, "new": "新名称有限公司"}}
             ),

@@ -167,6 +167,13 @@ def test_history_is_kept_unchanged_results_add_no_row_and_one_row_is_current(coh
     assert {row["n"] for row in per_firm} == {1} and len(per_firm) == 5
 
 
+def test_an_unchanged_result_keeps_its_day_and_records_when_it_was_last_checked(cohort):
+    recompute()
+    assert recompute(LATER)["written"] == 0
+    row = latest(cohort["A"])
+    assert row.as_of.isoformat() == "2026-03-10" and row.computed_at.date().isoformat() == "2026-04-10"
+
+
 def test_a_firm_that_leaves_the_cohort_keeps_its_history_but_no_current_score(cohort):
     recompute()
     Enterprise.objects.filter(pk=cohort["D"].pk).update(verification_status="rejected")
