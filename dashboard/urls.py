@@ -3,6 +3,7 @@
 from django.urls import path
 
 from dashboard import views
+from enterprises import score_views
 
 app_name = "dashboard"
 
@@ -10,6 +11,7 @@ urlpatterns = [
     path("dashboard/", views.index, name="index"),
     path("dashboard/lists/<slug:kind>/", views.figure_list, name="list"),
     path("dashboard/charts/<slug:group_by>/export/", views.chart_export, name="chart_export"),
+    path("dashboard/scores/", score_views.distribution, name="scores"),
     path("dashboard/leads/<int:pk>/", views.lead_record, name="lead_record"),
     path("dashboard/applications/<int:pk>/", views.application_record, name="application_record"),
     path("staff/visits/", views.visit_list, name="visits"),

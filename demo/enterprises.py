@@ -138,3 +138,117 @@ def seed_visits(*, today) -> int:
         )
         created += 1
     return created
+
+
+# ------------------------------------------------------------------------------------------------
+# 科创积分: the last three years' figures of every firm, and the scores (demo_firm with a history)
+# ------------------------------------------------------------------------------------------------
+
+
+def _yuan(value) -> Decimal:
+    return Decimal(value).quantize(Decimal("0.01"))
+
+
+def _intended_figures(firm: Enterprise, years: list[int], *, invention_patents: int) -> dict[int, dict]:
+    """The figures a demo firm reports for ``years`` (oldest first), derived from its profile and
+    deterministic per firm (its USCC seeds the generator), so a second seed changes nothing."""
+    import random
+
+    rng = random.Random(firm.uscc)
+    revenue = Decimal(getattr(firm, "revenue_last_year", None) or rng.randint(50, 3000) * 10000)
+    rd_spend = Decimal(getattr(firm, "rd_spend_last_year", None) or revenue * Decimal("0.05"))
+    employees = getattr(firm, "employees", None) or rng.randint(10, 300)
+    st_staff = min(getattr(firm, "rd_staff", None) or max(1, employees // 5), employees)
+    latest = {
+        "revenue": _yuan(revenue),
+        "rd_spend": _yuan(rd_spend),
+        "hitech_revenue": _yuan(revenue * Decimal(rng.randint(30, 90)) / 100) if rng.random() < 0.8 else None,
+        "net_profit": _yuan(revenue * Decimal(rng.randint(-5, 15)) / 100),
+        "net_assets": _yuan(revenue * Decimal(rng.randint(40, 120)) / 100),
+        "employees": employees,
+        "st_staff": st_staff,
+        "master_staff": max(0, st_staff * rng.randint(10, 50) // 100),
+        "rd_super_deduction": _yuan(rd_spend * Decimal(rng.randint(50, 100)) / 100)
+        if rng.random() < 0.75
+        else None,
+        "tech_contract_turnover": _yuan(rng.randint(10, 800) * 10000) if rng.random() < 0.6 else None,
+        "invention_applications": min(invention_patents + rng.randint(0, 3), 20),
+        "invention_grants": invention_patents,
+        "pct_applications": rng.choice([0, 0, 0, 1, 2]),
+        "rd_platforms": rng.choice([0, 0, 0, 1, 1, 2]),
+        "st_awards": rng.choice([0, 0, 0, 0, 1]),
+    }
+    out = {years[-1]: latest}
+    current = latest
+    for year in reversed(years[:-1]):  # earlier years: smaller by each year's growth
+        growth = Decimal(100 + rng.randint(-10, 40)) / 100
+        rd_growth = Decimal(100 + rng.randint(-10, 50)) / 100
+        earlier = dict(current)
+        for code in ("revenue", "hitech_revenue", "net_profit", "net_assets", "tech_contract_turnover"):
+            earlier[code] = _yuan(current[code] / growth) if current[code] is not None else None
+        for code in ("rd_spend", "rd_super_deduction"):
+            earlier[code] = _yuan(current[code] / rd_growth) if current[code] is not None else None
+        earlier["employees"] = max(1, int(current["employees"] / growth))
+        earlier["st_staff"] = min(earlier["employees"], max(1, int(current["st_staff"] / rd_growth)))
+        earlier["master_staff"] = min(earlier["st_staff"], current["master_staff"])
+        earlier["invention_applications"] = rng.randint(0, 3)
+        earlier["invention_grants"] = 0
+        out[year] = earlier
+        current = earlier
+    return out
+
+
+def seed_annual_figures(*, today) -> None:
+    """Every firm's figures of the three financial years the score reads; a figure a firm already
+    has (from its profile or an earlier seed) is kept, only blanks are filled."""
+    from django.db.models import Count, Q
+
+    from enterprises.models import AnnualFigures
+    from enterprises.scoring import scored_years
+
+    years = list(scored_years(today))
+    demo = User.objects.filter(username="demo_firm").values_list("enterprise_id", flat=True).first()
+    existing = {(row.enterprise_id, row.year): row for row in AnnualFigures.objects.filter(year__in=years)}
+    firms = Enterprise.objects.annotate(
+        patents=Count("ip_assets", filter=Q(ip_assets__kind="invention_patent"))
+    ).order_by("pk")
+    create, update = [], []
+    for firm in firms:
+        intended = _intended_figures(firm, years, invention_patents=firm.patents)
+        if firm.pk == demo:  # demo_firm reports its 技术合同成交额 (its history shows what that added)
+            intended[years[-1]]["tech_contract_turnover"] = _yuan(2_600_000)
+        for year, values in intended.items():
+            row = existing.get((firm.pk, year))
+            if row is None:
+                create.append(AnnualFigures(enterprise=firm, year=year, **values))
+                continue
+            blanks = {k: v for k, v in values.items() if getattr(row, k) is None and v is not None}
+            if blanks:
+                for k, v in blanks.items():
+                    setattr(row, k, v)
+                update.append(row)
+    AnnualFigures.objects.bulk_create(create, batch_size=1000)
+    if update:
+        AnnualFigures.objects.bulk_update(update, list(AnnualFigures.FIGURE_FIELDS), batch_size=500)
+
+
+def seed_scores(*, today) -> None:
+    """The scores of the demo. demo_firm gets a history the first time: its score a month ago,
+    before it reported its 技术合同成交额, then today's with it."""
+    from enterprises.models import AnnualFigures, InnovationScore
+    from enterprises.scoring import score_recompute, scored_years
+
+    seed_annual_figures(today=today)
+    firm_id = User.objects.filter(username="demo_firm").values_list("enterprise_id", flat=True).first()
+    earlier = max(today - timedelta(days=30), today.replace(month=1, day=1))
+    if (
+        firm_id is not None
+        and earlier < today
+        and not InnovationScore.objects.filter(enterprise_id=firm_id, as_of__lt=today).exists()
+    ):
+        row = AnnualFigures.objects.get(enterprise_id=firm_id, year=scored_years(today)[-1])
+        reported = row.tech_contract_turnover
+        AnnualFigures.objects.filter(pk=row.pk).update(tech_contract_turnover=None)
+        score_recompute(as_of=earlier)
+        AnnualFigures.objects.filter(pk=row.pk).update(tech_contract_turnover=reported)
+    score_recompute(as_of=today)

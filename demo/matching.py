@@ -1,57 +1,9 @@
 """Demo data of the matching service: ``seed_demo`` ends with a full match run, so that a new user
 of ``make run`` sees suggestions for demo_firm and leads for demo_officer at once."""
 
-import random
-from datetime import date
-from decimal import Decimal
 
 from matching.models import MatchRun
 from matching.services.dispatch import run_dispatch, start_full_run
-
-#: The demo firms' 科创积分 when no score has been computed: demo_firm clears the 60 points of
-#: 科创积分贷, demo_firm2 misses them by 5 (a near miss with its advice).
-DEMO_SCORES = {"demo_firm": Decimal("72.50"), "demo_firm2": Decimal("55.00")}
-
-
-def seed_demo_scores(*, today: date) -> int:
-    """The 科创积分 that the demo's 科创积分贷 (``min_innovation_score`` 60) lends on, recorded only
-    while no score exists at all — the scoring service (``enterprises.scoring``), once it seeds real
-    scores, makes this a no-op. Verified firms get a current score (demo_firm and demo_firm2 the
-    fixed :data:`DEMO_SCORES`, the others 30–92 points from their USCC), except every fourth
-    synthetic one, which stays unscored (the "not scored yet" reason). Returns the rows made."""
-    from enterprises.models import Enterprise, InnovationScore
-    from enterprises.score import STAGE_GROUPS
-    from portal.models import User
-
-    if InnovationScore.objects.exists():
-        return 0
-    fixed = {
-        enterprise_id: DEMO_SCORES[username]
-        for username, enterprise_id in User.objects.filter(username__in=DEMO_SCORES).values_list(
-            "username", "enterprise_id"
-        )
-    }
-    rows = []
-    firms = Enterprise.objects.filter(verification_status=Enterprise.Verification.VERIFIED).order_by("pk")
-    for i, firm in enumerate(firms):
-        total = fixed.get(firm.pk)
-        if total is None:
-            if i % 4 == 3:
-                continue
-            total = Decimal(random.Random(f"score:{firm.uscc}").randint(3000, 9200)) / 100
-        rows.append(
-            InnovationScore(
-                enterprise=firm,
-                as_of=today,
-                stage_group=STAGE_GROUPS.get(firm.stage, "growth"),
-                total=total,
-                parts=[],
-                advice=[],
-                is_latest=True,
-            )
-        )
-    InnovationScore.objects.bulk_create(rows)
-    return len(rows)
 
 
 def seed_matching() -> MatchRun:

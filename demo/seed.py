@@ -866,13 +866,13 @@ def seed(*, password: str, firms: int = 300, today: date | None = None, seed: in
 
     from celery import current_app
 
-    from demo.enterprises import seed_firm_demo, seed_visits
+    from demo.enterprises import seed_firm_demo, seed_scores, seed_visits
     from demo.feedback import seed_feedback
     from demo.lenders import seed_bank_history, seed_loan_notices
-    from demo.matching import seed_demo_scores, seed_matching
+    from demo.matching import seed_matching
     from demo.subsidies import seed_subsidies
 
-    seed_demo_scores(today=today)
+    seed_scores(today=today)  # the 科创积分 of every verified firm, before the match run lends on it
     eager = current_app.conf.task_always_eager
     current_app.conf.task_always_eager = True  # the demo's match run happens here, not on a worker
     try:

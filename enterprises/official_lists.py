@@ -26,6 +26,7 @@ from portal.models import ImportBatch, OfficialListEntry, QualificationFlag, Rol
 from portal.services import NotAllowedError, ServiceError, transition_record
 
 from .models import Enterprise, Qualification
+from .scoring import score_groups_recompute_later, stage_group
 from .services import qualification_expiry
 from .uscc import USCCError, validate
 
@@ -309,6 +310,10 @@ def official_list_apply(*, user: User, batch: ImportBatch) -> ImportBatch:
     batch.flagged_count = len(flags)
     batch.save()
     transition_record(subject=batch, from_state="preview", to_state="applied", actor=user)
+    if (
+        created or confirmed
+    ):  # new or re-dated qualifications count in the 科创积分 of their firms' stage groups
+        score_groups_recompute_later({stage_group(e) for e in by_uscc.values()})
     return batch
 
 

@@ -339,7 +339,8 @@ class Cohort:
         floor = value if value is not None and value > 0 else None
         start = bisect_left(ordered, floor) if floor is not None else bisect_right(ordered, ZERO)
         own = self.values[code].get(firm_id)
-        for candidate in ordered[start:]:
+        for index in range(start, len(ordered)):  # by index: a slice would copy the tail each call
+            candidate = ordered[index]
             if candidate == own and own == value:
                 # Skip the firm's own entry once; a level competitor shares the same value.
                 own = ...
@@ -435,6 +436,27 @@ def _advice_text(figure: str, target: Decimal, gain: Decimal) -> str:
     return f"{label}达到 {shown}可提高约 {gain.quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)} 分"
 
 
+def _points(code: str, firm_id: int, value: Decimal | None, cohort: Cohort, group: str) -> Decimal:
+    """One indicator's points for ``value`` (what :func:`firm_parts` gives, without the reason)."""
+    below, level, others = cohort.standing(code, firm_id, value)
+    fraction = rank_fraction(below, level, others, value)
+    return (max_points(code, group) * fraction).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _moved_by() -> dict[str, tuple[Indicator, ...]]:
+    """For each figure, the indicators whose value it moves (probed: every figure 1 in two years,
+    then that figure 2 in the latest) — a figure's own indicators and the shares it divides."""
+    probe = FirmFigures(0, "growth", {2024: dict.fromkeys(FIGURES, 1), 2025: dict.fromkeys(FIGURES, 1)})
+    out = {}
+    for code in FIGURES:
+        moved = probe.with_figure(code, Decimal(2))
+        out[code] = tuple(i for i in INDICATORS if i.value(moved) != i.value(probe))
+    return out
+
+
+_MOVED_BY = _moved_by()
+
+
 def advise(firm: FirmFigures, cohort: Cohort, *, limit: int = 3) -> tuple[Advice, ...]:
     """The figures whose next step up would raise the firm's total most, one item per figure.
 
@@ -442,10 +464,12 @@ def advise(firm: FirmFigures, cohort: Cohort, *, limit: int = 3) -> tuple[Advice
     whole total recomputed with that figure and the cohort fixed, so applying the advice raises the
     total by exactly ``points_gain``.
     """
-    base = total_of(firm_parts(firm, cohort))
+    group = firm.group
+    values = {i.code: i.value(firm) for i in INDICATORS}
+    points = {i.code: _points(i.code, firm.id, values[i.code], cohort, group) for i in INDICATORS}
     best: dict[str, Advice] = {}
     for indicator in INDICATORS:
-        value = indicator.value(firm)
+        value = values[indicator.code]
         above = cohort.next_above(indicator.code, firm.id, value)
         if above is None:
             if value is not None and value > 0:
@@ -454,7 +478,12 @@ def advise(firm: FirmFigures, cohort: Cohort, *, limit: int = 3) -> tuple[Advice
         target = _target_for(indicator, firm, above)
         if target is None:
             continue
-        gain = total_of(firm_parts(firm.with_figure(indicator.driver, target), cohort)) - base
+        # Only the indicators the driver moves change; the others keep their points (so this is
+        # the whole total recomputed, without recomputing what cannot change).
+        moved = firm.with_figure(indicator.driver, target)
+        gain = ZERO
+        for other in _MOVED_BY[indicator.driver]:
+            gain += _points(other.code, firm.id, other.value(moved), cohort, group) - points[other.code]
         if gain <= 0 or (indicator.driver in best and best[indicator.driver].points_gain >= gain):
             continue
         best[indicator.driver] = Advice(

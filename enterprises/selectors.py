@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
@@ -17,6 +18,7 @@ from .models import (
     Enterprise,
     FinancingNeed,
     IdentityChange,
+    InnovationScore,
     IPAsset,
     ProfileConsent,
     ProfileView,
@@ -449,6 +451,8 @@ def _profile_groups(enterprise: Enterprise, groups: frozenset[str]) -> dict:
             export_business=enterprise.export_business,
             export_amount_last_year=enterprise.export_amount_last_year,
         )
+    if ProfileGroup.FINANCIALS in groups:  # the 科创积分 is financial data (issue 16)
+        out["innovation_score"] = score_summary(enterprise)
     if ProfileGroup.IP in groups:
         out["ip_assets"] = [
             {"kind": a.kind, "kind_display": a.get_kind_display(), "number": a.number, "title": a.title}
@@ -587,4 +591,230 @@ __all__ = [
     "profile_views_collapsed",
     "profile_views_for",
     "qualification_for_user",
+]
+
+
+# ------------------------------------------------------------------------------------------------
+# 科创积分: the stored scores (enterprises/scoring.py computes them)
+# ------------------------------------------------------------------------------------------------
+
+# The firm reads its own scores; staff read all, a region desk its region's firms'; a bank reads a
+# firm's score only through the bank view (``enterprise_profile_for_bank``, scope ``financials``).
+access_rule(InnovationScore)(_owned_by_firm)
+
+SCORE_BANDS = tuple((low, low + 10) for low in range(0, 100, 10))  # [0, 10) … [90, 100]
+
+
+def innovation_score_for_user(user, action: str = VIEW) -> QuerySet[InnovationScore]:
+    return restrict(InnovationScore.objects.all(), user, action)
+
+
+def score_current(*, user, enterprise: Enterprise) -> InnovationScore | None:
+    """The firm's current score as ``user`` may read it (None: none yet, or not the user's to read)."""
+    return innovation_score_for_user(user).filter(enterprise=enterprise, is_latest=True).first()
+
+
+def score_history(*, user, enterprise: Enterprise) -> list[InnovationScore]:
+    """Every stored score of the firm, oldest first (the trend)."""
+    return list(
+        innovation_score_for_user(user)
+        .filter(enterprise=enterprise)
+        .order_by("as_of", "computed_at", "pk")
+        .only("pk", "as_of", "computed_at", "total", "percentile", "stage_group", "is_latest")
+    )
+
+
+API_PART_KEYS = ("code", "label", "class", "value", "points", "max_points", "reason")
+API_ADVICE_KEYS = ("code", "label", "text", "points_gain")
+
+
+def score_payload(row: InnovationScore | None, *, enterprise: Enterprise) -> dict:
+    """``GET …/score/``: ``total`` and ``points`` as decimal strings (two places; the parts' points
+    add up to the total), ``percentile`` 0–100 within the stage group, ``stage`` the stage group's
+    code (early / growth / mature), ``as_of`` the day the current result was computed. Before the
+    first score: the same keys, ``total``, ``percentile`` and ``as_of`` null, no parts or advice."""
+    from .scoring import stage_group
+
+    if row is None:
+        return {
+            "total": None,
+            "percentile": None,
+            "stage": stage_group(enterprise),
+            "as_of": None,
+            "parts": [],
+            "advice": [],
+        }
+    return {
+        "total": str(row.total),
+        "percentile": row.percentile,
+        "stage": row.stage_group,
+        "as_of": row.as_of.isoformat(),
+        "parts": [{k: p.get(k) for k in API_PART_KEYS} for p in row.parts],
+        "advice": [{k: a.get(k) for k in API_ADVICE_KEYS} for a in row.advice],
+    }
+
+
+def score_class_totals(row: InnovationScore) -> list[dict]:
+    """``[{code, label, points, max_points, percent}]`` for the three classes (percent of the class
+    maximum in the firm's group, for the radar chart)."""
+    from . import score as engine
+
+    totals = {code: Decimal("0") for code in engine.CLASSES}
+    for part in row.parts:
+        totals[part["class"]] += Decimal(part["points"])
+    out = []
+    for code, label in engine.CLASSES.items():
+        maximum = engine.class_maximum(code, row.stage_group)
+        out.append(
+            {
+                "code": code,
+                "label": label,
+                "points": totals[code],
+                "max_points": maximum,
+                "percent": (totals[code] * 100 / maximum).quantize(Decimal("0.1")) if maximum else Decimal(0),
+            }
+        )
+    return out
+
+
+def score_summary(enterprise: Enterprise) -> dict | None:
+    """The score as the bank view shows it under ``financials``: total, percentile, stage group
+    (code and label), cohort size, as_of (the day the result was first computed), computed_at (last
+    confirmed) and the three class totals (decimal strings); None before
+    the first score. Reads ``Enterprise.current_score`` (prefetch :data:`LATEST_SCORE` for lists)."""
+    from . import score as engine
+
+    row = enterprise.current_score
+    if row is None:
+        return None
+    return {
+        "total": str(row.total),
+        "percentile": row.percentile,
+        "stage_group": row.stage_group,
+        "stage_group_label": engine.STAGE_GROUP_LABELS.get(row.stage_group, row.stage_group),
+        "cohort_size": row.cohort_size,
+        "as_of": row.as_of,
+        "computed_at": row.computed_at,
+        "classes": [
+            {
+                "code": c["code"],
+                "label": c["label"],
+                "points": str(c["points"]),
+                "max_points": str(c["max_points"]),
+            }
+            for c in score_class_totals(row)
+        ],
+    }
+
+
+def _display_value(code: str, value: str | None) -> str:
+    from portal.money import format_count, format_percent, format_wan
+
+    from . import score as engine
+
+    if value is None:
+        return "未填报"
+    kind = next(i.kind for i in engine.INDICATORS if i.code == code)
+    if kind == "money":
+        return format_wan(value)
+    if kind == "count":
+        return format_count(value)
+    return format_percent(value)
+
+
+def score_page(*, user, enterprise: Enterprise) -> dict:
+    """What the firm's score page shows: the current row (or None), its class totals, parts with
+    the value as it reads, the advice, the history and the chart data (a JSON block)."""
+    from . import score as engine
+
+    row = score_current(user=user, enterprise=enterprise)
+    history = score_history(user=user, enterprise=enterprise)
+    if row is None:
+        return {"score": None, "history": history, "chart": None}
+    classes = score_class_totals(row)
+    parts = []
+    class_labels = engine.CLASSES
+    for p in row.parts:
+        parts.append(
+            {
+                **p,
+                "class_label": class_labels.get(p["class"], p["class"]),
+                "display": _display_value(p["code"], p["value"]),
+            }
+        )
+    chart = {
+        "classes": [{"label": c["label"], "percent": str(c["percent"])} for c in classes],
+        "trend": [{"as_of": h.as_of.isoformat(), "total": str(h.total)} for h in history],
+    }
+    return {
+        "score": row,
+        "stage_label": engine.STAGE_GROUP_LABELS.get(row.stage_group, row.stage_group),
+        "classes": classes,
+        "parts": parts,
+        "advice": row.advice,
+        "history": history,
+        "chart": chart,
+    }
+
+
+def _median(values: list[Decimal]) -> Decimal | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    if len(ordered) % 2:
+        return ordered[mid]
+    return ((ordered[mid - 1] + ordered[mid]) / 2).quantize(Decimal("0.01"))
+
+
+def _band_index(total: Decimal) -> int:
+    return min(int(total // 10), len(SCORE_BANDS) - 1)
+
+
+def score_distribution(user) -> dict:
+    """The current scores the user may read, by stage group and by city: for each, the firms per
+    10-point band (0–9.99 … 90–100), the count and the median. One query."""
+    from . import score as engine
+
+    rows = (
+        innovation_score_for_user(user)
+        .filter(is_latest=True)
+        .values_list("total", "stage_group", "enterprise__city_id", "enterprise__city__name")
+    )
+
+    def empty(key, label):
+        return {"key": key, "label": label, "bands": [0] * len(SCORE_BANDS), "totals": []}
+
+    groups = {code: empty(code, label) for code, label in engine.STAGE_GROUP_LABELS.items()}
+    cities: dict[str, dict] = {}
+    overall = empty("all", "合计")
+    for total, group, city_id, city_name in rows:
+        band = _band_index(total)
+        targets = [overall, groups.setdefault(group, empty(group, group))]
+        targets.append(cities.setdefault(city_id, empty(city_id, city_name)))
+        for target in targets:
+            target["bands"][band] += 1
+            target["totals"].append(total)
+
+    def finish(entry):
+        totals = entry.pop("totals")
+        return {**entry, "count": len(totals), "median": _median(totals)}
+
+    return {
+        "bands": [f"{low}–{high - 1}" if high < 100 else f"{low}–100" for low, high in SCORE_BANDS],
+        "groups": [finish(g) for g in groups.values()],
+        "cities": [finish(c) for c in sorted(cities.values(), key=lambda c: str(c["key"]))],
+        "overall": finish(overall),
+    }
+
+
+__all__ += [
+    "innovation_score_for_user",
+    "score_class_totals",
+    "score_current",
+    "score_distribution",
+    "score_history",
+    "score_page",
+    "score_payload",
+    "score_summary",
 ]

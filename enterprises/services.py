@@ -42,6 +42,7 @@ from .models import (
     financial_years,
     statutory_expiry,
 )
+from .scoring import score_recompute_later
 from .selectors import consent_scope
 from .signals import need_changed
 
@@ -262,6 +263,8 @@ def enterprise_verify(*, user: User, enterprise: Enterprise, approve: bool, note
     if approve:
         for need in FinancingNeed.objects.filter(enterprise=firm, status=FinancingNeed.Status.OPEN):
             _enqueue_need(need)
+    if Enterprise.Verification.VERIFIED in (before, target):  # joins or leaves its 科创积分 cohort
+        score_recompute_later(firm)
     enterprise.verification_status = firm.verification_status
     enterprise.verified_at = firm.verified_at
     enterprise.verified_by = firm.verified_by
@@ -608,6 +611,7 @@ def qualification_create(*, user: User, enterprise: Enterprise, **fields) -> Qua
         source=Qualification.Source.DECLARED,
     )
     _rematch(enterprise)
+    score_recompute_later(enterprise)
     pool_notify(enterprise=enterprise, event="qualification_added")
     return qual
 
@@ -618,6 +622,7 @@ def qualification_delete(*, user: User, qualification: Qualification) -> None:
     enterprise = qualification.enterprise
     qualification.delete()
     _rematch(enterprise)
+    score_recompute_later(enterprise)
 
 
 @transaction.atomic

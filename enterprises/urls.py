@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import score_views, views
 
 app_name = "enterprises"
 
@@ -9,6 +9,7 @@ urlpatterns = [
     path("register/", views.register, name="register"),
     path("profile/", views.profile, name="profile"),
     path("profile/figures/", views.profile_figures, name="profile_figures"),
+    path("score/", score_views.score, name="score"),
     path("qualifications/new/", views.qualification_add, name="qualification_add"),
     path("qualifications/<int:pk>/delete/", views.qualification_delete, name="qualification_delete"),
     path("ip-assets/new/", views.ip_asset_add, name="ip_asset_add"),

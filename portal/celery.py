@@ -61,6 +61,14 @@ PERIODIC_TASKS = [
         "task": "enterprises.consents_expire",
         "crontab": {"minute": "30", "hour": "1"},
     },
+    # Every night at 00:40 Beijing time: the 科创积分 of every verified firm recomputed within its stage
+    # group from the last three years' figures and its valid qualifications; a firm whose result is
+    # unchanged keeps its row (enterprises/scoring.py; enterprises 0014 creates it).
+    {
+        "name": "科创积分夜间重算",
+        "task": "enterprises.score_recompute",
+        "crontab": {"minute": "40", "hour": "0"},
+    },
     # 5 January, 04:00: the exclusive-product reward (专属产品奖励) of every bank for the year before.
     {
         "name": "专属产品年度奖励测算",

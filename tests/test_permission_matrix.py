@@ -155,6 +155,7 @@ ROUTES = {
     "enterprises:application_withdraw": R("POST", roles=(FIRM,), obj="application", owner="firm"),
     "enterprises:application_accept": R("POST", roles=(FIRM,), obj="offer", owner="firm"),
     "enterprises:consent": R(roles=(FIRM,)),
+    "enterprises:score": R(roles=(FIRM,)),
     "enterprises:verify_list": R(roles=GOV),
     "enterprises:verify_action": R("POST", roles=GOV, obj="enterprise"),
     "enterprises:identity_change_action": R("POST", roles=GOV, obj="identity_change"),
@@ -220,6 +221,9 @@ ROUTES = {
     "subsidies:bank_risk_claim": R("POST", roles=BANK, obj="loan", owner="bank", kwargs_from="loan_pk"),
     # --- dashboard, visits, official lists -----------------------------------------------------------
     "dashboard:index": R(roles=(*GOV, MANAGER)),
+    "dashboard:scores": R(
+        roles=GOV
+    ),  # a region desk: its region's firms only (tests/enterprises/test_scoring.py)
     "dashboard:list": R(roles=(*GOV, MANAGER), kwargs={"kind": "matches"}),
     "dashboard:chart_export": R(roles=(*GOV, MANAGER), kwargs={"group_by": "city"}),
     "dashboard:lead_record": R(roles=GOV, obj="lead"),
@@ -272,6 +276,9 @@ ROUTES = {
     "enterprise-me-ip-assets": R(roles=(FIRM,)),
     "enterprise-me-consent": R(roles=(FIRM,)),
     "enterprise-me-views": R(roles=(FIRM,)),
+    "enterprise-me-score": R(roles=(FIRM,)),
+    # A firm's 科创积分 for the desks; banks read it only through the bank view (scope financials).
+    "enterprise-score": R(roles=GOV, obj="enterprise"),
     "product-eligibility": R(roles=(FIRM,), obj="product"),
     "need-list": R(roles=(FIRM, STAFF)),
     "need-detail": R(roles=(FIRM, STAFF), obj="need", owner="firm"),

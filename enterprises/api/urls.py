@@ -3,7 +3,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from . import views
+from . import score, views
 
 router = SimpleRouter()
 router.register("needs", views.NeedViewSet, basename="need")
@@ -26,6 +26,8 @@ urlpatterns = [
     path("enterprises/me/ip-assets/", views.IPAssetMeView.as_view(), name="enterprise-me-ip-assets"),
     path("enterprises/me/consent/", views.ConsentMeView.as_view(), name="enterprise-me-consent"),
     path("enterprises/me/views/", views.ProfileViewMeView.as_view(), name="enterprise-me-views"),
+    path("enterprises/me/score/", score.ScoreMeView.as_view(), name="enterprise-me-score"),
+    path("enterprises/<int:pk>/score/", score.EnterpriseScoreView.as_view(), name="enterprise-score"),
     path("products/<int:pk>/eligibility/", views.EligibilityView.as_view(), name="product-eligibility"),
     *router.urls,
 ]

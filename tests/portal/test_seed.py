@@ -13,6 +13,12 @@ from products.models import Product
 pytestmark = pytest.mark.django_db
 
 
+def first_verified() -> int:
+    from enterprises.models import Enterprise
+
+    return Enterprise.objects.filter(verification_status="verified").count()
+
+
 def seed(firms=40):
     call_command(
         "seed_demo", "--password", "Demo-pass-2026", "--firms", str(firms), stdout=open("/dev/null", "w")
@@ -20,10 +26,23 @@ def seed(firms=40):
 
 
 def test_seed_twice_gives_the_same_row_counts():
+    from enterprises.models import InnovationScore
+
     seed()
     first = row_counts()
+    scores = InnovationScore.objects.count()
     seed()
     assert row_counts() == first
+    # 科创积分: every verified firm scored, demo_firm with a history of two; a second seed adds none.
+    assert InnovationScore.objects.count() == scores
+    verified = first_verified()
+    assert InnovationScore.objects.filter(is_latest=True).count() == verified
+    from portal.models import User
+
+    firm_id = User.objects.get(username="demo_firm").enterprise_id
+    history = InnovationScore.objects.filter(enterprise_id=firm_id).order_by("as_of")
+    assert len(history) == 2 and [h.is_latest for h in history] == [False, True]
+    assert history[1].total > history[0].total and history[0].as_of < history[1].as_of
     assert first["enterprises.Enterprise"] == 42  # 40 synthetic + demo_firm + demo_firm2
     assert first["portal.Region"] == 12
     assert first["subsidies.Policy"] == 6  # one version a year: last year's and this year's
@@ -119,9 +138,7 @@ def test_the_demo_shows_a_loan_coming_up_for_renewal_and_a_guarantee_alternative
     seed()
     firm_user = User.objects.get(username="demo_firm")
     today = timezone.localdate()
-    loan = (
-        LoanNotice.objects.filter(loan__application__enterprise_id=firm_user.enterprise_id).get().loan
-    )
+    loan = LoanNotice.objects.filter(loan__application__enterprise_id=firm_user.enterprise_id).get().loan
     assert today < loan.maturity_date <= today + timedelta(days=60)
     assert list(loan.notices.values_list("kind", flat=True)) == ["renewal_60"]
     renewal_notes = Notification.objects.filter(user=firm_user, title__startswith="续贷提醒").count()

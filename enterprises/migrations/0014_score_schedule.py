@@ -1,0 +1,21 @@
+"""Create the nightly 科创积分 recompute declared in portal/celery.py."""
+
+from django.db import migrations
+
+
+def create_schedules(apps, schema_editor):
+    from portal.celery import ensure_periodic_tasks
+
+    ensure_periodic_tasks(
+        apps.get_model("django_celery_beat", "PeriodicTask"),
+        apps.get_model("django_celery_beat", "CrontabSchedule"),
+    )
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("enterprises", "0013_annual_figures_innovation_score_first_loan"),
+        ("django_celery_beat", "0019_alter_periodictasks_options"),
+    ]
+
+    operations = [migrations.RunPython(create_schedules, migrations.RunPython.noop)]
