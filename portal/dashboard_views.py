@@ -20,6 +20,7 @@ from enterprises.selectors import enterprise_for_user
 from lenders.models import Institution
 from matching.models import MatchRun
 from matching.selectors import application_for_user, application_timeline, match_for_user
+from recommendations.selectors import list_funnels
 
 from . import dashboard, kpi, spreadsheet, workdays
 from .access import ACT, government_required, role_required, staff_required
@@ -135,6 +136,11 @@ def application_url(user, pk: int) -> str:
 # ------------------------------------------------------------------------------------------------
 
 
+RECOMMENDATION_CODES = tuple(code for code in kpi.KPIS if code.startswith("recommendation_"))
+#: How many of the newest sent recommended lists the dashboard's 推荐清单转化 table shows.
+RECOMMENDATION_LISTS = 10
+
+
 @dashboard_required
 def index(request):
     form, f = _filters(request)
@@ -180,11 +186,16 @@ def index(request):
         "charts": charts,
         "chart_data": {"charts": charts},
         "league": data["league"],
-        "kpi_codes": [*CARD_CODES, *(f"funnel_{s}" for s in kpi.FUNNEL_STAGES)],
+        "kpi_codes": [*CARD_CODES, *(f"funnel_{s}" for s in kpi.FUNNEL_STAGES), *RECOMMENDATION_CODES],
         "overdue": [(m, lead_url(user, m.pk)) for m in overdue],
         "stalled": [(a, application_url(user, a.pk)) for a in stalled],
         "follow_ups": list(visits.follow_ups_due(user=user)[:10]),
         "runs": list(MatchRun.objects.all()[:3]) if user.role == Role.STAFF else [],
+        # 推荐清单转化: the newest lists' funnel to loans (one query; a region desk has no lists).
+        "recommendation_funnels": (
+            list_funnels(user=user, limit=RECOMMENDATION_LISTS) if user.role != Role.REGION else []
+        ),
+        "link_recommendation_lists": user.role == Role.STAFF,
         "is_manager": user.role == Role.MANAGER,
         "is_region_desk": user.role == Role.REGION,
         "calendar_gaps": workdays.uncovered_years(workdays.years_in_use(timezone.localdate())),

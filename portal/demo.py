@@ -759,6 +759,7 @@ def seed(*, password: str, firms: int = 300, today: date | None = None, seed: in
     from feedback.demo import seed_feedback
     from lenders.demo import seed_bank_history, seed_loan_notices
     from matching.demo import seed_matching
+    from recommendations.demo import seed_recommendations
     from subsidies.demo import seed_subsidies
 
     eager = current_app.conf.task_always_eager
@@ -774,6 +775,7 @@ def seed(*, password: str, firms: int = 300, today: date | None = None, seed: in
     for year in policy_years(today):
         seed_subsidies(today=today, year=year)
     seed_feedback(today=today)
+    seed_recommendations(today=today)
     return SeedReport(password=password, counts=row_counts())
 
 
@@ -878,6 +880,7 @@ def row_counts() -> dict[str, int]:
     from enterprises.models import ServiceVisit
     from feedback.models import Complaint, Rating
     from matching.models import Application, Loan, Match
+    from recommendations.models import RecommendationEntry, RecommendationFeedback, RecommendationList
     from subsidies.models import Claim, LedgerEntry
 
     models = [
@@ -901,5 +904,8 @@ def row_counts() -> dict[str, int]:
         LedgerEntry,
         Rating,
         Complaint,
+        RecommendationList,
+        RecommendationEntry,
+        RecommendationFeedback,
     ]
     return {m._meta.label: m.objects.count() for m in models}
