@@ -142,6 +142,7 @@ def named_constraints() -> set[str]:
                 "subsidies",
                 "portal",
                 "feedback",
+                "recommendations",
             ):
                 names.add(constraint.name)
     return names
