@@ -36,6 +36,7 @@ from portal.money import (
 )
 from portal.selectors import transitions_for
 from portal.services import ServiceError
+from recommendations.selectors import list_funnels
 
 dashboard_required = role_required(Role.STAFF, Role.REGION, Role.MANAGER)
 
@@ -140,6 +141,11 @@ def application_url(user, pk: int) -> str:
 # ------------------------------------------------------------------------------------------------
 
 
+RECOMMENDATION_CODES = tuple(code for code in kpi.KPIS if code.startswith("recommendation_"))
+#: How many of the newest sent recommended lists the dashboard's 推荐清单转化 table shows.
+RECOMMENDATION_LISTS = 10
+
+
 @dashboard_required
 def index(request):
     form, f = _filters(request)
@@ -186,11 +192,16 @@ def index(request):
         "chart_data": {"charts": charts},
         "league": data["league"],
         "first_loan_cities": dashboard.first_loans_by_city(user=user, filters=f),
-        "kpi_codes": [*CARD_CODES, *(f"funnel_{s}" for s in kpi.FUNNEL_STAGES)],
+        "kpi_codes": [*CARD_CODES, *(f"funnel_{s}" for s in kpi.FUNNEL_STAGES), *RECOMMENDATION_CODES],
         "overdue": [(m, lead_url(user, m.pk)) for m in overdue],
         "stalled": [(a, application_url(user, a.pk)) for a in stalled],
         "follow_ups": list(visits.follow_ups_due(user=user)[:10]),
         "runs": list(MatchRun.objects.all()[:3]) if user.role == Role.STAFF else [],
+        # 推荐清单转化: the newest lists' funnel to loans (one query; a region desk has no lists).
+        "recommendation_funnels": (
+            list_funnels(user=user, limit=RECOMMENDATION_LISTS) if user.role != Role.REGION else []
+        ),
+        "link_recommendation_lists": user.role == Role.STAFF,
         "is_manager": user.role == Role.MANAGER,
         "is_region_desk": user.role == Role.REGION,
         "calendar_gaps": workdays.uncovered_years(workdays.years_in_use(timezone.localdate())),

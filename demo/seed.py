@@ -870,6 +870,7 @@ def seed(*, password: str, firms: int = 300, today: date | None = None, seed: in
     from demo.feedback import seed_feedback
     from demo.lenders import seed_bank_history, seed_loan_notices
     from demo.matching import seed_matching
+    from demo.recommendations import seed_recommendations
     from demo.subsidies import seed_subsidies
 
     seed_scores(today=today)  # the 科创积分 of every verified firm, before the match run lends on it
@@ -887,6 +888,7 @@ def seed(*, password: str, firms: int = 300, today: date | None = None, seed: in
         seed_subsidies(today=today, year=year)
     seed_feedback(today=today)
     seed_first_loans(today=today)
+    seed_recommendations(today=today)
     return SeedReport(password=password, counts=row_counts())
 
 
@@ -993,6 +995,7 @@ def row_counts() -> dict[str, int]:
     from enterprises.models import ServiceVisit
     from feedback.models import Complaint, Rating
     from matching.models import Application, Loan, Match
+    from recommendations.models import RecommendationEntry, RecommendationFeedback, RecommendationList
     from subsidies.models import Claim, LedgerEntry
 
     models = [
@@ -1017,5 +1020,8 @@ def row_counts() -> dict[str, int]:
         LedgerEntry,
         Rating,
         Complaint,
+        RecommendationList,
+        RecommendationEntry,
+        RecommendationFeedback,
     ]
     return {m._meta.label: m.objects.count() for m in models}

@@ -7,4 +7,7 @@ class EnterprisesConfig(AppConfig):
     verbose_name = _("企业")
 
     def ready(self):
-        from . import selectors  # noqa: F401  (registers the access rules of this app's models)
+        from . import (
+            selectors,  # noqa: F401  late import: registers the access rules of this app's models
+            tasks,  # noqa: F401  late import: registers the Celery tasks the scoring service looks up by name
+        )

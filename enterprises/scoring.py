@@ -27,6 +27,7 @@ from collections.abc import Iterable
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
+from celery import current_app
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -248,10 +249,11 @@ def score_groups_recompute_later(groups: Iterable[str]) -> None:
 
 
 def _enqueue(groups: list[str]) -> None:
-    from . import tasks
-
+    # The task ``enterprises.score_recompute`` is looked up by name in the Celery app's registry
+    # (``EnterprisesConfig.ready`` imports the task module): the task calls this module, so this
+    # module never imports the tasks.
     try:
-        tasks.score_recompute.apply_async(kwargs={"groups": groups}, retry=False)
+        current_app.tasks["enterprises.score_recompute"].apply_async(kwargs={"groups": groups}, retry=False)
     except Exception:  # a broker down or a failed eager run must not fail the firm's action
         logger.warning(
             "innovation score recompute of %s not run; the nightly run catches up", groups, exc_info=True

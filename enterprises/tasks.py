@@ -3,7 +3,7 @@ portal/celery.py)."""
 
 from celery import shared_task
 
-from . import services
+from . import scoring, services
 
 
 @shared_task(name="enterprises.consents_expire")
@@ -17,6 +17,4 @@ def consents_expire() -> dict:
 def score_recompute(groups: list[str] | None = None) -> dict:
     """Nightly (all stage groups) and after a firm's change (its group): the 科创积分 recomputed
     (enterprises/scoring.py; a firm whose result is unchanged gets no new row)."""
-    from . import scoring
-
     return scoring.score_recompute(groups=groups)

@@ -178,6 +178,8 @@ API_CLIENT_SCOPES = {
     "applications:write": _("办理申请（受理、授信、放款等）"),
     "products:write": _("新建、修改、上架、下架产品"),
     "webhooks:write": _("查看和修改事件推送设置"),
+    "recommendations:read": _("读取省级专班推送的推荐清单"),
+    "recommendations:write": _("反馈推荐清单（逐户反馈对接情况）"),
 }
 
 

@@ -5,7 +5,7 @@ the body) issues a Bearer token for a live ``ApiClient`` (not revoked, not expir
 client's scopes. ``ClientCredentialsAuthentication`` turns the token into the client's service user
 — a manager of the institution — so ``portal.access.restrict`` scopes it like one; a revoked or
 expired client's token → 401. ``ClientScope`` limits it to the views that declare a
-``client_scope`` ("leads", "applications", "products", "webhooks"): ``<scope>:read`` on GET/HEAD,
+``client_scope`` ("leads", "applications", "products", "webhooks", "recommendations"): ``<scope>:read`` on GET/HEAD,
 ``<scope>:write`` on POST/PATCH/PUT/DELETE (a view may ask more for reads: ``client_scope_read``,
 as the webhook settings ask ``webhooks:write``); any other API view refuses a machine client (403).
 """

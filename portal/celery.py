@@ -112,6 +112,14 @@ PERIODIC_TASKS = [
         "task": "feedback.complaints_autoclose",
         "crontab": {"minute": "40"},
     },
+    # Every morning at 08:30 Beijing time: recommended lists past their feedback date with firms
+    # unanswered — the institution's managers are told the first day after it, provincial staff two
+    # working days later, each once (recommendations/services.py; a recommendations migration creates it).
+    {
+        "name": "推荐清单反馈超期提醒",
+        "task": "recommendations.escalate_overdue",
+        "crontab": {"minute": "30", "hour": "8"},
+    },
 ]
 
 

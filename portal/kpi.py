@@ -169,14 +169,18 @@ KPIS: dict[str, Kpi] = {
         Kpi(
             "rating_average",
             _("企业评价"),
-            _("企业对该机构办结案件（已结清、未通过、已撤回的申请和已婉拒的线索）所打星级（1–5 星）的平均值，保留一位小数；不分统计期。"),
+            _(
+                "企业对该机构办结案件（已结清、未通过、已撤回的申请和已婉拒的线索）所打星级（1–5 星）的平均值，保留一位小数；不分统计期。"
+            ),
             "stars",
         ),
         Kpi("rating_count", _("评价数"), _("企业对该机构办结案件所作评价的条数；不分统计期。"), "count"),
         Kpi(
             "complaints_overdue",
             _("超期未答复投诉"),
-            _("涉及该机构、目前已提交或办理中、已过 5 个工作日答复期限仍未答复的投诉与建议条数；不分统计期。"),
+            _(
+                "涉及该机构、目前已提交或办理中、已过 5 个工作日答复期限仍未答复的投诉与建议条数；不分统计期。"
+            ),
             "count",
         ),
         # The desks' work in hand (staff workspace): counted today, not over a period.
@@ -217,6 +221,43 @@ KPIS: dict[str, Kpi] = {
             _("续贷放款"),
             _("统计期内提交的续贷申请中，其续贷需求已有贷款发放（任一金融机构）的笔数。"),
             "count",
+        ),
+        # 推荐清单转化: one row per list × receiving institution (recommendations.selectors.list_funnels).
+        Kpi(
+            "recommendation_sent",
+            _("推荐企业"),
+            _("清单发送给该机构的企业户数（清单发送后不再变化）。"),
+            "count",
+        ),
+        Kpi(
+            "recommendation_contacted",
+            _("已联系"),
+            _("该机构反馈为“已联系”或“已授信”的清单企业户数（以当前反馈为准）。"),
+            "count",
+        ),
+        Kpi(
+            "recommendation_granted",
+            _("已授信"),
+            _("该机构反馈为“已授信”的清单企业户数（以当前反馈为准）。"),
+            "count",
+        ),
+        Kpi(
+            "recommendation_granted_amount",
+            _("授信金额"),
+            _("该机构反馈“已授信”时填写的授信金额合计。"),
+            "wan",
+        ),
+        Kpi(
+            "recommendation_loans",
+            _("放款笔数"),
+            _("该机构向清单企业发放、起息日不早于清单发送日（北京时间）的贷款笔数。"),
+            "count",
+        ),
+        Kpi(
+            "recommendation_loan_amount",
+            _("放款金额"),
+            _("上述贷款的本金合计。"),
+            "wan",
         ),
     )
 }
@@ -429,3 +470,22 @@ def funnel(reached: dict[str, int]) -> list[dict]:
         )
         previous = count
     return steps
+
+
+# ------------------------------------------------------------------------------------------------
+# 推荐清单转化 (the recommendation_* figures above): predicates over field names
+# ------------------------------------------------------------------------------------------------
+
+#: The answers that count a recommended firm as contacted (a grant implies a contact).
+RECOMMENDATION_CONTACTED_OUTCOMES = ("contacted", "granted")
+RECOMMENDATION_GRANTED_OUTCOME = "granted"
+
+
+def recommendation_loan_q(*, institution, list_id, sent_on) -> Q:
+    """A Loan that counts for a list sent to ``institution`` on day ``sent_on``: lent by that
+    institution (its application's product's) to a firm of the list, starting on or after that day."""
+    return Q(
+        application__product__institution_id=institution,
+        application__enterprise__recommendation_entries__list_id=list_id,
+        start_date__gte=sent_on,
+    )

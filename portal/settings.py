@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "matching",
     "subsidies",
     "feedback",
+    "recommendations",
     "dashboard",
     "demo",
 ]

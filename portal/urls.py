@@ -39,6 +39,7 @@ urlpatterns = [
     path("matching/", include("matching.urls")),
     path("subsidies/", include("subsidies.urls")),
     path("feedback/", include("feedback.urls")),
+    path("recommendations/", include("recommendations.urls")),
     path("", include("dashboard.urls")),
     path("api/v1/", include("portal.api.urls")),
     # OAuth2 for banks' systems (lenders/oauth.py): only the token endpoint, no authorization pages.

@@ -117,6 +117,11 @@ NOT_FROM_A_FORM = {
     "rating_one_per_match": "rating_create refuses a second rating of the case first (tests/feedback)",
     "rating_stars_1_to_5": "the rating form and rating_create refuse stars outside 1–5 (tests/feedback)",
     "rating_exactly_one_case": "rating_create and the API serializer require exactly one case",
+    "recommendation_recipient_once": "list_send sends a list once only, refusing a second send first (tests/recommendations)",
+    "recommendation_entry_once": "list_build lists each firm once (one entry per selected firm)",
+    "recommendation_feedback_once": "feedback_record updates the institution's current answer instead of adding one",
+    "recommendation_granted_has_amount": "feedback_record and the answer form refuse a grant without a positive amount first",
+    "recommendation_declined_has_reason": "feedback_record and the answer form refuse a decline without a reason code first",
     "complaint_reopened_at_most_once": "complaint_transition refuses a second reopen first (tests/feedback)",
     "idempotency_key_unique_per_user": "the idempotency middleware claims a key by this insert (API only)",
     "identitychange_one_pending": "a second identity edit updates the pending change (enterprise_update)",
@@ -144,6 +149,7 @@ def named_constraints() -> set[str]:
                 "subsidies",
                 "portal",
                 "feedback",
+                "recommendations",
             ):
                 names.add(constraint.name)
     return names

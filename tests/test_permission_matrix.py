@@ -260,6 +260,18 @@ ROUTES = {
     "complaint-list": R(roles=CASEWORK),
     "complaint-detail": R(roles=CASEWORK, obj="complaint", owner="both"),
     "complaint-transition": R("POST", roles=CASEWORK, obj="complaint", owner="both"),
+    # --- recommendations: 推荐清单 (staff build and send; the receiving bank reads and answers) ------
+    "recommendations:index": R(roles=(STAFF,)),
+    "recommendations:build": R(roles=(STAFF,)),
+    "recommendations:detail": R(roles=(STAFF,), obj="rec_list"),
+    "recommendations:send": R(roles=(STAFF,), obj="rec_list_draft"),
+    "recommendations:bank_index": R(roles=BANK),
+    "recommendations:bank_detail": R(roles=BANK, obj="rec_list", owner="bank"),
+    # An empty answer is re-shown with its error (200); bank B does not see bank A's list (404).
+    "recommendations:bank_feedback": R("POST", roles=BANK, obj="rec_list", owner="bank"),
+    "recommendation-list": R(roles=(STAFF, *BANK)),
+    "recommendation-detail": R(roles=(STAFF, *BANK), obj="rec_list", owner="bank"),
+    "recommendation-feedback": R("POST", roles=BANK, obj="rec_list", owner="bank"),
     # --- API ----------------------------------------------------------------------------------------
     "api-token": R("POST", public=True, admin=True),
     "api-auth-confirm": R("POST", admin=True),
@@ -475,6 +487,15 @@ def world(cast, django_user_model):
         response_due_at=now + timedelta(days=7),
         filed_by=cast.firm_a,
     )
+    from recommendations import services as recommendations
+
+    rec_list = recommendations.list_build(
+        filters={"cities": [firm.city_id]}, by=cast.staff, title="甲行推荐清单"
+    )
+    recommendations.list_send(
+        rec_list=rec_list, institutions=[cast.bank_a], due_working_days=5, by=cast.staff
+    )
+    rec_list_draft = recommendations.list_build(filters={}, by=cast.staff, title="待发送清单")
     admin = django_user_model.objects.create_superuser("root", "root@kejin.example", f.PASSWORD)
     return {
         "users": {
@@ -517,6 +538,8 @@ def world(cast, django_user_model):
             ),
             "rating": rating,
             "complaint": complaint,
+            "rec_list": rec_list,
+            "rec_list_draft": rec_list_draft,
             "qualification": f.QualificationFactory(enterprise=firm),
             "ip_asset": f.IPAssetFactory(enterprise=firm),
         },
@@ -679,6 +702,9 @@ LIST_CONTENTS = {
     "enterprises:verify_list": ("identity_change", {"staff": SEES, **A_REGION}),
     "dashboard:visits": ("visit", {"staff": SEES, **A_REGION}),
     "dashboard:list": ("lead_record", {"staff": SEES, **A_REGION}),
+    "recommendation-list": ("rec_list", A_BANK),
+    "recommendations:index": ("rec_list", {"staff": SEES}),
+    "recommendations:bank_index": ("rec_list", {"officer_a": SEES, "manager_a": SEES, "officer_b": NEVER}),
 }
 # How a page marks a listed row.
 PAGE_MARKERS = {
@@ -696,6 +722,7 @@ PAGE_MARKERS = {
     "lead_record": lambda pk: _reverse("dashboard:lead_record", pk),
     "ledger_entry": lambda pk: f'data-ledger-entry="{pk}"',
     "loan": lambda pk: f'data-loan="{pk}"',
+    "rec_list": lambda pk: f'data-recommendation-list="{pk}"',
 }
 # A marker that names another object of the world than its key: the dashboard's list of matches
 # marks a lead by its staff record.

@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("matching.api.urls")),
     path("", include("subsidies.api.urls")),
     path("", include("feedback.api.urls")),
+    path("", include("recommendations.api.urls")),
     path("", include("dashboard.api.urls")),
     path("", include("products.api.urls")),
     path("", include("portal.api.audit")),

@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from dashboard import selectors as dashboard
 from matching.models import Match
 from matching.services import leads as lead_services
 from matching.services.runs import enqueue_need_match, escalation_candidates, leads_escalate_overdue
-from portal import dashboard
 from tests import factories as f
 from tests.lenders.test_inbox import rows_of
 

@@ -15,12 +15,13 @@ import time_machine
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from dashboard import selectors as dashboard
 from enterprises.models import FIRST_LOAN_FIRMS, Enterprise
 from enterprises.services import need_create
 from matching.models import Loan, Match
 from matching.services.applications import application_submit
 from matching.services.review import application_transition
-from portal import dashboard, kpi
+from portal import kpi
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db

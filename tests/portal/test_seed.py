@@ -162,8 +162,8 @@ def test_the_demo_shows_a_loan_coming_up_for_renewal_and_a_guarantee_alternative
 def test_the_demo_has_first_loans_this_month_and_this_year_and_firms_with_an_earlier_bank_loan():
     """首贷: some demo firms with a loan declared no earlier bank loan, some did; the dashboard's
     first-loan figures of the current month and year are not zero (whatever the date)."""
+    from dashboard import selectors as dashboard
     from matching.models import Loan
-    from portal import dashboard
     from portal.models import User
 
     seed()

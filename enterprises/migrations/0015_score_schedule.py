@@ -14,7 +14,7 @@ def create_schedules(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("enterprises", "0013_annual_figures_innovation_score_first_loan"),
+        ("enterprises", "0014_remove_enterprise_single_year_figures"),
         ("django_celery_beat", "0019_alter_periodictasks_options"),
     ]
 
