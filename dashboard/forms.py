@@ -8,8 +8,9 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from dashboard.selectors import CHART_METRICS, METRICS, Filters, period_bounds
+from enterprises.models import FinancingNeed, ServiceVisit
 from lenders.models import Institution
-from portal.models import Region
+from portal.models import ImportBatch, Region
 from portal.text import DESCRIPTION_MAX
 from portal.vocabulary import INDUSTRIES, PRODUCT_TYPES
 
@@ -147,7 +148,6 @@ class VisitForm(forms.Form):
     )
 
     def __init__(self, *args, **kwargs):
-        from enterprises.models import FinancingNeed, ServiceVisit
 
         super().__init__(*args, **kwargs)
         self.fields["topics"].choices = ServiceVisit.Topic.choices
@@ -172,7 +172,6 @@ class OfficialListUploadForm(forms.Form):
     file = forms.FileField(label=_("名单文件（.xlsx 或 .csv）"))
 
     def __init__(self, *args, **kwargs):
-        from portal.models import ImportBatch
 
         super().__init__(*args, **kwargs)
         self.fields["kind"].choices = ImportBatch.Kind.choices

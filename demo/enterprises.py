@@ -8,8 +8,10 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from enterprises.models import Enterprise, ProfileConsent, ProfileView
+from enterprises.models import AnnualFigures, Enterprise, InnovationScore, ProfileConsent, ProfileView
+from enterprises.scoring import score_recompute, scored_years
 from enterprises.services import consent_grant
+from enterprises.visits import visit_record
 from lenders.models import Institution
 from portal.models import Role, User
 
@@ -108,7 +110,6 @@ def seed_visits(*, today) -> int:
     """A few service visits by demo_staff and the 综改区 desk demo_zonggai (one with follow-ups due soon, one that found a financing
     need posted on the firm's behalf and waiting for the firm's confirmation). Idempotent: a visit
     already recorded (same firm, day and team) is skipped. Returns the visits created."""
-    from enterprises.visits import visit_record
 
     staff = User.objects.filter(username="demo_staff").first()
     if staff is None:
@@ -203,8 +204,6 @@ def seed_annual_figures(*, today) -> None:
     has (from its profile or an earlier seed) is kept, only blanks are filled."""
     from django.db.models import Count, Q
 
-    from enterprises.models import AnnualFigures
-    from enterprises.scoring import scored_years
 
     years = list(scored_years(today))
     demo = User.objects.filter(username="demo_firm").values_list("enterprise_id", flat=True).first()
@@ -235,8 +234,6 @@ def seed_annual_figures(*, today) -> None:
 def seed_scores(*, today) -> None:
     """The scores of the demo. demo_firm gets a history the first time: its score a month ago,
     before it reported its 技术合同成交额, then today's with it."""
-    from enterprises.models import AnnualFigures, InnovationScore
-    from enterprises.scoring import score_recompute, scored_years
 
     seed_annual_figures(today=today)
     firm_id = User.objects.filter(username="demo_firm").values_list("enterprise_id", flat=True).first()

@@ -23,15 +23,20 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from enterprises.models import Enterprise, FinancingNeed
 from enterprises.services import consent_grant_for_application
 from lenders.choices import DECLINE_REASONS
 from lenders.models import Branch, Institution, PoolEntry
+from lenders.selectors import pool_candidates
 from matching.models import Application, Match
 from matching.services.leads import lead_claim, lead_contact, lead_decline, lead_invite
+from matching.services.loans import loans_send_notices
 from matching.services.review import application_transition
 from portal.models import Role, Transition, User
 from portal.services import transition_record
 from portal.workdays import add_working_days
+from products.models import Product
+from subsidies.calc import add_months  # the one month arithmetic (《民法典》第二百零二条)
 
 logger = logging.getLogger(__name__)
 
@@ -347,7 +352,6 @@ def _kept_leads(kept: list[Match], *, today: date) -> None:
 def _date_needs_and_matches(posted: dict[int, date], *, today: date) -> None:
     """A need is posted the day its leads were routed, and matched then: its matches (leads or not)
     carry that date. A firm registers before it posts. Needs without leads keep their own date."""
-    from enterprises.models import Enterprise, FinancingNeed
 
     for need_id, day in posted.items():
         FinancingNeed.objects.filter(pk=need_id).update(
@@ -373,7 +377,6 @@ def _date_needs_and_matches(posted: dict[int, date], *, today: date) -> None:
 
 
 def _add_months(d: date, n: int) -> date:
-    from subsidies.calc import add_months  # the one month arithmetic (《民法典》第二百零二条)
 
     return add_months(d, n)
 
@@ -547,8 +550,6 @@ def _firm_loan_history(*, today: date, rng) -> None:
     """demo_firm's earlier credit loan (高新贷, 招商银行, about 320 days ago, interest paid quarterly):
     a fulfilled need and its application, so that the firm has a loan and an interest subsidy to
     confirm; its current need stays open for the banks' leads."""
-    from enterprises.models import FinancingNeed
-    from products.models import Product
 
     user = User.objects.filter(username="demo_firm").first()
     product = Product.objects.filter(name="高新贷", institution__name="招商银行太原分行").first()
@@ -587,7 +588,6 @@ def _firm_loan_history(*, today: date, rng) -> None:
 
 
 def _pools(today: date, rng) -> None:
-    from lenders.selectors import pool_candidates
 
     for name, count in POOLS.items():
         institution = Institution.objects.filter(name=name).first()
@@ -610,7 +610,6 @@ def seed_loan_notices(*, today: date) -> int:
     """The loan notices due on ``today`` (repayment 7 days before maturity, renewal 60/30 days
     before): demo_firm's 招商银行 loan gets its 60-day renewal notices. Each is sent once per loan,
     so a second seed sends nothing."""
-    from matching.services.loans import loans_send_notices
 
     return loans_send_notices(today=today)
 

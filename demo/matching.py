@@ -2,6 +2,7 @@
 of ``make run`` sees suggestions for demo_firm and leads for demo_officer at once."""
 
 
+from matching import tasks
 from matching.models import MatchRun
 from matching.services.dispatch import run_dispatch, start_full_run
 
@@ -12,7 +13,6 @@ def seed_matching() -> MatchRun:
     bank history that follows finds its leads even inside an outer transaction (a test); the
     dispatch on commit then finds the run finished. Rerunning it gives the same matches."""
     run = start_full_run(trigger=MatchRun.Trigger.SEED)
-    from matching import tasks
 
     if tasks.run_start.app.conf.task_always_eager:
         run_dispatch(run_id=run.pk)

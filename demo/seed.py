@@ -18,6 +18,12 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from demo.enterprises import seed_firm_demo, seed_scores, seed_visits
+from demo.feedback import seed_feedback
+from demo.lenders import seed_bank_history, seed_loan_notices
+from demo.matching import seed_matching
+from demo.recommendations import seed_recommendations
+from demo.subsidies import seed_subsidies
 from enterprises.models import (
     AnnualFigures,
     Enterprise,
@@ -25,16 +31,20 @@ from enterprises.models import (
     IPAsset,
     ProfileConsent,
     Qualification,
+    ServiceVisit,
     financial_years,
 )
 from enterprises.services import consent_grant
 from enterprises.uscc import ALPHABET, make_uscc
+from feedback.models import Complaint, Rating
 from lenders.models import Branch, Institution
+from matching.models import Application, Loan, Match
 from portal.models import Region, Role, User
 from portal.regions import ensure_regions
 from products.models import Criteria, Product
+from recommendations.models import RecommendationEntry, RecommendationFeedback, RecommendationList
 from subsidies.lpr import ensure_lpr
-from subsidies.models import LprRate, Policy
+from subsidies.models import Claim, LedgerEntry, LprRate, Policy
 
 WAN = Decimal("10000")
 SEED = 20260101
@@ -746,7 +756,6 @@ def seed_first_loans(*, today: date) -> None:
     """Keep a 首贷 in the current month, so this month's and this year's first-loan figures are
     not zero whatever day the demo is seeded on: the month's first loan that is its firm's first
     on the portal (the bank history disburses one today) gets a firm that declared no bank loan."""
-    from matching.models import Loan
 
     month = Loan.objects.filter(start_date__gte=today.replace(day=1), start_date__lte=today)
     for loan in month.select_related("application").order_by("start_date", "pk"):
@@ -866,12 +875,6 @@ def seed(*, password: str, firms: int = 300, today: date | None = None, seed: in
 
     from celery import current_app
 
-    from demo.enterprises import seed_firm_demo, seed_scores, seed_visits
-    from demo.feedback import seed_feedback
-    from demo.lenders import seed_bank_history, seed_loan_notices
-    from demo.matching import seed_matching
-    from demo.recommendations import seed_recommendations
-    from demo.subsidies import seed_subsidies
 
     seed_scores(today=today)  # the 科创积分 of every verified firm, before the match run lends on it
     eager = current_app.conf.task_always_eager
@@ -992,11 +995,6 @@ def _seed_base(*, password: str, firms: int, today: date, seed: int = SEED) -> N
 
 
 def row_counts() -> dict[str, int]:
-    from enterprises.models import ServiceVisit
-    from feedback.models import Complaint, Rating
-    from matching.models import Application, Loan, Match
-    from recommendations.models import RecommendationEntry, RecommendationFeedback, RecommendationList
-    from subsidies.models import Claim, LedgerEntry
 
     models = [
         Region,

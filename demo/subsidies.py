@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 
 from django.utils import timezone
 
-from portal.models import Role, User
+from portal.models import Role, Transition, User
 from portal.services import ServiceError
 from subsidies.models import Claim, LedgerEntry, PolicyKind
 from subsidies.selectors import risk_candidates_for_bank
@@ -130,7 +130,6 @@ def _backdate_handling(claim: Claim, *, today: date) -> None:
     its transitions, review, payment and ledger rows so (never after yesterday). Idempotent."""
     from django.contrib.contenttypes.models import ContentType
 
-    from portal.models import Transition
 
     base = claim.period_end
     when = {

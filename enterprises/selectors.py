@@ -9,9 +9,15 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from lenders.models import Institution, PoolEntry
+from matching.engine import evaluate
+from matching.facts import city_names, firm_facts, firm_facts_prefetch, need_facts, product_facts
+from matching.models import Application, Match
 from portal.access import ACT, VIEW, access_rule, restrict
 from portal.models import Role
+from portal.money import format_count, format_percent, format_wan
 
+from . import score as engine
 from .consent import ALL_GROUPS, ALL_PURPOSES, ConsentPurpose, ProfileGroup, ordered_groups
 from .models import (
     Document,
@@ -25,6 +31,7 @@ from .models import (
     Qualification,
     ServiceVisit,
 )
+from .scoring import stage_group
 
 # ------------------------------------------------------------------------------------------------
 # Consent: which of a firm's profile groups may an institution see, for a purpose, on a day
@@ -133,8 +140,6 @@ def _documents_consented(institution_id: int) -> set[int]:
     business with the firm (a lead not withdrawn, an application not withdrawn, a pool entry) and
     the firm's live consent for that purpose includes ``documents``. A withdrawn application or a
     revoked or expired consent ends it."""
-    from lenders.models import PoolEntry
-    from matching.models import Application, Match
 
     business = {
         ConsentPurpose.LEAD: Match.objects.filter(institution_id=institution_id, is_lead=True)
@@ -273,7 +278,6 @@ def consent_overview(enterprise: Enterprise, *, on=None) -> list[dict]:
     ``status`` (active / revoked / expired / none) and ``source`` — "institution" when the
     institution's own record decides, "all" when the share-with-all switch does, None when no
     record exists. ``record`` is the institution's own record (or None)."""
-    from lenders.models import Institution
 
     day = on or timezone.localdate()
     records = {c.institution_id: c for c in ProfileConsent.objects.filter(enterprise=enterprise)}
@@ -395,8 +399,6 @@ def profile_completeness(enterprise: Enterprise) -> dict:
 def _bank_has_business(*, institution_id, enterprise: Enterprise, purpose: str | None = None) -> bool:
     """Whether the institution has live business with the firm for ``purpose`` (any when None): a
     lead (``lead``), an application not withdrawn (``application``), a pool entry (``pool``)."""
-    from lenders.models import PoolEntry
-    from matching.models import Application, Match
 
     checks = {
         ConsentPurpose.LEAD: lambda: (
@@ -557,8 +559,6 @@ def need_choices_for_product(user) -> QuerySet[FinancingNeed]:
 def product_eligibility(*, user, product, need: FinancingNeed | None = None, on=None):
     """The engine's verdict for the caller's enterprise (and a need) on a product: the same
     ``matching.engine.evaluate`` the matching service runs, fed by ``matching.facts``."""
-    from matching.engine import evaluate
-    from matching.facts import city_names, firm_facts, firm_facts_prefetch, need_facts, product_facts
 
     enterprise = (
         Enterprise.objects.select_related("city")
@@ -633,7 +633,6 @@ def score_payload(row: InnovationScore | None, *, enterprise: Enterprise) -> dic
     add up to the total), ``percentile`` 0–100 within the stage group, ``stage`` the stage group's
     code (early / growth / mature), ``as_of`` the day the current result was computed. Before the
     first score: the same keys, ``total``, ``percentile`` and ``as_of`` null, no parts or advice."""
-    from .scoring import stage_group
 
     if row is None:
         return {
@@ -657,7 +656,6 @@ def score_payload(row: InnovationScore | None, *, enterprise: Enterprise) -> dic
 def score_class_totals(row: InnovationScore) -> list[dict]:
     """``[{code, label, points, max_points, percent}]`` for the three classes (percent of the class
     maximum in the firm's group, for the radar chart)."""
-    from . import score as engine
 
     totals = {code: Decimal("0") for code in engine.CLASSES}
     for part in row.parts:
@@ -682,7 +680,6 @@ def score_summary(enterprise: Enterprise) -> dict | None:
     (code and label), cohort size, as_of (the day the result was first computed), computed_at (last
     confirmed) and the three class totals (decimal strings); None before
     the first score. Reads ``Enterprise.current_score`` (prefetch :data:`LATEST_SCORE` for lists)."""
-    from . import score as engine
 
     row = enterprise.current_score
     if row is None:
@@ -708,9 +705,7 @@ def score_summary(enterprise: Enterprise) -> dict | None:
 
 
 def _display_value(code: str, value: str | None) -> str:
-    from portal.money import format_count, format_percent, format_wan
 
-    from . import score as engine
 
     if value is None:
         return "未填报"
@@ -725,7 +720,6 @@ def _display_value(code: str, value: str | None) -> str:
 def score_page(*, user, enterprise: Enterprise) -> dict:
     """What the firm's score page shows: the current row (or None), its class totals, parts with
     the value as it reads, the advice, the history and the chart data (a JSON block)."""
-    from . import score as engine
 
     row = score_current(user=user, enterprise=enterprise)
     history = score_history(user=user, enterprise=enterprise)
@@ -774,7 +768,6 @@ def _band_index(total: Decimal) -> int:
 def score_distribution(user) -> dict:
     """The current scores the user may read, by stage group and by city: for each, the firms per
     10-point band (0–9.99 … 90–100), the count and the median. One query."""
-    from . import score as engine
 
     rows = (
         innovation_score_for_user(user)

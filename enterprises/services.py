@@ -27,6 +27,7 @@ from portal.models import Region, Role, User
 from portal.services import ConflictError, NotAllowedError, ServiceError, notification_send, transition_record
 from portal.vocabulary import GUARANTEE_TYPES
 
+from . import scoring
 from . import uscc as uscc_rules
 from .consent import ALL_GROUPS, ALL_PURPOSES, ConsentPurpose, one_year_after, ordered_groups
 from .models import (
@@ -465,7 +466,6 @@ def annual_figures_save(
         _rematch(enterprise)
 
     def recompute() -> None:
-        from . import scoring
 
         scoring.score_recompute_later(enterprise)
 

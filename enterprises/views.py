@@ -23,6 +23,7 @@ from matching.selectors import application_for_user, application_loan, applicati
 from matching.services.applications import application_offer_accept, application_submit, application_withdraw
 from matching.services.guarantee import guarantee_route, guarantee_route_due_among
 from portal.access import ACT, firm_required, government_required
+from portal.models import Region
 from portal.money import UNIT_WAN, format_wan
 from portal.services import ServiceError
 from products.selectors import product_for_user
@@ -691,7 +692,6 @@ IDENTITY_LABELS = {
 
 def identity_change_rows(change) -> list[tuple[str, str, str]]:
     """(label, old, new) for each changed field, a city shown by its name."""
-    from portal.models import Region
 
     names = dict(Region.objects.values_list("pk", "name"))
     rows = []

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from matching.services.dispatch import enqueue_need_match
 from portal import money
 from portal.access import ACT, VIEW, can, restrict
 from portal.models import GOVERNMENT_ROLES, Role, User
@@ -237,7 +238,6 @@ def visit_need_confirm(*, user: User, need: FinancingNeed, confirm: bool = True)
             actor=user,
             note=_("企业确认代录的需求"),
         )
-        from matching.services.dispatch import enqueue_need_match
 
         enqueue_need_match(need)
     else:

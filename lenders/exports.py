@@ -11,6 +11,9 @@ from django.http import FileResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from enterprises.consent import ConsentPurpose
+from enterprises.selectors import enterprise_profile_for_bank, enterprise_summary
+from matching.explain import match_explanation, reasons_text
 from portal import spreadsheet
 from portal.money import yuan_to_wan
 
@@ -35,7 +38,6 @@ def write_xlsx(*, title: str, headers: list[str], rows: Iterable[list], filename
 def _bank_views(user, purpose: str):
     """The bank view of each firm in an export, read once per firm (rows come from a scoped
     queryset, so the business check is already done)."""
-    from enterprises.selectors import enterprise_profile_for_bank
 
     cache: dict[int, dict] = {}
 
@@ -89,8 +91,6 @@ def _first_loan_cell(row) -> str:
 def leads_xlsx(queryset, *, user) -> FileResponse:
     """The inbox as filtered. Firm data through the bank view (purpose ``lead``); the match reasons
     through ``matching.explain`` (generic where the consent does not cover what they reveal)."""
-    from enterprises.consent import ConsentPurpose
-    from matching.explain import match_explanation, reasons_text
 
     bank_view = _bank_views(user, ConsentPurpose.LEAD)
     headers = [
@@ -146,7 +146,6 @@ def leads_xlsx(queryset, *, user) -> FileResponse:
 
 def applications_xlsx(queryset, *, user) -> FileResponse:
     """The application queue as filtered; firm data through the bank view (purpose ``application``)."""
-    from enterprises.consent import ConsentPurpose
 
     bank_view = _bank_views(user, ConsentPurpose.APPLICATION)
     headers = [
@@ -199,6 +198,5 @@ def applications_xlsx(queryset, *, user) -> FileResponse:
 
 
 def _summary(enterprise) -> dict:
-    from enterprises.selectors import enterprise_summary
 
     return enterprise_summary(enterprise)

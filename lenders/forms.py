@@ -11,6 +11,7 @@ from portal.money import wan_to_yuan
 from portal.text import NOTE_MAX
 
 from .choices import CONTACT_CHANNELS, DECLINE_REASON_CHOICES, REJECT_REASON_CHOICES
+from .models import API_CLIENT_SCOPES
 
 
 def _wan_field(label, **kwargs):
@@ -218,7 +219,6 @@ class ApiClientForm(forms.Form):
     )
 
     def __init__(self, *args, **kwargs):
-        from .models import API_CLIENT_SCOPES
 
         super().__init__(*args, **kwargs)
         self.fields["scopes"].choices = [(k, f"{k}：{v}") for k, v in API_CLIENT_SCOPES.items()]

@@ -32,7 +32,7 @@ from matching.services.lead_lifecycle import TRANSITIONS as LEAD_TRANSITIONS
 from matching.services.lead_lifecycle import lead_actions, lead_notice
 from matching.services.review import TRANSITIONS, allowed_actions, application_transition
 from portal.access import ACT, bank_required, manager_required, role_required
-from portal.models import Role
+from portal.models import Region, Role
 from portal.money import UNIT_WAN, yuan_to_wan
 from portal.reauth import reauth_redirect
 from portal.selectors import transitions_for
@@ -97,7 +97,6 @@ def _products_of(user):
 
 
 def _regions():
-    from portal.models import Region
 
     return Region.objects.all()
 

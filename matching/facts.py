@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.db.models import Prefetch
 
 from enterprises.models import LATEST_SCORE, Enterprise, FinancingNeed, IPAsset, annual_figures_prefetch
+from portal.models import Region
 from products.models import Criteria, Product
 
 from .engine import FirmFacts, NeedFacts, ProductFacts, QualificationFact
@@ -59,7 +60,6 @@ def _score_total(enterprise: Enterprise) -> Decimal | None:
 
 def city_names() -> dict[str, str]:
     """Region code → name, for the engine to name cities in its reasons."""
-    from portal.models import Region
 
     return dict(Region.objects.values_list("code", "name"))
 

@@ -9,6 +9,8 @@ import logging
 from django.core.cache import cache, caches
 from django.db import connection
 
+from portal.celery import app
+
 logger = logging.getLogger(__name__)
 
 TIMEOUT_SECONDS = 1.0
@@ -31,7 +33,6 @@ def check_cache() -> None:
 
 
 def check_broker() -> None:
-    from portal.celery import app
 
     url = app.conf.broker_url or ""
     if app.conf.task_always_eager or url.startswith("memory://"):

@@ -32,6 +32,8 @@ from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from portal.models import IdempotencyKey
+
 HEADER = "Idempotency-Key"
 KEY_MAX = 255
 PREFIX = "/api/v1/"
@@ -71,7 +73,6 @@ def idempotency_window() -> timedelta:
 
 def idempotency_cleanup() -> int:
     """Delete keys older than the window; returns how many."""
-    from portal.models import IdempotencyKey
 
     deleted, _rows = IdempotencyKey.objects.filter(
         created_at__lt=timezone.now() - idempotency_window()
@@ -101,7 +102,6 @@ class IdempotencyMiddleware:
         return self._once(request, user=user, key=key, body=body)
 
     def _once(self, request, *, user, key: str, body: bytes):
-        from portal.models import IdempotencyKey
 
         digest = hashlib.sha256(
             b"%s\n%s\n" % (request.method.encode(), request.path.encode()) + body

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from portal.reauth import mark_on_password_login
+from portal.text import CONTROL_CHARS, strip_control
 
 LAST_SEEN_KEY = "kejin_last_seen"
 # Writing the session on every request costs a write; a minute's precision is enough for 30 minutes.
@@ -105,7 +106,6 @@ class CleanInputMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        from portal.text import CONTROL_CHARS, strip_control
 
         def cleaned(params):
             if not any(

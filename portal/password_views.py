@@ -18,6 +18,7 @@ from django.urls import reverse
 from rest_framework.throttling import SimpleRateThrottle
 
 from portal.clientip import client_ip
+from portal.tasks import password_reset_send
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +41,6 @@ def _allowed(scope: str, ident: str) -> bool:
 
 class PasswordResetView(auth_views.PasswordResetView):
     def form_valid(self, form):
-        from portal.tasks import password_reset_send
 
         if not _allowed("password-reset-client", client_ip(self.request)):
             return render(

@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from .idempotency import idempotency_cleanup as cleanup
 from .models import Region
 
 
@@ -25,6 +26,5 @@ def password_reset_send(email: str, domain: str, use_https: bool) -> None:
 @shared_task(name="portal.idempotency_cleanup")
 def idempotency_cleanup() -> int:
     """Nightly: Idempotency-Key rows older than 24 hours are deleted (portal/idempotency.py)."""
-    from .idempotency import idempotency_cleanup as cleanup
 
     return cleanup()

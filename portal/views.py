@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from . import workdays
 from .access import landing_url_name, role_required, staff_required
 from .forms import WorkdayOverrideForm
+from .health import health_report
 from .models import Role, WorkdayOverride
 from .selectors import notification_list
 from .services import ServiceError, notification_mark_read
@@ -104,7 +105,6 @@ def live(request):
 
 def healthz(request):
     """200 when the database, the cache and the broker answer; 503 naming what is down."""
-    from .health import health_report
 
     checks = health_report()
     down = [name for name, state in checks.items() if state != "ok"]

@@ -4,6 +4,7 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from enterprises.models import Enterprise
 from portal.money import wan_to_yuan
 from portal.vocabulary import GUARANTEE_TYPES, PRODUCT_TYPES
 
@@ -131,7 +132,6 @@ class ProductFilterSet(django_filters.FilterSet):
             user = getattr(self.request, "user", None)
             if user is None or not user.is_authenticated or not getattr(user, "enterprise_id", None):
                 return queryset
-            from enterprises.models import Enterprise
 
             score = Enterprise.objects.get(pk=user.enterprise_id).current_score
             return self.filter_score_max(queryset, name, None if score is None else score.total)

@@ -10,7 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from lenders.services import require_bank, require_same_institution
-from portal.models import User
+from matching.services.dispatch import enqueue_product_match
+from portal.models import Region, User
 from portal.services import ConflictError, ServiceError, transition_record
 from portal.vocabulary import INDUSTRIES, QUALIFICATIONS, STAGES
 
@@ -45,7 +46,6 @@ CRITERIA_FIELDS = (
 
 
 def _validate_criteria(criteria: Criteria) -> None:
-    from portal.models import Region
 
     errors = {}
     if any(i not in INDUSTRIES for i in criteria.industries or []):
@@ -108,7 +108,6 @@ def product_update(*, user: User, product: Product, criteria: dict | None = None
             setattr(product, name, value)
     product = _save(product, criteria)
     if product.is_published:
-        from matching.services.dispatch import enqueue_product_match
 
         enqueue_product_match(product)
     return product
@@ -128,7 +127,6 @@ def product_publish(*, user: User, product: Product, note: str = "") -> Product:
     product.published_at = timezone.now()
     product.save(update_fields=["status", "published_at", "updated_at"])
     transition_record(subject=product, from_state=from_state, to_state=product.status, actor=user, note=note)
-    from matching.services.dispatch import enqueue_product_match
 
     enqueue_product_match(product)
     return product

@@ -11,7 +11,10 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 
+from enterprises.models import Enterprise
+from enterprises.selectors import need_choices_for_product, product_eligibility
 from lenders.models import Institution
+from matching.engine import fmt_score
 from matching.models import Application
 from matching.selectors import application_for_user, match_for_user
 from portal.models import Region, Role
@@ -42,8 +45,6 @@ def _firm_score_text(user) -> str:
     filter compares; empty when not scored yet or for anyone else."""
     if not (user.is_authenticated and user.role == Role.FIRM and user.enterprise_id):
         return ""
-    from enterprises.models import Enterprise
-    from matching.engine import fmt_score
 
     row = Enterprise.objects.get(pk=user.enterprise_id).current_score
     return "" if row is None else fmt_score(row.total)
@@ -122,7 +123,6 @@ def product_detail(request, pk: int):
     }
     user = request.user
     if user.is_authenticated and user.role == Role.FIRM and user.enterprise_id:
-        from enterprises.selectors import need_choices_for_product, product_eligibility
 
         needs = list(need_choices_for_product(user))
         need = needs[0] if needs else None

@@ -21,11 +21,14 @@ from django.db.models.functions import Coalesce, TruncDate
 from django.http import Http404
 
 from enterprises.consent import ConsentPurpose, ProfileGroup
+from enterprises.score import STAGE_GROUP_LABELS
 from enterprises.selectors import enterprise_profile_for_bank, enterprise_summary
+from lenders.models import Institution
 from matching.models import Loan
 from portal import kpi
 from portal.access import VIEW, access_rule, restrict
-from portal.models import BANK_ROLES, Role
+from portal.models import BANK_ROLES, Region, Role
+from portal.vocabulary import INDUSTRIES, STAGES
 
 from .models import RecommendationEntry, RecommendationFeedback, RecommendationList, RecommendationRecipient
 
@@ -233,10 +236,6 @@ def funnel_dict(row) -> dict:
 
 def filter_lines(filters: dict) -> list[str]:
     """The list's filters in words, one line each (the detail page says how it was built)."""
-    from enterprises.score import STAGE_GROUP_LABELS
-    from lenders.models import Institution
-    from portal.models import Region
-    from portal.vocabulary import INDUSTRIES, STAGES
 
     lines = ["只含已认证企业"]
     if filters.get("min_score") is not None:

@@ -13,6 +13,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.utils.translation import gettext as _
 
+from portal import money
 from portal.vocabulary import PRODUCT_TYPES
 
 from .models import PolicyKind
@@ -213,7 +214,6 @@ PARAMETER_LABELS = {
 def parameter_rows(parameters: dict) -> list[tuple[str, str]]:
     """A policy's stored parameters as labelled Chinese values with their units, in a fixed order
     (unknown keys last, as stored)."""
-    from portal import money
 
     def show(kind, value):
         if value in (None, ""):

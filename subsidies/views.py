@@ -15,7 +15,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from enterprises.selectors import need_for_user
+from matching.models import LoanRenewal
 from matching.selectors import loan_for_user
+from matching.services.loans import loan_request_renewal, renewal_precheck
 from portal.access import bank_required, firm_required, role_required, staff_required, subsidy_desk_required
 from portal.models import Role, Transition
 from portal.money import format_wan, wan_to_yuan
@@ -394,7 +397,6 @@ def leverage(request):
 @firm_required
 def need_offers_page(request, pk: int):
     """The firm's open offers for one of its needs, side by side at their cost after subsidy."""
-    from enterprises.selectors import need_for_user
 
     need = get_object_or_404(need_for_user(request.user), pk=pk)
     offers = need_offers(user=request.user, need=need)
@@ -545,8 +547,6 @@ def my_loans(request):
 
 @firm_required
 def my_loan_detail(request, pk: int):
-    from matching.models import LoanRenewal
-    from matching.services.loans import renewal_precheck
 
     loan = get_object_or_404(
         loan_for_user(request.user)
@@ -572,7 +572,6 @@ def my_loan_detail(request, pk: int):
 @require_POST
 @firm_required
 def my_loan_renew(request, pk: int):
-    from matching.services.loans import loan_request_renewal
 
     loan = get_object_or_404(loan_for_user(request.user), pk=pk)
     try:

@@ -2,6 +2,7 @@
 and no module of the project takes part in an import cycle — imports inside functions counted, as
 grimp (import-linter's graph builder) reads every import statement of a module wherever it stands."""
 
+import ast
 import configparser
 import subprocess
 import sys
@@ -86,3 +87,39 @@ def test_the_import_contracts_are_kept():
         [str(linter), "--no-cache"], cwd=ROOT, capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stdout[-4000:]
+
+
+def function_level_imports() -> list[tuple[str, str, int]]:
+    """(file, function, line) of every import of the project's own modules inside a function."""
+    packages = set(project_packages())
+    found = []
+    for package in packages:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            if "migrations" in path.parts:
+                continue
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            for function in ast.walk(tree):
+                if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    continue
+                for node in ast.walk(function):
+                    own = (
+                        isinstance(node, ast.ImportFrom)
+                        and (node.level or (node.module or "").split(".")[0] in packages)
+                    ) or (
+                        isinstance(node, ast.Import)
+                        and any(a.name.split(".")[0] in packages for a in node.names)
+                    )
+                    if own:
+                        found.append((str(path.relative_to(ROOT)), function.name, node.lineno))
+    return found
+
+
+def test_imports_inside_functions_are_only_where_the_contract_file_says():
+    """.importlinter lists the places: an app's ``AppConfig.ready`` and ``portal.__getattr__``."""
+    stray = [
+        (path, function, line)
+        for path, function, line in function_level_imports()
+        if not (path.endswith("apps.py") and function == "ready")
+        and not (path == "portal/__init__.py" and function == "__getattr__")
+    ]
+    assert stray == []

@@ -8,12 +8,23 @@ from rest_framework import serializers
 
 from matching.models import Application
 from portal.models import Region
+from portal.selectors import transitions_for
 from portal.text import DESCRIPTION_MAX, NOTE_MAX
 from portal.vocabulary import GUARANTEE_TYPES
 from products.models import Product
 
 from ..consent import ConsentPurpose, ProfileGroup
-from ..models import AnnualFigures, Document, Enterprise, FinancingNeed, IPAsset, ProfileView, Qualification
+from ..models import (
+    AnnualFigures,
+    Document,
+    Enterprise,
+    FinancingNeed,
+    IPAsset,
+    ProfileView,
+    Qualification,
+    financial_years,
+)
+from ..selectors import enterprise_profile_for_bank, enterprise_summary
 from ..services import FIGURE_ALIASES, PROFILE_FIELDS
 
 
@@ -114,7 +125,6 @@ class EnterpriseSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(AnnualFiguresSerializer(many=True))
     def get_annual_figures(self, obj) -> list[dict]:
-        from ..models import financial_years
 
         rows = [r for r in obj.annual_figures.all() if r.year in financial_years()]
         rows.sort(key=lambda r: -r.year)
@@ -355,8 +365,6 @@ class ApplicationDetailSerializer(ApplicationSerializer):
         once the application is withdrawn); the firm and staff see everything."""
         from django.http import Http404
 
-        from ..consent import ConsentPurpose
-        from ..selectors import enterprise_profile_for_bank, enterprise_summary
 
         user = self.context["request"].user
         try:
@@ -367,7 +375,6 @@ class ApplicationDetailSerializer(ApplicationSerializer):
             return enterprise_summary(obj.enterprise, purpose=ConsentPurpose.APPLICATION)
 
     def get_timeline(self, obj) -> list[dict]:
-        from portal.selectors import transitions_for
 
         return TransitionSerializer(transitions_for(obj), many=True).data
 

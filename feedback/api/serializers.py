@@ -4,9 +4,11 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from portal.models import Role
+from portal.selectors import transitions_for
 from portal.text import NOTE_MAX
 
 from ..models import COMMENT_MAX, Complaint, Rating
+from ..services import allowed_actions
 
 
 def _viewer_is_bank(context) -> bool:
@@ -126,7 +128,6 @@ class ComplaintDetailSerializer(ComplaintSerializer):
 
     @extend_schema_field(TimelineStepSerializer(many=True))
     def get_timeline(self, obj):
-        from portal.selectors import transitions_for
 
         return [
             {
@@ -142,7 +143,6 @@ class ComplaintDetailSerializer(ComplaintSerializer):
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_allowed_actions(self, obj):
-        from ..services import allowed_actions
 
         request = self.context.get("request")
         return allowed_actions(user=request.user, complaint=obj) if request else []

@@ -4,7 +4,11 @@ from django import template
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from enterprises.models import FinancingNeed
+from lenders.choices import CONTACT_CHANNELS, REJECT_REASONS
+from matching.models import Application, Match
 from portal import money
+from products.models import Product
 
 register = template.Library()
 
@@ -48,8 +52,6 @@ def hours(value):
 @register.filter
 def state(value):
     """A status code of a lead, an application or a product → its Chinese label."""
-    from matching.models import Application, Match
-    from products.models import Product
 
     for choices in (Application.Status, Match.Status, Product.Status):
         if value in choices.values:
@@ -60,14 +62,12 @@ def state(value):
 @register.filter
 def channel(code):
     """Contact channel code → '电话' / '上门拜访' / '线上沟通'."""
-    from lenders.choices import CONTACT_CHANNELS
 
     return CONTACT_CHANNELS.get(code, code)
 
 
 @register.filter
 def reject_reason(code):
-    from lenders.choices import REJECT_REASONS
 
     return REJECT_REASONS.get(code, code)
 
@@ -75,6 +75,5 @@ def reject_reason(code):
 @register.filter
 def purpose(code):
     """An application's purpose code → its label (the financing need's choices)."""
-    from enterprises.models import FinancingNeed
 
     return FinancingNeed.Purpose(code).label if code in FinancingNeed.Purpose.values else (code or "—")

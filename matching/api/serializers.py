@@ -5,6 +5,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from enterprises.api.serializers import FirstLoanFirmField, NeedSerializer
+from enterprises.consent import ConsentPurpose
+from enterprises.selectors import enterprise_profile_for_bank
 from matching import explain
 from matching.models import Loan, LoanRenewal, Match, MatchRun, Repayment
 
@@ -92,8 +94,6 @@ class MatchDetailSerializer(MatchSerializer):
     def _view(self, obj) -> dict:
         cache = self.context.setdefault("_bank_views", {})
         if obj.pk not in cache:
-            from enterprises.consent import ConsentPurpose
-            from enterprises.selectors import enterprise_profile_for_bank
 
             view = enterprise_profile_for_bank(
                 user=self.context["request"].user,

@@ -25,6 +25,8 @@ from django.utils import timezone
 from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication
 
+from portal.models import User
+
 
 def _cache_key(key: str) -> str:
     return "apitoken:" + hashlib.sha256(key.encode()).hexdigest()
@@ -97,7 +99,6 @@ def forget_tokens(*keys: str) -> None:
 def _connect() -> None:
     from rest_framework.authtoken.models import Token
 
-    from portal.models import User
 
     def token_deleted(sender, instance, **kwargs):
         forget_tokens(instance.key)

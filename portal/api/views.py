@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 
 from portal.api.authentication import token_issue
 from portal.api.throttling import ScopedThrottle
+from portal.otp_views import confirmed_device
 from portal.reauth import reauth_mark, reauth_password_check
 
 
@@ -43,7 +44,6 @@ class ObtainTokenView(APIView):
         ),
     )
     def post(self, request, *args, **kwargs):
-        from portal.otp_views import confirmed_device
 
         data = TokenRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)

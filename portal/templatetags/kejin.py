@@ -1,6 +1,6 @@
 from django import template
 
-from portal import money
+from portal import kpi, money
 
 register = template.Library()
 
@@ -74,14 +74,12 @@ def hours_text(value):
 @register.filter
 def kpi_definition(code):
     """A KPI code → its one-sentence definition (portal.kpi)."""
-    from portal import kpi
 
     return kpi.definition(code) if code in kpi.KPIS else ""
 
 
 @register.filter
 def kpi_label(code):
-    from portal import kpi
 
     return kpi.label(code) if code in kpi.KPIS else code
 

@@ -15,6 +15,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from enterprises.selectors import need_for_user
 from portal.api.permissions import IsFirm, IsSubsidyDesk
 from portal.models import Role
 from portal.reauth import reauth_check_api
@@ -105,7 +106,6 @@ class NeedOffersView(APIView):
     def get(self, request, pk: int):
         from django.shortcuts import get_object_or_404
 
-        from enterprises.selectors import need_for_user
 
         need = get_object_or_404(need_for_user(request.user), pk=pk)
         return Response([offer.as_api() for offer in need_offers(user=request.user, need=need)])
