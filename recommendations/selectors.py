@@ -128,8 +128,15 @@ def entry_view(*, user, entry: RecommendationEntry) -> dict:
         "first_loan": entry.first_loan if financials else None,
     }
     if financials:
-        for key in ("revenue_last_year", "rd_spend_last_year", "employees", "rd_staff"):
-            row[key] = view.get(key, getattr(firm, key))
+        latest = firm.latest_figures  # staff read the firm itself; a bank's view carries these keys
+        own = {
+            "revenue_last_year": latest.revenue if latest else None,
+            "rd_spend_last_year": latest.rd_spend if latest else None,
+            "employees": latest.employees if latest else None,
+            "rd_staff": latest.st_staff if latest else None,
+        }
+        for key, value in own.items():
+            row[key] = view.get(key, value)
     return row
 
 

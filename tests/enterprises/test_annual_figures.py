@@ -457,7 +457,7 @@ def test_the_matching_facts_are_the_latest_years_figures_read_without_a_query_pe
     needs = FinancingNeed.objects.select_related("enterprise__city").prefetch_related(
         *firm_facts_prefetch("enterprise__")
     )
-    with django_assert_num_queries(4):  # needs, qualifications, IP assets, annual figures
+    with django_assert_num_queries(5):  # needs, qualifications, IP assets, annual figures, current score
         facts = {need.enterprise_id: firm_facts(need.enterprise) for need in needs}
     a = facts[cast.firm_a.enterprise_id]
     assert (a.revenue, a.rd_spend, a.employees, a.rd_staff) == (
