@@ -13,7 +13,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from matching.services.dispatch import enqueue_need_match
 from portal import money
 from portal.access import ACT, VIEW, can, restrict
 from portal.models import GOVERNMENT_ROLES, Role, User
@@ -22,6 +21,7 @@ from portal.vocabulary import GUARANTEE_TYPES
 from portal.workdays import SHANGHAI, add_working_days
 
 from .models import Enterprise, FinancingNeed, ServiceVisit
+from .signals import need_changed
 
 #: Follow-ups due within this many working days (or already past due) show on the dashboard.
 FOLLOW_UP_WINDOW_DAYS = 7
@@ -239,7 +239,7 @@ def visit_need_confirm(*, user: User, need: FinancingNeed, confirm: bool = True)
             note=_("企业确认代录的需求"),
         )
 
-        enqueue_need_match(need)
+        need_changed.send(sender=FinancingNeed, need=need)  # matching queues its run after commit
     else:
         need.status = FinancingNeed.Status.WITHDRAWN
         need.save(update_fields=["status", "updated_at"])

@@ -377,6 +377,7 @@ SPECTACULAR_SETTINGS = {
         "ProfileGroupEnum": "enterprises.consent.ProfileGroup",
         "ComplaintStatusEnum": "feedback.models.Complaint.Status",
         "ComplaintKindEnum": "feedback.models.Complaint.Kind",
+        "RecommendationListStatusEnum": "recommendations.models.RecommendationList.Status",
     },
 }
 

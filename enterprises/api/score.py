@@ -11,10 +11,11 @@ from rest_framework.views import APIView
 
 from portal.api.permissions import IsFirm, IsRegionDesk, IsStaff
 
+from ..score import CLASSES
 from ..selectors import enterprise_for_user, score_current, score_payload
 
 
-class ScorePartSerializer(serializers.Serializer):
+class InnovationScorePartSerializer(serializers.Serializer):
     code = serializers.CharField()
     label = serializers.CharField()
     # "class" is a Python keyword: the field is declared below
@@ -26,12 +27,12 @@ class ScorePartSerializer(serializers.Serializer):
     reason = serializers.CharField()
 
 
-ScorePartSerializer._declared_fields["class"] = serializers.ChoiceField(
-    choices=["tech", "growth", "aux"], help_text="指标类别：tech 技术创新、growth 成长经营、aux 辅助"
+InnovationScorePartSerializer._declared_fields["class"] = serializers.ChoiceField(
+    choices=list(CLASSES.items()), help_text="指标类别：tech 技术创新、growth 成长经营、aux 辅助"
 )
 
 
-class ScoreAdviceSerializer(serializers.Serializer):
+class InnovationScoreAdviceSerializer(serializers.Serializer):
     code = serializers.CharField()
     label = serializers.CharField()
     text = serializers.CharField()
@@ -41,13 +42,12 @@ class ScoreAdviceSerializer(serializers.Serializer):
 class ScoreSerializer(serializers.Serializer):
     total = serializers.DecimalField(max_digits=5, decimal_places=2, allow_null=True)
     percentile = serializers.IntegerField(allow_null=True, help_text="同组百分位 0–100")
-    stage = serializers.ChoiceField(
-        choices=["early", "growth", "mature"],
+    stage = serializers.CharField(
         help_text="参评组别：early 种子期/初创期、growth 成长期、mature 成熟期",
     )
     as_of = serializers.DateField(allow_null=True)
-    parts = ScorePartSerializer(many=True)
-    advice = ScoreAdviceSerializer(many=True)
+    parts = InnovationScorePartSerializer(many=True)
+    advice = InnovationScoreAdviceSerializer(many=True)
 
 
 class ScoreMeView(APIView):

@@ -47,7 +47,7 @@ def test_a_manager_creates_a_draft_in_wan_then_publishes_it_and_matching_starts(
     assert product.institution == cast.bank_a and product.status == "draft"
     assert product.amount_min == Decimal("500000.00") and product.amount_max == Decimal("10000000.00")
     assert product.criteria.industries == ["next_gen_it"] and product.criteria.min_years == 2
-    with mock.patch("matching.services.dispatch.enqueue_product_match") as enqueue:
+    with mock.patch("products.services.enqueue_product_match") as enqueue:
         assert c.post(f"/bank/products/{product.pk}/publish/").status_code == 302
     product.refresh_from_db()
     assert product.status == "published" and product.published_at is not None
