@@ -10,6 +10,4 @@
 - ``applications``: what a firm does with an application (submit, withdraw)
 - ``review``: what a bank does with an application (accept … disburse, repay, default)
 - ``guarantee``: the government-guarantee route after a decline; ``loans``: the loan after disbursement
-- ``runs``: the public names of dispatch, evaluation, routing and escalation, as the one module
-  ``runs`` had them before the split (for callers not moved yet; import from the modules)
 """

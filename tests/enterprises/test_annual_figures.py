@@ -15,7 +15,7 @@ from enterprises.models import AnnualFigures, Enterprise
 from enterprises.selectors import enterprise_profile_for_bank, profile_completeness
 from enterprises.services import annual_figures_save, consent_grant
 from matching.models import Match
-from matching.services.runs import start_full_run
+from matching.services.dispatch import start_full_run
 from portal.models import Transition
 from portal.services import NotAllowedError, ServiceError
 from tests import factories as f

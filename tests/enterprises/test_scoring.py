@@ -16,7 +16,7 @@ from enterprises.scoring import cohort_figures, score_recompute, score_recompute
 from enterprises.selectors import enterprise_profile_for_bank
 from enterprises.services import consent_grant, enterprise_verify, qualification_create
 from matching.models import Match
-from matching.services.runs import start_full_run
+from matching.services.dispatch import start_full_run
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db

@@ -14,8 +14,9 @@ import pytest
 from enterprises.services import need_withdraw
 from matching.models import Match
 from matching.services import leads as lead_services
+from matching.services.dispatch import enqueue_need_match
+from matching.services.escalation import leads_escalate_overdue
 from matching.services.lead_lifecycle import TRANSITIONS, lead_actions
-from matching.services.runs import enqueue_need_match, leads_escalate_overdue
 from portal.models import Transition
 from tests import factories as f
 

@@ -23,7 +23,7 @@ from matching.engine import (
     failed_count,
 )
 from matching.models import Match
-from matching.services.runs import start_full_run
+from matching.services.dispatch import start_full_run
 from products.models import Product
 from tests import factories as f
 from tests.matching.test_engine import FIRM, NEED, PRODUCT, TODAY

@@ -12,7 +12,8 @@ import pytest
 from dashboard import selectors as dashboard
 from matching.models import Match
 from matching.services import leads as lead_services
-from matching.services.runs import enqueue_need_match, escalation_candidates, leads_escalate_overdue
+from matching.services.dispatch import enqueue_need_match
+from matching.services.escalation import escalation_candidates, leads_escalate_overdue
 from tests import factories as f
 from tests.lenders.test_inbox import rows_of
 
