@@ -56,13 +56,22 @@ def seed_subsidies(*, today: date, year: int | None = None) -> dict:
     def current(claim: Claim) -> bool:
         return claim.kind != PolicyKind.INTEREST or claim.period_end == latest
 
+    def slot(claim: Claim) -> int:
+        """The claim's place in the shares below (0–9): from its rank among the claims of its kind
+        and period (stable on re-runs, whatever ids the database gave), spread so that even a
+        handful of claims reaches every desk."""
+        rank = Claim.objects.filter(
+            year=year, kind=claim.kind, period_end=claim.period_end, pk__lt=claim.pk
+        ).count()
+        return _SPREAD[rank % len(_SPREAD)]
+
     # Firms confirm their account (in the latest period one in five not yet, and demo_firm not yet).
     demo_firm = User.objects.filter(username="demo_firm").values_list("enterprise_id", flat=True).first()
     awaiting = Claim.objects.filter(status=Claim.Status.AWAITING_CONFIRMATION, year=year).select_related(
         "enterprise"
     )
     for claim in awaiting.order_by("pk"):
-        if current(claim) and (claim.pk % 5 == 0 or claim.enterprise_id == demo_firm):
+        if current(claim) and (slot(claim) % 5 == 0 or claim.enterprise_id == demo_firm):
             continue
         claim_confirm(user=staff, claim=claim, **_demo_account(claim))
 
@@ -75,16 +84,16 @@ def seed_subsidies(*, today: date, year: int | None = None) -> dict:
 
     # The science desk reviews every claim of earlier periods and eight in ten of the latest; the
     # finance desk approves every reviewed claim of earlier periods and six in ten of the latest
-    # (by id: stable on re-runs), so demo_staff has claims 待初审 and demo_finance claims 待批准;
+    # (by rank: stable on re-runs), so demo_staff has claims 待初审 and demo_finance claims 待批准;
     # a second finance user pays what was approved — of the latest period two in ten, at least
     # one — so demo_cashier has claims to pay.
     for claim in Claim.objects.filter(status=Claim.Status.SUBMITTED, year=year).order_by("pk"):
-        if not current(claim) or claim.pk % 10 < 8 or claim.kind == PolicyKind.REWARD:
+        if not current(claim) or slot(claim) < 8 or claim.kind == PolicyKind.REWARD:
             claim_review(user=staff, claim=claim)
     if not finance:
         return report
     for claim in Claim.objects.filter(status=Claim.Status.REVIEWED, year=year).order_by("pk"):
-        if not current(claim) or claim.pk % 10 < 6 or claim.kind == PolicyKind.REWARD:
+        if not current(claim) or slot(claim) < 6 or claim.kind == PolicyKind.REWARD:
             try:
                 claim_approve(user=finance[0], claim=claim)
             except ServiceError:
@@ -93,7 +102,7 @@ def seed_subsidies(*, today: date, year: int | None = None) -> dict:
         return report
     paid_today = Claim.objects.filter(status=Claim.Status.PAID, year=year, period_end=latest).exists()
     for claim in Claim.objects.filter(status=Claim.Status.APPROVED, year=year).order_by("pk"):
-        if not current(claim) or claim.pk % 10 < 2 or claim.kind != PolicyKind.INTEREST or not paid_today:
+        if not current(claim) or slot(claim) < 2 or claim.kind != PolicyKind.INTEREST or not paid_today:
             claim_pay(user=finance[1], claim=claim)
             paid_today = paid_today or current(claim)
     earlier = Claim.objects.filter(kind=PolicyKind.INTEREST, year=year).exclude(period_end=latest)
@@ -106,6 +115,11 @@ def seed_subsidies(*, today: date, year: int | None = None) -> dict:
     for claim in earlier:
         _backdate_handling(claim, today=today)
     return report
+
+
+# A claim's slot by its rank: 1 → paid, 2–4 → approved (待支付), 6–7 → reviewed (待批准), 8–9 →
+# submitted (待初审), 0 and 5 → waiting for the firm; the first six ranks already cover each state.
+_SPREAD = (1, 8, 6, 2, 0, 3, 9, 7, 4, 5)
 
 
 def _risk_claims(year: int) -> None:
