@@ -63,6 +63,7 @@ class MatchRun(models.Model):
     started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
     finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
     stall_alerted_at = models.DateTimeField(_("停滞告警时间"), null=True, blank=True)
+    resumed_at = models.DateTimeField(_("补发分片时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("匹配任务")

@@ -117,11 +117,13 @@ def escalate_overdue_leads() -> int:
     return escalation.leads_escalate_overdue()
 
 
-@shared_task(name="matching.sweep_unmatched_needs", base=BoundedTask)
-def sweep_unmatched_needs() -> int:
+@shared_task(name="matching.sweep_unmatched_needs", base=BoundedTask, bind=True)
+def sweep_unmatched_needs(self) -> int:
     """Send runs waiting for dispatch, queue a run for every open need not matched since it last
-    changed, and alert staff about runs without progress (periodic, idempotent)."""
+    changed, send again the chunks of stalled runs (on the queue this came from) and alert staff
+    about runs still without progress (periodic, idempotent)."""
     sent = dispatch.needs_sweep_unmatched()
+    dispatch.runs_resume_stalled(queue=(self.request.delivery_info or {}).get("routing_key"))
     dispatch.runs_alert_stalled()
     return sent
 

@@ -269,6 +269,11 @@ CELERY_REDIS_RETRY_ON_TIMEOUT = False
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"retry_policy": {"max_retries": 0}}
 # A run with no progress for this many minutes alerts provincial staff (matching sweep).
 MATCH_RUN_STALL_MINUTES = envint("MATCH_RUN_STALL_MINUTES", 10)
+# A running run with no progress for this many minutes gets its unfinished chunks sent again (the
+# matching sweep, once per stall). The broker's own redelivery comes first (at most 280 s, above);
+# this catches the message a worker killed between taking it off the queue and recording it as
+# unacknowledged loses for good (kombu's Redis transport does the two in separate steps).
+MATCH_RUN_RESUME_MINUTES = envint("MATCH_RUN_RESUME_MINUTES", 5)
 # Explicit retry policy for tasks that call self.retry(): at most 3 retries, 30 s apart.
 CELERY_TASK_DEFAULT_RETRY_DELAY = 30
 CELERY_TASK_ANNOTATIONS = {"*": {"max_retries": 3}}

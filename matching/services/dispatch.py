@@ -1,6 +1,6 @@
 """Dispatch of matching runs: enqueueing a run (one need, one product, or everything), sending it to
 the broker (or running it in this process without one), the sweep that catches up needs not matched
-since they last changed, the stalled-run alert, and planning a run into chunks.
+since they last changed, resending the chunks of a stalled run, the stalled-run alert, and planning a run into chunks.
 
 Contract functions called by the other apps (keep their names and signatures):
 ``enqueue_need_match``, ``enqueue_product_match``, ``start_full_run``. A chunk is processed by
@@ -127,6 +127,53 @@ def runs_dispatch_pending() -> int:
     return sent
 
 
+def _progressed():
+    """When a run last moved: created, started, a chunk finished, or its chunks were sent again."""
+    return Greatest(
+        "created_at",
+        Coalesce("started_at", "created_at"),
+        Coalesce(Max("chunks__finished_at"), "created_at"),
+        Coalesce("resumed_at", "created_at"),
+    )
+
+
+def runs_resume_stalled(*, minutes: int | None = None, queue: str | None = None) -> int:
+    """Send again the unfinished chunks of every running run without progress for
+    ``settings.MATCH_RUN_RESUME_MINUTES`` — a chunk message lost with a killed worker would
+    otherwise leave the run "运行中" for ever. Each run is claimed with a conditional UPDATE of
+    ``resumed_at`` (which counts as progress), so two sweeps never resend one run and a run that
+    still does not move is resent once per period, not every minute. A chunk done twice counts once
+    (:func:`run_chunk_process`); the last chunk closes the run. Returns the number of runs resent."""
+    minutes = settings.MATCH_RUN_RESUME_MINUTES if minutes is None else minutes
+    cutoff = timezone.now() - timedelta(minutes=minutes)
+    stalled = (
+        MatchRun.objects.filter(
+            Exists(MatchRunChunk.objects.filter(run=OuterRef("pk"), done=False)),
+            status=MatchRun.Status.RUNNING,
+        )
+        .annotate(progressed=_progressed())
+        .filter(progressed__lte=cutoff)
+        .order_by("pk")
+        .values_list("pk", "resumed_at")
+    )
+    options = {"queue": queue} if queue else {}
+    resumed = 0
+    for run_id, resumed_at in list(stalled):
+        if not MatchRun.objects.filter(pk=run_id, resumed_at=resumed_at).update(resumed_at=timezone.now()):
+            continue  # another sweep took it
+        pending = MatchRunChunk.objects.filter(run_id=run_id, done=False).order_by("index")
+        try:
+            for index in pending.values_list("index", flat=True):
+                _task("run_chunk").apply_async((run_id, index), **options)
+        except (OperationalError, RedisError, OSError):
+            logger.warning("matching run %s: the broker is unreachable, its chunks wait", run_id)
+            MatchRun.objects.filter(pk=run_id).update(resumed_at=resumed_at)
+            break
+        logger.warning("matching run %s made no progress for %s minutes: unfinished chunks sent again", run_id, minutes)
+        resumed += 1
+    return resumed
+
+
 def runs_alert_stalled(*, minutes: int | None = None) -> int:
     """Alert provincial staff, once per run, about each run that has made no progress (started,
     a chunk finished) for ``settings.MATCH_RUN_STALL_MINUTES``. Returns the number of runs alerted."""
@@ -137,13 +184,7 @@ def runs_alert_stalled(*, minutes: int | None = None) -> int:
             status__in=(MatchRun.Status.PENDING_DISPATCH, MatchRun.Status.QUEUED, MatchRun.Status.RUNNING),
             stall_alerted_at__isnull=True,
         )
-        .annotate(
-            progressed=Greatest(
-                "created_at",
-                Coalesce("started_at", "created_at"),
-                Coalesce(Max("chunks__finished_at"), "created_at"),
-            )
-        )
+        .annotate(progressed=_progressed())
         .filter(progressed__lt=cutoff)
         .order_by("pk")
     )

@@ -9,6 +9,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from matching import engine
@@ -261,6 +262,49 @@ def test_a_chunk_delivered_again_counts_its_progress_once(run_full):
     run.refresh_from_db()
     assert (run.chunks_done, run.pairs_evaluated, run.matches_count) == (1, 1, 1)
     assert rows() == before
+
+
+def test_a_run_whose_chunk_message_was_lost_is_resent_once_per_stall_and_finishes(monkeypatch, settings):
+    """A worker killed between taking a chunk off the queue and recording it unacknowledged loses the
+    message: nothing redelivers it. The sweep sends the run's unfinished chunks again after
+    MATCH_RUN_RESUME_MINUTES without progress, once per stall, and the run ends as a clean run would."""
+    monkeypatch.setattr(dispatch, "_LOCK_BUCKET", 1)  # one need a bucket: one chunk per need
+    settings.MATCH_RUN_RESUME_MINUTES = 5
+    product()
+    product()
+    for _ in range(3):
+        f.NeedFactory(enterprise=strong_firm())
+    start = datetime(2026, 12, 2, 2, 0, tzinfo=SHANGHAI)
+    with time_machine.travel(start, tick=False):
+        run = MatchRun.objects.create(trigger=MatchRun.Trigger.NIGHTLY)
+        dispatch._plan(run.pk, 1)
+        run_chunk_process(run_id=run.pk, index=0)
+        run_chunk_process(run_id=run.pk, index=1)  # chunk 2's message is lost with the worker
+    sent = []
+
+    class Recording:
+        def apply_async(self, args, **options):
+            sent.append(args)
+
+    with time_machine.travel(start + timedelta(minutes=4, seconds=59), tick=False):
+        assert dispatch.runs_resume_stalled() == 0  # still inside the broker's own redelivery
+    with monkeypatch.context() as m, time_machine.travel(start + timedelta(minutes=5), tick=False):
+        m.setattr(dispatch, "_task", lambda name: Recording())
+        assert dispatch.runs_resume_stalled() == 1
+        assert sent == [(run.pk, 2)]  # only the unfinished chunk
+        assert dispatch.runs_resume_stalled() == 0  # resending counts as progress: not every minute
+    with time_machine.travel(start + timedelta(minutes=10, seconds=1), tick=False):
+        assert dispatch.runs_resume_stalled() == 1  # still no progress: resent once more, eagerly here
+    run.refresh_from_db()
+    assert (run.status, run.chunks_done, run.total_chunks) == ("succeeded", 3, 3)
+    assert run.pairs_evaluated == run.pairs_total == 6
+    lost_then_resent = rows()
+    with time_machine.travel(start + timedelta(minutes=20), tick=False):
+        assert dispatch.runs_resume_stalled() == 0  # a finished run is never resent
+        clean = MatchRun.objects.create(trigger=MatchRun.Trigger.NIGHTLY)
+        dispatch.run_dispatch(run_id=clean.pk, chunk_size=1)
+    assert MatchRun.objects.get(pk=clean.pk).status == "succeeded"
+    assert rows() == lost_then_resent
 
 
 def test_a_match_that_no_longer_holds_is_deleted_when_no_bank_touched_it(run_full):

@@ -9,7 +9,12 @@ import pytest
 
 from enterprises.models import AnnualFigures, Enterprise, FinancingNeed, financial_years
 from matching.models import Match, MatchRun
-from matching.services.dispatch import enqueue_need_match, enqueue_product_match, start_full_run
+from matching.services.dispatch import (
+    enqueue_need_match,
+    enqueue_product_match,
+    runs_resume_stalled,
+    start_full_run,
+)
 from tests import factories as f
 from tests.conftest import WorkerProcess
 
@@ -164,6 +169,17 @@ def test_killing_the_worker_mid_run_then_starting_another_finishes_the_run_witho
     # the killed worker held unacknowledged (production waits the configured timeout instead).
     again = WorkerProcess(worker_queue, extra_env={"CELERY_VISIBILITY_TIMEOUT": "3"}).start()
     try:
+        # The killed worker held at most one chunk (prefetch 1). Killed right after a chunk, it may
+        # have taken the next message off the queue without yet recording it unacknowledged: then
+        # nothing redelivers it, and the sweep's resend of a stalled run's chunks is what finishes
+        # the run. Both paths are taken here, whichever the kill hit: wait for every chunk but one,
+        # then resend as the sweep does after MATCH_RUN_RESUME_MINUTES without progress.
+        def all_but_one():
+            run.refresh_from_db()
+            return run.chunks_done >= run.total_chunks - 1
+
+        wait_for(all_but_one, timeout=240)
+        runs_resume_stalled(minutes=0, queue=worker_queue)
         wait_for(lambda: finished({"pk": run.pk}), timeout=240)
         run.refresh_from_db()
         assert run.status == "succeeded", run.error
