@@ -1,16 +1,25 @@
 """FilterSets of the firm's lists, shared by the pages and the API."""
 
 import django_filters
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from matching.models import Application
 
-from .models import FinancingNeed, first_loan_firm
+from .consent import ConsentPurpose
+from .models import FinancingNeed
+from .selectors import first_loan_firm_for
+
+#: The consent purpose under which a bank reads a list's rows (the bank view's).
+_LIST_PURPOSE = {"matching.Match": ConsentPurpose.LEAD, "matching.Application": ConsentPurpose.APPLICATION}
 
 
 class FirstLoanFilter(django_filters.BooleanFilter):
     """仅首贷户 (``first_loan=true``; ``false``: only the others) on any list whose rows name a firm:
-    ``ref`` is the path to the firm's id (the rule is ``enterprises.models.FIRST_LOAN_FIRMS``)."""
+    ``ref`` is the path to the firm's id; the consent purpose is the list's (a lead, an application).
+    The rule is
+    ``enterprises.selectors.first_loan_firm_for``: for a bank, only firms whose consent shows it
+    their financials count, so the filter never reveals what the badge hides."""
 
     def __init__(self, *args, ref: str = "enterprise_id", **kwargs):
         self.ref = ref
@@ -21,7 +30,12 @@ class FirstLoanFilter(django_filters.BooleanFilter):
     def filter(self, qs, value):
         if value is None:
             return qs
-        flag = first_loan_firm(self.ref)
+        if "is_first_loan_firm" in qs.query.annotations:  # the list's badge, computed for its reader
+            flag = Q(is_first_loan_firm=True)
+        else:
+            request = getattr(self.parent, "request", None)
+            purpose = _LIST_PURPOSE.get(qs.model._meta.label)
+            flag = first_loan_firm_for(getattr(request, "user", None), self.ref, purpose=purpose)
         return qs.filter(flag) if value else qs.exclude(flag)
 
 

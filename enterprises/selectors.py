@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, TextField
+from django.db.models.functions import Cast
 from django.http import Http404
 from django.utils import timezone
 
@@ -14,12 +15,13 @@ from matching.engine import evaluate
 from matching.facts import city_names, firm_facts, firm_facts_prefetch, need_facts, product_facts
 from matching.models import Application, Match
 from portal.access import ACT, VIEW, access_rule, restrict
-from portal.models import Role
+from portal.models import BANK_ROLES, Role
 from portal.money import format_count, format_percent, format_wan
 
 from . import score as engine
 from .consent import ALL_GROUPS, ALL_PURPOSES, ConsentPurpose, ProfileGroup, ordered_groups
 from .models import (
+    FIRST_LOAN_FIRMS,
     Document,
     Enterprise,
     FinancingNeed,
@@ -30,6 +32,7 @@ from .models import (
     ProfileView,
     Qualification,
     ServiceVisit,
+    first_loan_firm,
 )
 from .scoring import stage_group
 
@@ -72,20 +75,42 @@ def consent_scope(
     return frozenset(groups & ALL_GROUPS)
 
 
-def consenting_q(*, institution_id: int | None, purpose: str | None = None, on: date | None = None) -> Q:
+def consenting_q(
+    *, institution_id: int | None, purpose: str | None = None, on: date | None = None, group: str | None = None
+) -> Q:
     """The rule of :func:`consent_scope` as a filter on ``Enterprise``: the firms that let
-    ``institution_id`` see at least one profile group for ``purpose`` on day ``on``."""
+    ``institution_id`` see at least one profile group for ``purpose`` on day ``on`` — or, with
+    ``group``, that group (a ``ProfileGroup``) among those it sees."""
     if institution_id is None:
         return Q(pk__in=[])
     day = on or timezone.localdate()
     live = Q(status=ProfileConsent.Status.ACTIVE, expires_on__gte=day) & _purpose_filter(purpose)
     rows = ProfileConsent.objects.filter(enterprise_id=OuterRef("pk"))
+    if group is not None:
+        # ``scope`` is a JSON list of group codes; its text holds the code in quotes on PostgreSQL
+        # and SQLite alike (a JSON "contains" lookup exists on PostgreSQL only).
+        rows = rows.annotate(scope_text=Cast("scope", TextField())).filter(scope_text__contains=f'"{group}"')
     own_live = rows.filter(live, institution_id=institution_id)
     switch_live = rows.filter(live, institution__isnull=True)
     revoked = ProfileConsent.objects.filter(
         enterprise_id=OuterRef("pk"), institution_id=institution_id, status=ProfileConsent.Status.REVOKED
     )
     return Q(Exists(own_live)) | (Q(shares_profile=True) & Q(Exists(switch_live)) & ~Q(Exists(revoked)))
+
+
+def first_loan_firm_for(user, ref: str = "enterprise_id", *, purpose: str | None = None) -> Exists:
+    """首贷户 as ``user`` may see it, as an annotation or filter on rows naming a firm (``ref``, as in
+    ``enterprises.models.first_loan_firm``). The flag is the firm's declared loan history, part of
+    its 财务数据: a bank sees it only for firms whose live consent lets its institution see the
+    ``financials`` group (for ``purpose``; any purpose when None) — the rule of the one bank view,
+    so the badge, the ``first_loan`` filter, the API field and the export agree with the profile
+    the bank may open. Everyone else who reads the row sees the rule itself."""
+    if getattr(user, "role", None) in BANK_ROLES:
+        visible = consenting_q(
+            institution_id=user.institution_id, purpose=purpose, group=ProfileGroup.FINANCIALS
+        )
+        return Exists(Enterprise.objects.filter(FIRST_LOAN_FIRMS, visible, pk=OuterRef(ref)))
+    return first_loan_firm(ref)
 
 
 @access_rule(Enterprise)

@@ -43,12 +43,13 @@ from .forms import (
     RegisterForm,
     ShareProfileForm,
 )
-from .models import ANNUAL_FIGURES, Enterprise, FinancingNeed, financial_years, first_loan_firm
+from .models import ANNUAL_FIGURES, Enterprise, FinancingNeed, financial_years
 from .selectors import (
     consent_overview,
     consent_switch,
     document_for_user,
     enterprise_for_user,
+    first_loan_firm_for,
     identity_change_for_user,
     identity_changes_pending,
     ip_asset_for_user,
@@ -473,7 +474,7 @@ def apply(request, product_pk: int):
 def application_list(request):
     qs = (
         application_for_user(request.user)
-        .annotate(is_first_loan_firm=first_loan_firm("enterprise_id"))
+        .annotate(is_first_loan_firm=first_loan_firm_for(request.user, purpose=ConsentPurpose.APPLICATION))
         .order_by("-created_at", "-id")
     )
     status = request.GET.get("status")
@@ -498,7 +499,7 @@ def application_detail(request, pk: int):
         application_for_user(request.user)
         .select_related("match", "need", "submitted_by")
         .prefetch_related("documents")
-        .annotate(is_first_loan_firm=first_loan_firm("enterprise_id")),
+        .annotate(is_first_loan_firm=first_loan_firm_for(request.user, purpose=ConsentPurpose.APPLICATION)),
         pk=pk,
     )
     labels = dict(Application.Status.choices)

@@ -22,8 +22,8 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from enterprises.consent import ConsentPurpose
-from enterprises.models import Enterprise, first_loan_firm
-from enterprises.selectors import consenting_q
+from enterprises.models import Enterprise
+from enterprises.selectors import consenting_q, first_loan_firm_for
 from matching.models import Application, Loan, Match
 from matching.selectors import application_for_user, match_for_user
 from portal import kpi
@@ -49,7 +49,9 @@ def lead_list(*, user, filters=None) -> QuerySet[Match]:
     """The inbox: leads still waiting for a first response come first; each group sorted by
     deadline (soonest first, none last), then score. Each row carries ``is_read`` and
     ``is_first_loan_firm`` (the 首贷户 badge, one EXISTS per list, not per row)."""
-    qs = lead_for_user(user).annotate(is_first_loan_firm=first_loan_firm("enterprise_id"))
+    qs = lead_for_user(user).annotate(
+        is_first_loan_firm=first_loan_firm_for(user, purpose=ConsentPurpose.LEAD)
+    )
     if filters is not None:
         fs = LeadFilterSet(filters, queryset=qs)
         qs = fs.qs if fs.is_valid() else qs.none()
@@ -102,7 +104,7 @@ def application_review_list(*, user, filters=None) -> QuerySet[Application]:
     qs = (
         application_for_user(user)
         .select_related("loan", "match", "match__assigned_officer")
-        .annotate(is_first_loan_firm=first_loan_firm("enterprise_id"))
+        .annotate(is_first_loan_firm=first_loan_firm_for(user, purpose=ConsentPurpose.APPLICATION))
     )
     if filters is not None:
         fs = ApplicationReviewFilterSet(filters, queryset=qs)

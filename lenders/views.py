@@ -16,8 +16,12 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from enterprises.consent import ConsentPurpose
-from enterprises.models import first_loan_firm
-from enterprises.selectors import document_for_user, enterprise_profile_for_bank, enterprise_summary
+from enterprises.selectors import (
+    document_for_user,
+    enterprise_profile_for_bank,
+    enterprise_summary,
+    first_loan_firm_for,
+)
 from enterprises.services import profile_view_record
 from matching.explain import match_explanation
 from matching.models import Application
@@ -145,7 +149,10 @@ def lead_export(request):
 @bank_or_staff_required
 def lead_detail(request, pk: int):
     lead = get_object_or_404(
-        lead_for_user(request.user).annotate(is_first_loan_firm=first_loan_firm("enterprise_id")), pk=pk
+        lead_for_user(request.user).annotate(
+            is_first_loan_firm=first_loan_firm_for(request.user, purpose=ConsentPurpose.LEAD)
+        ),
+        pk=pk,
     )
     # A lead withdrawn by the firm (consent revoked, need closed) is no live business: 404.
     profile = enterprise_profile_for_bank(
@@ -370,7 +377,9 @@ def _application_context(request, application, forms_override=None):
 @bank_or_staff_required
 def application_detail(request, pk: int):
     application = get_object_or_404(
-        application_for_user(request.user).annotate(is_first_loan_firm=first_loan_firm("enterprise_id")),
+        application_for_user(request.user).annotate(
+            is_first_loan_firm=first_loan_firm_for(request.user, purpose=ConsentPurpose.APPLICATION)
+        ),
         pk=pk,
     )
     profile_view_record(

@@ -24,7 +24,7 @@ from ..models import (
     Qualification,
     financial_years,
 )
-from ..selectors import enterprise_profile_for_bank, enterprise_summary
+from ..selectors import enterprise_profile_for_bank, enterprise_summary, first_loan_firm_for
 from ..services import FIGURE_ALIASES, PROFILE_FIELDS
 
 
@@ -66,7 +66,8 @@ class LatestCountField(LatestFigureMixin, serializers.IntegerField):
 @extend_schema_field(OpenApiTypes.BOOL)
 class FirstLoanFirmField(serializers.ReadOnlyField):
     """首贷户 of the row's firm (a lead's, an application's): the list's ``is_first_loan_firm``
-    annotation (``enterprises.models.first_loan_firm``), else the firm's property (one query)."""
+    annotation (``enterprises.selectors.first_loan_firm_for``, computed for the reader), else the
+    same rule for the request's user (one query)."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("source", "*")
@@ -75,7 +76,12 @@ class FirstLoanFirmField(serializers.ReadOnlyField):
 
     def to_representation(self, obj):
         flag = getattr(obj, "is_first_loan_firm", None)
-        return obj.enterprise.is_first_loan_firm if flag is None else bool(flag)
+        if flag is not None:
+            return bool(flag)
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        rule = first_loan_firm_for(user, "pk")  # a bank: only with the firm's financials consent
+        return Enterprise.objects.filter(rule, pk=obj.enterprise_id).exists()
 
 
 class EnterpriseSerializer(serializers.ModelSerializer):

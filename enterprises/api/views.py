@@ -23,13 +23,15 @@ from portal.services import ServiceError
 from products.selectors import product_for_user
 
 from .. import services
+from ..consent import ConsentPurpose
 from ..filtersets import ApplicationFilterSet, NeedFilterSet
-from ..models import ANNUAL_FIGURES, AnnualFigures, ProfileView, first_loan_firm
+from ..models import ANNUAL_FIGURES, AnnualFigures, ProfileView
 from ..selectors import (
     consent_overview,
     consent_switch,
     document_for_user,
     enterprise_for_user,
+    first_loan_firm_for,
     ip_asset_for_user,
     need_for_user,
     product_eligibility,
@@ -342,7 +344,7 @@ class ApplicationViewSet(
 
     def get_queryset(self):
         return application_for_user(self.request.user).annotate(
-            is_first_loan_firm=first_loan_firm("enterprise_id")
+            is_first_loan_firm=first_loan_firm_for(self.request.user, purpose=ConsentPurpose.APPLICATION)
         )
 
     def perform_create(self, serializer):

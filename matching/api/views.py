@@ -7,7 +7,8 @@ from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from enterprises.models import first_loan_firm
+from enterprises.consent import ConsentPurpose
+from enterprises.selectors import first_loan_firm_for
 from lenders.oauth import ClientScope
 from matching.filtersets import LoanFilterSet, MatchFilterSet, MatchRunFilterSet
 from matching.models import MatchRun
@@ -38,7 +39,9 @@ class MatchViewSet(CachedListMixin, viewsets.ReadOnlyModelViewSet):
     ordering = ["-score", "id"]
 
     def get_queryset(self):
-        qs = match_for_user(self.request.user).annotate(is_first_loan_firm=first_loan_firm("enterprise_id"))
+        qs = match_for_user(self.request.user).annotate(
+            is_first_loan_firm=first_loan_firm_for(self.request.user, purpose=ConsentPurpose.LEAD)
+        )
         if self.action == "list":  # the list shows neither: no need to read and decode them per row
             qs = qs.defer("reasons", "score_parts")
         return qs

@@ -17,7 +17,8 @@ from openpyxl import load_workbook
 
 from dashboard import selectors as dashboard
 from enterprises.models import FIRST_LOAN_FIRMS, Enterprise
-from enterprises.services import need_create
+from enterprises.selectors import consent_scope
+from enterprises.services import consent_grant, need_create
 from matching.models import Loan, Match
 from matching.services.applications import application_submit
 from matching.services.review import application_transition
@@ -358,6 +359,42 @@ def test_the_badge_and_the_filter_on_the_lead_inbox_detail_and_api(cast, leads, 
     )
     column = rows[0].index("首贷户")
     assert {r[0]: r[column] for r in rows[1:]} == {leads["a"].pk: "是", leads["b"].pk: "否"}
+
+
+def test_a_bank_without_the_firms_financials_consent_sees_no_badge_and_cannot_filter_for_it(
+    cast, leads, product_a, client_for, api_for
+):
+    """首贷户 is the firm's declared loan history, part of its 财务数据: a bank whose consent from the
+    firm leaves out ``financials`` learns it from no badge, filter, API field or export column
+    (the rule of the one bank view: enterprises.selectors.first_loan_firm_for)."""
+    firm = cast.firm_a.enterprise
+    for institution in (None, cast.bank_a):  # the firm narrows what it shares, leads stay open
+        consent_grant(user=cast.firm_a, enterprise=firm, institution=institution, scope=["basic", "ip"])
+    assert consent_scope(enterprise=firm, institution_id=cast.bank_a.pk) == {"basic", "ip"}
+    assert Match.objects.get(pk=leads["a"].pk).status not in ("withdrawn",)
+    client = client_for(cast.officer_a)
+    inbox = client.get("/bank/leads/").content.decode()
+    assert "data-first-loan" not in _row_lead(inbox, leads["a"].pk)
+    assert "data-first-loan" not in client.get(f"/bank/leads/{leads['a'].pk}/").content.decode()
+    only = client.get("/bank/leads/", {"first_loan": "true"}).content.decode()
+    assert f'data-lead="{leads["a"].pk}"' not in only
+    api = api_for(cast.officer_a)
+    assert api.get("/api/v1/matches/", {"first_loan": "true"}).json()["results"] == []
+    every = {r["id"]: r["first_loan_firm"] for r in api.get("/api/v1/matches/").json()["results"]}
+    assert every[leads["a"].pk] is False
+    export = client.get("/bank/leads/export/")
+    rows = list(
+        load_workbook(io.BytesIO(b"".join(export.streaming_content))).active.iter_rows(values_only=True)
+    )
+    column = rows[0].index("首贷户")
+    assert {r[0]: r[column] for r in rows[1:]}[leads["a"].pk] == "否"
+    # Staff still see the rule; the firm is still a 首贷户 in the province's figures.
+    assert Enterprise.objects.filter(FIRST_LOAN_FIRMS, pk=firm.pk).exists()
+    staff = client_for(cast.staff).get(f"/dashboard/leads/{leads['a'].pk}/")
+    assert staff.status_code != 200 or "data-first-loan" in staff.content.decode()
+    # Consent to the financials again: the badge comes back.
+    consent_grant(user=cast.firm_a, enterprise=firm, institution=cast.bank_a, scope=["basic", "financials"])
+    assert "data-first-loan" in _row_lead(client.get("/bank/leads/").content.decode(), leads["a"].pk)
 
 
 def _row_lead(html, pk) -> str:
